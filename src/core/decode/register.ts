@@ -1,0 +1,128 @@
+/**
+ * Registers and code tables described as data. One description drives the decoder, the hover
+ * text, the CLI's `decode` output and the generated docs, so a field is written down once.
+ */
+
+export interface FieldValue {
+  /** short architectural name of this value, e.g. "F_TRANSLATION" */
+  name: string;
+  /** meaning in words */
+  text: string;
+}
+
+export interface FieldDescription {
+  /** architectural field name, e.g. "TF", "S1CBNDX", "WNR" */
+  name: string;
+  /** [msb, lsb], inclusive; a single bit is [n, n] */
+  bits: readonly [number, number];
+  /** short title: "Translation fault" */
+  title: string;
+  /** what it means for the user, in words (for a 1-bit flag: what it means when set) */
+  doc?: string;
+  /** named values (enumerations, encodings); keys are decimal values */
+  values?: Readonly<Record<number, FieldValue>>;
+  /** meaning when the 1-bit flag is clear (defaults to "not set") */
+  whenClear?: string;
+  /** how the value is printed: hex (default for multi-bit), dec, bool (default for 1 bit), or an address part */
+  format?: 'hex' | 'dec' | 'bool';
+  /** bits of an address: the field's value is shifted left by this amount to form the address */
+  addressShift?: number;
+  /** reserved bits: a non-zero value is worth flagging */
+  reserved?: boolean;
+}
+
+export interface RegisterDescription {
+  /** unique id, "<family>.<register>", e.g. "arm-smmu.fsr" */
+  id: string;
+  family: string;
+  /** architectural register name as printed: "CB_FSR", "GFSR", "FRCD", "event dword 1" */
+  name: string;
+  /** the key used in FaultRecord.registers, e.g. "fsr" */
+  key: string;
+  width: 32 | 64 | 128;
+  title: string;
+  doc?: string;
+  fields: readonly FieldDescription[];
+  /** where the facts came from (spec section, Linux file) */
+  source?: string;
+}
+
+export interface DecodedField {
+  name: string;
+  /** "31:24" or "7" */
+  bits: string;
+  title: string;
+  /** raw field value as hex (multi-bit) or 0/1 */
+  value: string;
+  /** the meaning of this value in words */
+  meaning: string;
+  /** short value name when the field has named values */
+  valueName?: string;
+  /** true for a 1-bit flag that is set or a multi-bit field that is non-zero */
+  active: boolean;
+  reserved?: boolean;
+}
+
+export interface DecodedRegister {
+  id: string;
+  name: string;
+  title: string;
+  value: string;
+  fields: DecodedField[];
+  /** one line: active flags and named values, e.g. "TF, Format=2 (AArch64)" */
+  summary: string;
+}
+
+export function fieldValue(value: bigint, bits: readonly [number, number]): bigint {
+  const [hi, lo] = bits;
+  const mask = (1n << BigInt(hi - lo + 1)) - 1n;
+  return (value >> BigInt(lo)) & mask;
+}
+
+/** Decode a value against its description; every field is reported, set or not. */
+export function decodeRegister(desc: RegisterDescription, value: bigint): DecodedRegister {
+  const fields: DecodedField[] = [];
+  const summary: string[] = [];
+  for (const f of desc.fields) {
+    const v = fieldValue(value, f.bits);
+    const oneBit = f.bits[0] === f.bits[1];
+    const named = f.values?.[Number(v)];
+    const active = v !== 0n;
+    let meaning: string;
+    if (named) meaning = named.text;
+    else if (oneBit && (f.format ?? 'bool') === 'bool') meaning = active ? (f.doc ?? f.title) : (f.whenClear ?? 'not set');
+    else if (f.addressShift !== undefined) meaning = `address bits → 0x${(v << BigInt(f.addressShift)).toString(16)}`;
+    else meaning = f.doc ?? f.title;
+    const d: DecodedField = {
+      name: f.name,
+      bits: f.bits[0] === f.bits[1] ? `${f.bits[0]}` : `${f.bits[0]}:${f.bits[1]}`,
+      title: f.title,
+      value: oneBit ? v.toString() : f.format === 'dec' ? v.toString() : '0x' + v.toString(16),
+      meaning,
+      active,
+    };
+    if (named) d.valueName = named.name;
+    if (f.reserved) d.reserved = true;
+    fields.push(d);
+    if (f.reserved) { if (active) summary.push(`reserved ${f.name}=0x${v.toString(16)}`); continue; }
+    if (oneBit && !named && (f.format ?? 'bool') === 'bool') { if (active) summary.push(f.name); }
+    else if (named) summary.push(`${f.name}=${named.name}`);
+    else if (active) summary.push(`${f.name}=${d.value}`);
+  }
+  return { id: desc.id, name: desc.name, title: desc.title, value: '0x' + value.toString(16), fields, summary: summary.join(', ') };
+}
+
+/** Plain decoded fields for FaultRecord.decoded: field name -> number, boolean or value name. */
+export function decodedFields(desc: RegisterDescription, value: bigint): Record<string, number | boolean | string> {
+  const out: Record<string, number | boolean | string> = {};
+  for (const f of desc.fields) {
+    if (f.reserved) continue;
+    const v = fieldValue(value, f.bits);
+    const oneBit = f.bits[0] === f.bits[1];
+    const named = f.values?.[Number(v)];
+    if (named) out[f.name] = named.name;
+    else if (oneBit && (f.format ?? 'bool') === 'bool') out[f.name] = v !== 0n;
+    else out[f.name] = v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : '0x' + v.toString(16);
+  }
+  return out;
+}

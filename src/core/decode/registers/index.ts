@@ -1,0 +1,22 @@
+/**
+ * Every register and code-table description, by id. Each family's descriptions live in a file
+ * of their own (`registers/<family>.ts`) and are listed here.
+ */
+import type { RegisterDescription } from '../register';
+
+export const REGISTERS: readonly RegisterDescription[] = [
+];
+
+const byId = new Map<string, RegisterDescription>();
+for (const d of REGISTERS) byId.set(d.id, d);
+
+export function registerById(id: string): RegisterDescription | undefined {
+  return byId.get(id);
+}
+
+/** Descriptions of one family, keyed by the record's register key ("fsr", "fsynr0", ...). */
+export function registersOfFamily(family: string): Map<string, RegisterDescription> {
+  const m = new Map<string, RegisterDescription>();
+  for (const d of REGISTERS) if (d.family === family) m.set(d.key, d);
+  return m;
+}
