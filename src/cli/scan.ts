@@ -1,0 +1,43 @@
+/** `iommu-lens scan FILE... [--json]` */
+import { statSync } from 'node:fs';
+import { parseArgs } from './args';
+import { CliError, fileError } from './errors';
+import { scanFileSync } from '../node/scan-file';
+import { recordToJson } from '../core/logs/record';
+import { SummaryBuilder, summaryToText } from '../core/analysis/summary';
+import { writeOut, flushOut } from './output';
+
+const HELP = `usage: iommu-lens scan FILE... [--json] [--top N]
+
+Finds every IOMMU fault record in the logs (dmesg, journalctl, serial consoles, xl dmesg).
+  --json     one JSON object per record (NDJSON), in log order
+  --top N    rows in the summary's top lists (default 10)
+A FILE of '-' reads standard input.`;
+
+export async function runScan(args: string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) { process.stdout.write(HELP + '\n'); return 0; }
+  const a = parseArgs(args, { values: ['top'], bools: ['json'] }, 'scan');
+  if (!a.positionals.length) throw new CliError('scan: no FILE given (see iommu-lens scan --help)');
+  const top = Number(a.flags.get('top')?.[0] ?? 10);
+  if (!Number.isInteger(top) || top < 1) throw new CliError('scan: --top expects a positive integer');
+  const files = a.positionals.map((f) => (f === '-' ? '/dev/stdin' : f));
+  for (const f of files) {
+    try {
+      if (statSync(f).isDirectory()) throw Object.assign(new Error(), { code: 'EISDIR' });
+    } catch (e) { throw fileError(f, e); }
+  }
+  const json = a.bools.has('json');
+  const summary = new SummaryBuilder();
+  for (let i = 0; i < files.length; i++) {
+    const f = files[i]!;
+    const name = a.positionals[i]!;
+    try {
+      scanFileSync(f, json ? (r) => writeOut(recordToJson(r) + '\n') : (r) => summary.add(r), { file: name });
+    } catch (e) {
+      throw fileError(name, e);
+    }
+  }
+  if (json) await flushOut();
+  else process.stdout.write(summaryToText(a.positionals, summary.build(), { top }) + '\n');
+  return 0;
+}

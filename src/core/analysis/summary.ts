@@ -1,0 +1,123 @@
+/**
+ * The scan summary: counts by family, IOMMU, device and reason, first/last time, top offenders.
+ * Incremental and bounded: memory grows with the number of distinct keys, not with records.
+ */
+import type { FaultRecord } from '../logs/record';
+
+export interface Counter {
+  key: string;
+  count: number;
+  first?: number;
+  last?: number;
+  firstLine: number;
+  lastLine: number;
+}
+
+export interface ScanSummary {
+  records: number;
+  /** records that are "N callbacks suppressed" notices; `suppressed` sums their N */
+  suppressedNotices: number;
+  suppressed: number;
+  first?: number;
+  last?: number;
+  byFamily: Counter[];
+  byKind: Counter[];
+  byReason: Counter[];
+  /** "family iommu device" groups, most records first */
+  offenders: Counter[];
+}
+
+const MAX_KEYS = 100_000; // a hostile log with millions of distinct devices must not exhaust memory
+
+class Tally {
+  private m = new Map<string, Counter>();
+  add(key: string, r: FaultRecord): void {
+    let c = this.m.get(key);
+    if (!c) {
+      if (this.m.size >= MAX_KEYS) key = '(other)';
+      c = this.m.get(key);
+      if (!c) { c = { key, count: 0, firstLine: r.line, lastLine: r.line }; this.m.set(key, c); }
+    }
+    c.count++;
+    c.lastLine = r.line;
+    if (r.time !== undefined) {
+      if (c.first === undefined) c.first = r.time;
+      c.last = r.time;
+    }
+  }
+  sorted(): Counter[] {
+    return [...this.m.values()].sort((a, b) => b.count - a.count || a.firstLine - b.firstLine);
+  }
+}
+
+export class SummaryBuilder {
+  private records = 0;
+  private suppressedNotices = 0;
+  private suppressed = 0;
+  private first: number | undefined;
+  private last: number | undefined;
+  private fam = new Tally();
+  private kind = new Tally();
+  private reason = new Tally();
+  private off = new Tally();
+
+  add(r: FaultRecord): void {
+    if (r.kind === 'storm-suppressed') {
+      this.suppressedNotices++;
+      const n = Number((r.decoded as { suppressed?: number } | undefined)?.suppressed ?? 0);
+      if (Number.isFinite(n)) this.suppressed += n;
+      return;
+    }
+    this.records++;
+    if (r.time !== undefined) {
+      if (this.first === undefined || r.time < this.first) this.first = r.time;
+      if (this.last === undefined || r.time > this.last) this.last = r.time;
+    }
+    this.fam.add(r.family, r);
+    this.kind.add(`${r.family} ${r.kind}`, r);
+    if (r.reason) this.reason.add(`${r.family} ${r.reason.name ?? r.reason.code ?? '?'}${r.reason.text ? ' — ' + r.reason.text : ''}`, r);
+    const who = r.device ?? (r.streamId !== undefined ? `sid ${r.streamId}` : r.contextBank !== undefined ? `cb ${r.contextBank}` : '(unknown device)');
+    this.off.add(`${r.family} ${r.iommu ?? '-'} ${who}`, r);
+  }
+
+  build(): ScanSummary {
+    const s: ScanSummary = {
+      records: this.records,
+      suppressedNotices: this.suppressedNotices,
+      suppressed: this.suppressed,
+      byFamily: this.fam.sorted(),
+      byKind: this.kind.sorted(),
+      byReason: this.reason.sorted(),
+      offenders: this.off.sorted(),
+    };
+    if (this.first !== undefined) s.first = this.first;
+    if (this.last !== undefined) s.last = this.last;
+    return s;
+  }
+}
+
+function t(v: number | undefined): string {
+  return v === undefined ? '-' : v.toFixed(6);
+}
+
+export function summaryToText(files: string[], s: ScanSummary, opts: { top?: number } = {}): string {
+  const top = opts.top ?? 10;
+  const out: string[] = [];
+  out.push(`${files.join(', ')}: ${s.records} IOMMU fault record${s.records === 1 ? '' : 's'}` +
+    (s.suppressedNotices ? `, ${s.suppressed} more suppressed by ratelimit (${s.suppressedNotices} notices)` : ''));
+  if (s.first !== undefined) out.push(`time: ${t(s.first)} … ${t(s.last)} s`);
+  const table = (title: string, rows: Counter[], n: number) => {
+    if (!rows.length) return;
+    out.push('', title);
+    const w = String(rows[0]!.count).length;
+    for (const c of rows.slice(0, n)) {
+      out.push(`  ${String(c.count).padStart(w)}  ${c.key}  (lines ${c.firstLine}–${c.lastLine}${c.first !== undefined ? `, ${t(c.first)}–${t(c.last)} s` : ''})`);
+    }
+    if (rows.length > n) out.push(`  … ${rows.length - n} more`);
+  };
+  table('by family:', s.byFamily, 50);
+  table('by kind:', s.byKind, 50);
+  table('by reason:', s.byReason, top);
+  table('top offenders (family, IOMMU, device):', s.offenders, top);
+  return out.join('\n');
+}
