@@ -5,6 +5,8 @@
  * Adding a family: write `families/<name>.ts` exporting a `Recognizer`, add it here.
  */
 import type { Recognizer } from '../recognizer';
+import { ratelimitRecognizer } from './ratelimit';
 
 export const RECOGNIZERS: readonly Recognizer[] = [
+  ratelimitRecognizer,
 ];
