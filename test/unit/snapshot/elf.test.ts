@@ -1,0 +1,175 @@
+import { describe, expect, it } from 'vitest';
+import { SparseMemory } from '../../builder/sparse-memory';
+import { buildElfCore, type ElfSegment } from '../../builder/elf-writer';
+import { parseElfCore } from '../../../src/core/snapshot/elf';
+import { BytesSource } from '../../../src/core/snapshot/bytes-source';
+import { SnapshotMemory } from '../../../src/core/snapshot/physical-memory';
+import { SnapshotError } from '../../../src/core/snapshot/errors';
+
+function sample(): SparseMemory {
+  const m = new SparseMemory();
+  m.write64(0x1000n, 0x1122334455667788n);
+  m.write64(0x2ff8n, 0xdeadbeefcafef00dn);
+  m.write32(0x8000_0010n, 0xabcdef01);
+  return m;
+}
+
+function memOf(bytes: Uint8Array, name = 'test.core'): SnapshotMemory {
+  const core = parseElfCore(new BytesSource(bytes, name));
+  return new SnapshotMemory([core.extents]);
+}
+
+function expectSnapshotError(f: () => unknown, re: RegExp): void {
+  let err: unknown;
+  try {
+    f();
+  } catch (e) {
+    err = e;
+  }
+  expect(err).toBeInstanceOf(SnapshotError);
+  expect((err as Error).message).toMatch(re);
+}
+
+describe('ELF core reader', () => {
+  it('reads PT_LOAD segments by physical address, one per contiguous run', () => {
+    const bytes = buildElfCore(sample());
+    const core = parseElfCore(new BytesSource(bytes, 'test.core'));
+    expect(core.class).toBe(64);
+    expect(core.machine).toBe(62);
+    expect(core.notes).toEqual([{ name: 'CORE', type: 1 }]);
+    expect(core.extents.map((e) => [e.start, e.end])).toEqual([
+      [0x1000n, 0x3000n],
+      [0x8000_0000n, 0x8000_1000n],
+    ]);
+    const mem = memOf(bytes);
+    expect(mem.read64(0x1000n)).toBe(0x1122334455667788n);
+    expect(mem.read64(0x2ff8n)).toBe(0xdeadbeefcafef00dn);
+    expect(mem.read32(0x8000_0010n)).toBe(0xabcdef01);
+    expect(mem.read32(0x1004n)).toBe(0x11223344);
+  });
+
+  it('reads outside every segment as undefined, including reads straddling the edge', () => {
+    const mem = memOf(buildElfCore(sample()));
+    expect(mem.read64(0x0n)).toBeUndefined();
+    expect(mem.read64(0x3000n)).toBeUndefined();
+    expect(mem.read64(0x2ffcn)).toBeUndefined(); // 4 bytes in, 4 bytes out
+    expect(mem.read(0x2ff8n, 8)).toEqual(new Uint8Array([0x0d, 0xf0, 0xfe, 0xca, 0xef, 0xbe, 0xad, 0xde]));
+    expect(mem.read64(0xffff_ffff_ffff_fff8n)).toBeUndefined();
+  });
+
+  it('reads across a page boundary inside a segment', () => {
+    const m = new SparseMemory();
+    m.alloc(8192, 4096);
+    m.write64(0x4000_0ffcn, 0x0102030405060708n);
+    const mem = memOf(buildElfCore(m));
+    expect(mem.read64(0x4000_0ffcn)).toBe(0x0102030405060708n);
+  });
+
+  it('zero-fills p_filesz < p_memsz', () => {
+    const m = new SparseMemory();
+    m.alloc(4 * 4096, 4096);
+    m.write64(0x4000_0000n, 5n);
+    const bytes = buildElfCore(m, { zeroTail: true });
+    const core = parseElfCore(new BytesSource(bytes, 't'));
+    expect(core.extents[0]!.fileLength).toBe(4096);
+    expect(core.extents[0]!.end).toBe(0x4000_4000n);
+    const mem = new SnapshotMemory([core.extents]);
+    expect(mem.read64(0x4000_0000n)).toBe(5n);
+    expect(mem.read64(0x4000_3ff8n)).toBe(0n);
+    expect(mem.ranges().map((r) => [r.start, r.end])).toEqual([
+      [0x4000_0000n, 0x4000_1000n],
+      [0x4000_1000n, 0x4000_4000n],
+    ]);
+  });
+
+  it('skips filtered-out segments (p_offset = ~0, p_filesz = 0)', () => {
+    const segs: ElfSegment[] = [
+      { paddr: 0x1000n, memsz: 0x1000n, chunks: [{ offset: 0n, bytes: new Uint8Array(4096).fill(7) }] },
+      { paddr: 0x10000n, memsz: 0x1000n, chunks: [], filteredOut: true },
+    ];
+    const core = parseElfCore(new BytesSource(buildElfCore(segs), 't'));
+    expect(core.extents).toHaveLength(1);
+    const mem = new SnapshotMemory([core.extents]);
+    expect(mem.read32(0x1000n)).toBe(0x07070707);
+    expect(mem.read32(0x10000n)).toBeUndefined();
+  });
+
+  it('reads the real segment count from section header 0 when e_phnum is PN_XNUM', () => {
+    const core = parseElfCore(new BytesSource(buildElfCore(sample(), { xnum: true }), 't'));
+    expect(core.extents).toHaveLength(2);
+    expect(core.extents[1]!.start).toBe(0x8000_0000n);
+  });
+
+  it('first segment wins where segments overlap (vmcore kernel-text duplicate)', () => {
+    const a = new Uint8Array(4096).fill(0xaa);
+    const b = new Uint8Array(8192).fill(0xbb);
+    const segs: ElfSegment[] = [
+      { paddr: 0x2000n, memsz: 0x1000n, vaddr: 0xffffffff81000000n, chunks: [{ offset: 0n, bytes: a }] },
+      { paddr: 0x1000n, memsz: 0x2000n, vaddr: 0xffff888000001000n, chunks: [{ offset: 0n, bytes: b }] },
+    ];
+    const mem = new SnapshotMemory([parseElfCore(new BytesSource(buildElfCore(segs), 't')).extents]);
+    expect(mem.read32(0x1ffcn)).toBe(0xbbbbbbbb);
+    expect(mem.read32(0x2000n)).toBe(0xaaaaaaaa);
+    expect(mem.read(0x1ffcn, 8)).toEqual(new Uint8Array([0xbb, 0xbb, 0xbb, 0xbb, 0xaa, 0xaa, 0xaa, 0xaa]));
+  });
+
+  it('a truncated core keeps the bytes it has and reports the missing range', () => {
+    const bytes = buildElfCore(sample());
+    const cut = bytes.subarray(0, bytes.length - 4096 - 2048);
+    const core = parseElfCore(new BytesSource(cut, 'cut.core'));
+    expect(core.warnings.join('\n')).toMatch(/cut\.core PT_LOAD #\d+: segment data .* runs past the end of the file/);
+    const mem = new SnapshotMemory([core.extents]);
+    expect(mem.read64(0x1000n)).toBe(0x1122334455667788n);
+    expect(mem.read32(0x8000_0010n)).toBeUndefined();
+  });
+
+  it('names the file and offset for truncated or corrupt headers', () => {
+    const bytes = buildElfCore(sample());
+    expectSnapshotError(() => parseElfCore(new BytesSource(bytes.subarray(0, 40), 'a.core')), /^a\.core: offset 0x0: ELF header truncated: needs 64 bytes/);
+    expectSnapshotError(() => parseElfCore(new BytesSource(bytes.subarray(0, 100), 'b.core')), /^b\.core: offset 0x40: program header table \(3 entries at e_phoff 0x40\) truncated/);
+    const bad = bytes.slice();
+    bad[0] = 0;
+    expectSnapshotError(() => parseElfCore(new BytesSource(bad, 'c.core')), /^c\.core: offset 0x0: not an ELF file/);
+    const exe = bytes.slice();
+    exe[16] = 2;
+    expectSnapshotError(() => parseElfCore(new BytesSource(exe, 'd.core')), /^d\.core: offset 0x10 \(e_type\): expected ET_CORE \(4\), got 2/);
+    const cls = bytes.slice();
+    cls[4] = 9;
+    expectSnapshotError(() => parseElfCore(new BytesSource(cls, 'e.core')), /EI_CLASS\): expected 1 \(32-bit\) or 2 \(64-bit\), got 9/);
+    const phent = bytes.slice();
+    phent[54] = 40;
+    expectSnapshotError(() => parseElfCore(new BytesSource(phent, 'f.core')), /e_phentsize\): expected 56, got 40/);
+    const kd = new TextEncoder().encode('KDUMP   ' + '\0'.repeat(64));
+    expectSnapshotError(() => parseElfCore(new BytesSource(kd, 'g.core')), /unsupported dump: kdump-compressed/);
+  });
+
+  it('rejects p_filesz > p_memsz with the header index', () => {
+    const bytes = buildElfCore(sample());
+    const v = new DataView(bytes.buffer);
+    // program header 1 = first PT_LOAD (0 is the PT_NOTE): p_memsz at +40
+    v.setBigUint64(64 + 56 + 40, 0x10n, true);
+    expectSnapshotError(() => parseElfCore(new BytesSource(bytes, 'h.core')), /^h\.core: program header #1 \(PT_LOAD\): p_filesz 0x2000 is larger than p_memsz 0x10/);
+  });
+
+  it('first source listed wins over later ones', () => {
+    const a = new SparseMemory();
+    a.write64(0x1000n, 1n);
+    const b = new SparseMemory();
+    b.write64(0x1000n, 2n);
+    b.write64(0x5000n, 3n);
+    const ea = parseElfCore(new BytesSource(buildElfCore(a), 'a')).extents;
+    const eb = parseElfCore(new BytesSource(buildElfCore(b), 'b')).extents;
+    const mem = new SnapshotMemory([ea, eb]);
+    expect(mem.read64(0x1000n)).toBe(1n);
+    expect(mem.read64(0x5000n)).toBe(3n);
+    expect(new SnapshotMemory([eb, ea]).read64(0x1000n)).toBe(2n);
+  });
+
+  it('keeps the cache bounded and still answers after eviction', () => {
+    const m = new SparseMemory();
+    for (let i = 0n; i < 64n; i++) m.write64(0x10_0000n + i * 4096n, i);
+    const mem = new SnapshotMemory([parseElfCore(new BytesSource(buildElfCore(m), 't')).extents], { cachePages: 8 });
+    for (let round = 0; round < 3; round++) for (let i = 0n; i < 64n; i++) expect(mem.read64(0x10_0000n + i * 4096n)).toBe(i);
+    expect(mem.pageLoads).toBeGreaterThanOrEqual(64 * 3);
+  });
+});
