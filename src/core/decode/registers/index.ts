@@ -3,8 +3,13 @@
  * of their own (`registers/<family>.ts`) and are listed here.
  */
 import type { RegisterDescription } from '../register';
+import { ARM_SMMU_V3_REGISTERS, VIRTIO_IOMMU_REGISTERS } from './arm-smmu-v3';
+import { ARM_SMMU_REGISTERS } from './arm-smmu';
 
 export const REGISTERS: readonly RegisterDescription[] = [
+  ...ARM_SMMU_V3_REGISTERS,
+  ...VIRTIO_IOMMU_REGISTERS,
+  ...ARM_SMMU_REGISTERS,
 ];
 
 const byId = new Map<string, RegisterDescription>();

@@ -6,7 +6,17 @@
  */
 import type { Recognizer } from '../recognizer';
 import { ratelimitRecognizer } from './ratelimit';
+import { xenArmSmmuV3Recognizer } from './xen-arm-smmu-v3';
+import { armSmmuV3Recognizer } from './arm-smmu-v3';
+import { virtioIommuRecognizer } from './virtio-iommu';
+import { xenArmSmmuRecognizer } from './xen-arm-smmu';
+import { armSmmuRecognizer } from './arm-smmu';
 
 export const RECOGNIZERS: readonly Recognizer[] = [
   ratelimitRecognizer,
+  xenArmSmmuV3Recognizer,
+  armSmmuV3Recognizer,
+  virtioIommuRecognizer,
+  xenArmSmmuRecognizer,
+  armSmmuRecognizer,
 ];
