@@ -7,7 +7,7 @@ const common = { bundle: true, sourcemap: true, logLevel: 'warning', target: 'es
 
 const entries = [
   { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', banner: { js: '#!/usr/bin/env node' } },
-  { entryPoints: ['src/core/logs/scan-worker.ts'], outfile: 'dist/scan-worker.js', platform: 'node', format: 'cjs' },
+  { entryPoints: ['src/node/scan-worker.ts'], outfile: 'dist/scan-worker.js', platform: 'node', format: 'cjs' },
   { entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', external: ['vscode'] },
   { entryPoints: ['media/webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife' },
 ].filter((e) => existsSync(e.entryPoints[0]));

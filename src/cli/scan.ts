@@ -3,23 +3,30 @@ import { statSync } from 'node:fs';
 import { parseArgs } from './args';
 import { CliError, fileError } from './errors';
 import { scanFileSync } from '../node/scan-file';
+import { scanFileParallel, CHUNK_SIZE } from '../node/parallel-scan';
+import { availableParallelism } from 'node:os';
 import { recordToJson } from '../core/logs/record';
 import { SummaryBuilder, summaryToText } from '../core/analysis/summary';
 import { writeOut, flushOut } from './output';
 
-const HELP = `usage: iommu-lens scan FILE... [--json] [--top N]
+const HELP = `usage: iommu-lens scan FILE... [--json] [--top N] [--workers N]
 
 Finds every IOMMU fault record in the logs (dmesg, journalctl, serial consoles, xl dmesg).
   --json     one JSON object per record (NDJSON), in log order
   --top N    rows in the summary's top lists (default 10)
+  --workers N  threads for large files (default: one per core, at most 4)
 A FILE of '-' reads standard input.`;
 
 export async function runScan(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) { process.stdout.write(HELP + '\n'); return 0; }
-  const a = parseArgs(args, { values: ['top'], bools: ['json'] }, 'scan');
+  const a = parseArgs(args, { values: ['top', 'workers', 'chunk-size'], bools: ['json'] }, 'scan');
   if (!a.positionals.length) throw new CliError('scan: no FILE given (see iommu-lens scan --help)');
   const top = Number(a.flags.get('top')?.[0] ?? 10);
   if (!Number.isInteger(top) || top < 1) throw new CliError('scan: --top expects a positive integer');
+  const workers = Number(a.flags.get('workers')?.[0] ?? Math.min(4, availableParallelism()));
+  if (!Number.isInteger(workers) || workers < 1) throw new CliError('scan: --workers expects a positive integer');
+  const chunkSize = Number(a.flags.get('chunk-size')?.[0] ?? CHUNK_SIZE);
+  if (!Number.isInteger(chunkSize) || chunkSize < 4096) throw new CliError('scan: --chunk-size expects an integer of at least 4096');
   const files = a.positionals.map((f) => (f === '-' ? '/dev/stdin' : f));
   for (const f of files) {
     try {
@@ -32,7 +39,15 @@ export async function runScan(args: string[]): Promise<number> {
     const f = files[i]!;
     const name = a.positionals[i]!;
     try {
-      scanFileSync(f, json ? (r) => writeOut(recordToJson(r) + '\n') : (r) => summary.add(r), { file: name });
+      const st = statSync(f);
+      // Worker threads pay off on large regular files; pipes and small files stay on this thread.
+      if (workers > 1 && st.isFile() && st.size >= 2 * chunkSize) {
+        await flushOut();
+        const r = await scanFileParallel(f, { name, mode: json ? 'json' : 'summary', workers, chunkSize });
+        if (r.summary) summary.merge(r.summary);
+      } else {
+        scanFileSync(f, json ? (r) => writeOut(recordToJson(r) + '\n') : (r) => summary.add(r), { file: name });
+      }
     } catch (e) {
       throw fileError(name, e);
     }

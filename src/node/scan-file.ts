@@ -1,12 +1,14 @@
 /**
- * Streams a log file from disk through the scanner with bounded memory: the file is read in
- * fixed-size chunks and only lines that may matter are decoded to strings.
+ * Streams a log file from disk through the scanner on the calling thread, with bounded memory:
+ * the file is read in blocks of complete lines and only candidate lines become strings.
+ * (parallel-scan.ts does the same on worker threads for large files.)
  */
-import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
+import { openSync, readSync, closeSync } from 'node:fs';
 import { Scanner } from '../core/logs/scanner';
+import { keyMatcher, scanBlock } from '../core/logs/chunk-scan';
 import type { FaultRecord } from '../core/logs/record';
 
-const CHUNK = 1 << 20;
+const BLOCK = 4 << 20;
 
 export interface FileScanStats {
   lines: number;
@@ -14,47 +16,58 @@ export interface FileScanStats {
 }
 
 /**
- * Scan `path`, calling `emit` for each record in log order. Lines longer than `maxLine` bytes are
- * cut (their start is still scanned) so that a corrupt file without newlines cannot exhaust memory.
+ * Scan `path`, calling `emit` for each record in log order. A line longer than `maxLine` bytes
+ * is cut at that length (its head is still scanned) so that a file without newlines cannot
+ * exhaust memory. `onProgress` gets bytes read so far after each block.
  */
-export function scanFileSync(path: string, emit: (r: FaultRecord) => void, opts: { file?: string; maxLine?: number } = {}): FileScanStats {
+export function scanFileSync(
+  path: string,
+  emit: (r: FaultRecord) => void,
+  opts: { file?: string; maxLine?: number; onProgress?: (bytes: number) => boolean | void } = {},
+): FileScanStats {
   const fd = openSync(path, 'r');
   try {
-    const size = fstatSync(fd).size;
     const scanner = new Scanner(emit, { file: opts.file ?? path });
-    const maxLine = opts.maxLine ?? 64 * 1024;
-    let buf = Buffer.allocUnsafe(CHUNK + maxLine);
-    let carry = 0; // bytes of an unfinished line kept at the start of buf
-    let lineNo = 0;
+    const matcher = keyMatcher();
+    const maxLine = opts.maxLine ?? 1 << 20;
+    let buf = Buffer.allocUnsafe(BLOCK + maxLine);
+    let carry = 0;
+    let lines = 0;
     let bytes = 0;
-    let skipping = false; // inside an over-long line whose head was already pushed
     for (;;) {
-      const n = readSync(fd, buf, carry, CHUNK, null);
+      const n = readSync(fd, buf, carry, BLOCK, null);
       bytes += n;
       const end = carry + n;
-      let start = 0;
-      for (;;) {
-        const nl = buf.indexOf(10, start);
-        if (nl < 0 || nl >= end) break;
-        lineNo++;
-        if (skipping) skipping = false;
-        else scanner.push(buf.toString('latin1', start, nl), lineNo);
-        start = nl + 1;
-      }
       if (n === 0) {
-        if (start < end && !skipping) { lineNo++; scanner.push(buf.toString('latin1', start, end), lineNo); }
+        if (carry > 0) lines += scanBlock(buf.toString('utf8', 0, carry), scanner, matcher, lines + 1).lines;
         break;
       }
-      carry = end - start;
-      if (carry > maxLine) {
-        // An over-long line: scan its head now, drop the rest up to the next newline.
-        if (!skipping) { lineNo++; scanner.push(buf.toString('latin1', start, start + maxLine), lineNo); skipping = true; }
-        carry = 0;
-      } else if (carry > 0) buf.copy(buf, 0, start, end);
-      if (buf.length < carry + CHUNK) { const b = Buffer.allocUnsafe(carry + CHUNK); buf.copy(b, 0, 0, carry); buf = b; }
+      const lastNl = buf.lastIndexOf(10, end - 1);
+      let cut = lastNl + 1;
+      if (lastNl < 0 && end > maxLine) cut = end; // an over-long line: scan what we have as one line
+      if (cut > 0) {
+        const text = buf.toString('utf8', 0, cut);
+        lines += scanBlock(text, scanner, matcher, lines + 1).lines;
+        if (lastNl < 0) {
+          // drop the rest of the over-long line up to its newline
+          let skip: number;
+          do {
+            const m = readSync(fd, buf, 0, BLOCK, null);
+            bytes += m;
+            if (m === 0) { skip = -1; break; }
+            skip = buf.indexOf(10, 0);
+            if (skip >= 0 && skip < m) { buf.copy(buf, 0, skip + 1, m); carry = m - skip - 1; break; }
+          } while (true);
+          if (skip < 0) { carry = 0; break; }
+          continue;
+        }
+      }
+      carry = end - cut;
+      if (carry > 0) buf.copy(buf, 0, cut, end);
+      if (opts.onProgress?.(bytes) === false) break;
     }
     scanner.end();
-    return { lines: lineNo, bytes: size };
+    return { lines, bytes };
   } finally {
     closeSync(fd);
   }

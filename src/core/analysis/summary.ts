@@ -30,20 +30,33 @@ export interface ScanSummary {
 const MAX_KEYS = 100_000; // a hostile log with millions of distinct devices must not exhaust memory
 
 class Tally {
-  private m = new Map<string, Counter>();
+  m = new Map<string, Counter>();
+  /** Records may arrive out of line order (parallel scans): first/last follow line numbers. */
   add(key: string, r: FaultRecord): void {
+    this.addCounter(key, 1, r.line, r.line, r.time, r.time);
+  }
+  addCounter(key: string, count: number, firstLine: number, lastLine: number, first?: number, last?: number): void {
     let c = this.m.get(key);
     if (!c) {
       if (this.m.size >= MAX_KEYS) key = '(other)';
       c = this.m.get(key);
-      if (!c) { c = { key, count: 0, firstLine: r.line, lastLine: r.line }; this.m.set(key, c); }
+      if (!c) {
+        c = { key, count: 0, firstLine, lastLine };
+        if (first !== undefined) c.first = first;
+        if (last !== undefined) c.last = last;
+        this.m.set(key, c);
+      }
     }
-    c.count++;
-    c.lastLine = r.line;
-    if (r.time !== undefined) {
-      if (c.first === undefined) c.first = r.time;
-      c.last = r.time;
+    if (c.count > 0) {
+      if (firstLine < c.firstLine) { c.firstLine = firstLine; if (first !== undefined) c.first = first; }
+      else if (c.first === undefined && first !== undefined) c.first = first;
+      if (lastLine > c.lastLine) { c.lastLine = lastLine; if (last !== undefined) c.last = last; }
+      else if (c.last === undefined && last !== undefined) c.last = last;
     }
+    c.count += count;
+  }
+  merge(list: Counter[]): void {
+    for (const c of list) this.addCounter(c.key, c.count, c.firstLine, c.lastLine, c.first, c.last);
   }
   sorted(): Counter[] {
     return [...this.m.values()].sort((a, b) => b.count - a.count || a.firstLine - b.firstLine);
@@ -78,6 +91,19 @@ export class SummaryBuilder {
     if (r.reason) this.reason.add(`${r.family} ${r.reason.name ?? r.reason.code ?? '?'}${r.reason.text ? ' — ' + r.reason.text : ''}`, r);
     const who = r.device ?? (r.streamId !== undefined ? `sid ${r.streamId}` : r.contextBank !== undefined ? `cb ${r.contextBank}` : '(unknown device)');
     this.off.add(`${r.family} ${r.iommu ?? '-'} ${who}`, r);
+  }
+
+  /** Fold in a summary built elsewhere (another worker's share of the file). */
+  merge(o: ScanSummary): void {
+    this.records += o.records;
+    this.suppressedNotices += o.suppressedNotices;
+    this.suppressed += o.suppressed;
+    if (o.first !== undefined && (this.first === undefined || o.first < this.first)) this.first = o.first;
+    if (o.last !== undefined && (this.last === undefined || o.last > this.last)) this.last = o.last;
+    this.fam.merge(o.byFamily);
+    this.kind.merge(o.byKind);
+    this.reason.merge(o.byReason);
+    this.off.merge(o.offenders);
   }
 
   build(): ScanSummary {

@@ -90,6 +90,16 @@ export class Scanner {
     this.flush();
   }
 
+  /**
+   * Offer a line only to the records still waiting for continuation lines, never as the start of
+   * a new record: used past the end of a chunk in parallel scans, where the next chunk's scanner
+   * owns new records. Returns true when a record consumed the line.
+   */
+  pushContinuation(raw: string, lineNo: number): boolean {
+    if (this.openCount === 0) return false;
+    return this.offerToOpen(parseLine(raw, lineNo));
+  }
+
   /** Close every open record and emit everything. Call at end of input. */
   end(): void {
     for (const o of this.queue) if (o.more) this.close(o);

@@ -1,0 +1,86 @@
+/**
+ * Scans one log file with several worker threads. The file is cut into chunks handed out round
+ * robin; each worker scans its chunks independently, then waits for the line counts of earlier
+ * chunks (to number its lines) and for its turn to write, so output stays in log order while
+ * the scanning itself runs on every core. Memory is bounded by chunks in flight, not file size.
+ *
+ * Shared state (SharedArrayBuffer), per chunk k:
+ *   lines[k]     lines in chunk k, -1 until known
+ *   consumed[k]  lines at the start of chunk k+1 already taken by chunk k's open multi-line record
+ *   turn         next chunk allowed to write its output (JSON mode)
+ */
+import { Worker } from 'node:worker_threads';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { SummaryBuilder, type ScanSummary } from '../core/analysis/summary';
+
+export interface ParallelScanOptions {
+  /** name printed in records' `file` field */
+  name: string;
+  mode: 'json' | 'summary';
+  workers?: number;
+  chunkSize?: number;
+  /** the bundled worker script (dist/scan-worker.js) */
+  workerScript?: string;
+}
+
+export interface WorkerInit {
+  path: string;
+  name: string;
+  mode: 'json' | 'summary';
+  index: number;
+  workers: number;
+  chunkSize: number;
+  size: number;
+  chunks: number;
+  shared: SharedArrayBuffer;
+}
+
+export interface WorkerDone {
+  summary?: ScanSummary;
+  records: number;
+  error?: string;
+}
+
+export const CHUNK_SIZE = 8 << 20;
+
+export function sharedLayout(shared: SharedArrayBuffer, chunks: number) {
+  return {
+    ctl: new Int32Array(shared, 0, 2), // [0] write turn, [1] wake counter
+    lines: new Float64Array(shared, 8, chunks),
+    consumed: new Float64Array(shared, 8 + 8 * chunks, chunks),
+  };
+}
+
+export async function scanFileParallel(path: string, opts: ParallelScanOptions): Promise<{ summary?: ScanSummary; records: number; lines: number }> {
+  const size = statSync(path).size;
+  const chunkSize = opts.chunkSize ?? CHUNK_SIZE;
+  const chunks = Math.max(1, Math.ceil(size / chunkSize));
+  const workers = Math.max(1, Math.min(opts.workers ?? 2, chunks));
+  const shared = new SharedArrayBuffer(8 + 16 * chunks);
+  const lay = sharedLayout(shared, chunks);
+  lay.lines.fill(-1);
+  lay.consumed.fill(0);
+  const script = opts.workerScript ?? join(__dirname, 'scan-worker.js');
+  const results = await Promise.all(Array.from({ length: workers }, (_, index) => new Promise<WorkerDone>((resolve, reject) => {
+    const init: WorkerInit = { path, name: opts.name, mode: opts.mode, index, workers, chunkSize, size, chunks, shared };
+    const w = new Worker(script, { workerData: init });
+    let done: WorkerDone | undefined;
+    w.on('message', (m: WorkerDone) => { done = m; });
+    w.on('error', reject);
+    w.on('exit', (code) => {
+      if (done?.error) reject(new Error(done.error));
+      else if (done) resolve(done);
+      else reject(new Error(`scan worker exited with code ${code}`));
+    });
+  })));
+  let lines = 0;
+  for (let k = 0; k < chunks; k++) lines += lay.lines[k]!;
+  const records = results.reduce((a, r) => a + r.records, 0);
+  if (opts.mode === 'summary') {
+    const sb = new SummaryBuilder();
+    for (const r of results) if (r.summary) sb.merge(r.summary);
+    return { summary: sb.build(), records, lines };
+  }
+  return { records, lines };
+}

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { scanFileSync } from '../../../src/node/scan-file';
+import { scanText } from '../../../src/core/logs/scanner';
+import type { FaultRecord } from '../../../src/core/logs/record';
+
+const dir = mkdtempSync(join(tmpdir(), 'iommu-lens-scan-'));
+const FAULT = 'dmar_fault: 7 callbacks suppressed';
+
+function scanFile(text: string, opts: { maxLine?: number } = {}): { recs: FaultRecord[]; lines: number } {
+  const p = join(dir, `t${Math.random().toString(36).slice(2)}.log`);
+  writeFileSync(p, text);
+  const recs: FaultRecord[] = [];
+  const { lines } = scanFileSync(p, (r) => recs.push(r), { file: 'x.log', ...opts });
+  return { recs, lines };
+}
+
+describe('scanFileSync', () => {
+  it('numbers lines like an editor, across blocks, with CRLF and a missing final newline', () => {
+    const body = Array.from({ length: 300_000 }, (_, i) => (i % 1000 === 7 ? FAULT : `noise line ${i} ${'x'.repeat(i % 50)}`));
+    const text = body.join('\r\n');
+    const { recs, lines } = scanFile(text);
+    expect(lines).toBe(300_000);
+    expect(recs.map((r) => r.line)).toEqual(body.flatMap((l, i) => (l === FAULT ? [i + 1] : [])));
+    expect(recs.map((r) => r.line)).toEqual(scanText(text).map((r) => r.line));
+    expect(recs[0]!.file).toBe('x.log');
+  });
+
+  it('counts empty lines and survives an over-long line without newline', () => {
+    expect(scanFile('a\n\n\n' + FAULT + '\n').recs[0]!.line).toBe(4);
+    const { recs } = scanFile('y'.repeat(3_000_000) + '\n' + FAULT + '\n', { maxLine: 1 << 16 });
+    expect(recs.map((r) => r.line)).toEqual([2]);
+  });
+});
+
+describe('iommu-lens scan (parallel workers) gives the same records as the single-thread scan', () => {
+  it('same NDJSON for a multi-chunk file', () => {
+    const cli = join(__dirname, '../../../dist/cli.js');
+    const lines: string[] = [];
+    for (let i = 0; i < 400_000; i++) lines.push(i % 97 === 0 ? `[${(i / 1000).toFixed(6)}] ${FAULT}` : `[${(i / 1000).toFixed(6)}] noise ${i}`);
+    const p = join(dir, 'big.log');
+    writeFileSync(p, lines.join('\n') + '\n');
+    const par = execFileSync('node', [cli, 'scan', '--json', '--chunk-size', '1048576', p], { maxBuffer: 1 << 28 }).toString();
+    const seq = execFileSync('node', [cli, 'scan', '--json', '--workers', '1', p], { maxBuffer: 1 << 28 }).toString();
+    expect(par.split('\n').length).toBeGreaterThan(4000);
+    expect(par).toBe(seq);
+    const sum = execFileSync('node', [cli, 'scan', '--chunk-size', '1048576', p]).toString();
+    const notices = Math.ceil(400_000 / 97);
+    expect(sum).toContain(`${7 * notices} more suppressed by ratelimit (${notices} notices)`);
+  });
+});
