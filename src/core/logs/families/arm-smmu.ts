@@ -38,7 +38,7 @@ export interface PrefixScheme {
 }
 
 // dev_err: "<driver> <device>: text". Driver names are identifiers; device names have no blanks.
-const RE_LINUX_DEV = /^([A-Za-z0-9_.,@-]{1,64}) ([^\s]{1,160}?): ?/;
+const RE_LINUX_DEV = /^([A-Za-z0-9_.,@-]{1,64}) ([^\s]{1,160}?): /;
 
 export const LINUX_PREFIX: PrefixScheme = {
   host: 'linux',

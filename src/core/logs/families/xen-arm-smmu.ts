@@ -10,7 +10,7 @@ import type { Recognizer } from '../recognizer';
 import { normalizeBdf } from '../normalize';
 import { recognizeArmSmmu, type PrefixScheme } from './arm-smmu';
 
-const RE_XEN_SMMU = /^smmu: (\S{1,160}?): ?/;
+const RE_XEN_SMMU = /^smmu: (\S{1,160}?): /;
 
 export const XEN_PREFIX: PrefixScheme = {
   host: 'xen',
