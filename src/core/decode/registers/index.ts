@@ -5,11 +5,15 @@
 import type { RegisterDescription } from '../register';
 import { ARM_SMMU_V3_REGISTERS, VIRTIO_IOMMU_REGISTERS } from './arm-smmu-v3';
 import { ARM_SMMU_REGISTERS } from './arm-smmu';
+import { AMD_VI_REGISTERS } from './amd-vi';
+import { SOC_IOMMU_REGISTERS } from './soc-iommus';
 
 export const REGISTERS: readonly RegisterDescription[] = [
   ...ARM_SMMU_V3_REGISTERS,
   ...VIRTIO_IOMMU_REGISTERS,
   ...ARM_SMMU_REGISTERS,
+  ...AMD_VI_REGISTERS,
+  ...SOC_IOMMU_REGISTERS,
 ];
 
 const byId = new Map<string, RegisterDescription>();
