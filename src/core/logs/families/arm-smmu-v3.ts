@@ -38,12 +38,14 @@ export type PrefixParser = (message: string) => Prefixed | undefined;
 
 // printk caller info ("[  T134]", "[pid:134,cpu0,irq/13-arm-smmu]") that parseLine leaves in place
 const RE_CALLER = /^\[[^\]]{1,80}\] ?/;
+// quoted or indented excerpts
+const RE_LEAD = /^[\s>|]{1,16}/;
 const RE_DEV_PREFIX = /^(?:(\S{1,64}) )?(\S{1,128}): /;
 const DRIVER_ONLY = new Set(['arm-smmu-v3', 'arm_smmu_v3', 'smmuv3']);
 
 /** Linux dev_*() prefix: "arm-smmu-v3 arm-smmu-v3.0.auto: ", also "platform ..." while unbinding. */
 export const linuxPrefix: PrefixParser = (message) => {
-  let s = message;
+  let s = message.replace(RE_LEAD, '');
   for (let i = 0; i < 2; i++) {
     const c = RE_CALLER.exec(s);
     if (!c) break;

@@ -8,7 +8,7 @@
 import type { Recognizer } from '../recognizer';
 import { FAMILY, recognizeSmmuV3, type PrefixParser } from './arm-smmu-v3';
 
-const RE_XEN_SMMUV3 = /^SMMUv3: (\S{1,200}): /;
+const RE_XEN_SMMUV3 = /^\s{0,16}SMMUv3: (\S{1,200}): /;
 
 export const xenPrefix: PrefixParser = (message) => {
   const m = RE_XEN_SMMUV3.exec(message);
