@@ -5,6 +5,8 @@
  */
 import { runScan } from './scan';
 import { runDecode } from './decode';
+import { runWalk } from './walk';
+import { runSnapshot } from './snapshot-info';
 import { CliError } from './errors';
 
 const USAGE = `usage: iommu-lens <command> [options]
@@ -24,6 +26,8 @@ type Command = (args: string[]) => Promise<number> | number;
 const COMMANDS: Record<string, () => Promise<Command>> = {
   scan: async () => runScan,
   decode: async () => runDecode,
+  walk: async () => runWalk,
+  snapshot: async () => runSnapshot,
 };
 
 async function main(argv: string[]): Promise<number> {

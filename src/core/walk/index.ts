@@ -1,0 +1,73 @@
+/**
+ * The one entry point for walks: picks the walker for the snapshot's model, then attaches the
+ * configuration findings that concern this walk and the suspected culprit. Walkers never see
+ * each other; adding a model is one import and one table entry here.
+ */
+import type { IommuModel, Snapshot } from '../snapshot/types';
+import type { SanityFinding, WalkRequest, WalkResult } from './types';
+import { suspectCulprit } from '../analysis/culprit';
+import { walkArmLpae } from './arm-lpae';
+import { walkSmmuV3 } from './smmu-v3';
+import { walkIntelVtd } from './intel-vtd';
+
+export type Walker = (snap: Snapshot, req: WalkRequest) => WalkResult;
+
+export const WALKERS: Partial<Record<IommuModel, Walker>> = {
+  'arm-lpae': walkArmLpae,
+  'arm-smmu-v3': walkSmmuV3,
+  'intel-vtd': walkIntelVtd,
+};
+
+export interface WalkOptions {
+  /** the address is known to have faulted (from a fault record): sharpens the culprit */
+  faulted?: boolean;
+}
+
+/** Findings of the snapshot that bear on this walk: SMMUv2 bank findings only for the bank used. */
+function relevantFindings(snap: Snapshot, req: WalkRequest, result: WalkResult): SanityFinding[] {
+  const banks = new Set<number>();
+  if (req.contextBank !== undefined) banks.add(req.contextBank);
+  for (const s of result.steps) {
+    const cb = s.decoded && (s.decoded.cbndx ?? s.decoded.CBNDX ?? s.decoded.contextBank);
+    if (typeof cb === 'number') banks.add(cb);
+  }
+  return snap.findings.filter((f) => {
+    if (f.where === 'manifest') return false;
+    const m = /^contextBanks\.(\d+)\./.exec(f.where);
+    return !m || banks.has(Number(m[1]));
+  });
+}
+
+function noWalker(snap: Snapshot): WalkResult {
+  return {
+    result: 'fault',
+    steps: [],
+    fault: { stage: 'configuration', reason: { name: 'NO_WALKER', text: `this build of iommu-lens has no page-table walker for the ${snap.model} model` } },
+  };
+}
+
+export function walk(snap: Snapshot, req: WalkRequest, options: WalkOptions = {}): WalkResult {
+  const walker = WALKERS[snap.model];
+  let result: WalkResult;
+  if (!walker) {
+    result = noWalker(snap);
+  } else {
+    try {
+      result = walker(snap, req);
+    } catch (e) {
+      // a walker bug must not take the whole batch (or the extension) down; report it as such
+      const msg = e instanceof Error ? e.message : String(e);
+      result = { result: 'fault', steps: [], fault: { stage: 'configuration', reason: { name: 'WALKER_ERROR', text: `internal error in the ${snap.model} walker: ${msg}` } } };
+    }
+  }
+  const seen = new Set((result.findings ?? []).map((f) => `${f.where}\n${f.message}`));
+  const extra = relevantFindings(snap, req, result).filter((f) => !seen.has(`${f.where}\n${f.message}`));
+  if (extra.length) result.findings = [...(result.findings ?? []), ...extra];
+  if (!result.culprit) {
+    const r = snap.registers;
+    const nested = (snap.model === 'arm-lpae' && r.tcr !== undefined && r.vtcr !== undefined);
+    const ctx = { model: snap.model, nested, ...(options.faulted !== undefined ? { faulted: options.faulted } : {}) };
+    result.culprit = suspectCulprit(result, ctx);
+  }
+  return result;
+}
