@@ -1,0 +1,128 @@
+/**
+ * The log the tree shows and its FaultIndex. A small document is scanned from its text; a large
+ * one (or a file picked with "Scan Log") is read from disk in the background with cancellable
+ * progress, and the tree fills in as records arrive. VS Code does not hand documents over 50 MB
+ * to extensions at all, so reading from disk is also the only way to see those.
+ */
+import * as vscode from 'vscode';
+import { stat } from 'node:fs/promises';
+import { Scanner } from '../core/logs/scanner';
+import { FaultIndex } from './fault-index';
+import { scanFileAsync } from './scan-async';
+
+export interface FaultSource {
+  uri: vscode.Uri;
+  /** short name for titles */
+  name: string;
+  index: FaultIndex;
+  state: 'scanning' | 'done' | 'cancelled' | 'failed';
+  error?: string;
+  /** ms the scan took */
+  elapsed?: number;
+}
+
+const REFRESH_MS = 300;
+
+export class FaultStore implements vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<FaultSource | undefined>();
+  readonly onDidChange = this.changed.event;
+  private current: FaultSource | undefined;
+  private cts: vscode.CancellationTokenSource | undefined;
+  private lastFire = 0;
+
+  constructor(private readonly log: vscode.LogOutputChannel) {}
+
+  get source(): FaultSource | undefined {
+    return this.current;
+  }
+
+  dispose(): void {
+    this.cts?.cancel();
+    this.changed.dispose();
+  }
+
+  /** Scan an open document: from its text when small, else from disk. */
+  async scanDocument(doc: vscode.TextDocument, backgroundBytes: number): Promise<FaultSource> {
+    if (doc.uri.scheme === 'file') {
+      const size = await stat(doc.uri.fsPath).then((s) => s.size, () => 0);
+      if (size > backgroundBytes) return this.scanFile(doc.uri);
+    }
+    this.cts?.cancel();
+    const t0 = Date.now();
+    const index = new FaultIndex();
+    const src: FaultSource = { uri: doc.uri, name: baseName(doc.uri), index, state: 'scanning' };
+    this.current = src;
+    const scanner = new Scanner((r) => index.add(r), { file: doc.uri.scheme === 'file' ? doc.uri.fsPath : doc.uri.toString() });
+    const n = doc.lineCount;
+    for (let i = 0; i < n; i++) scanner.push(doc.lineAt(i).text, i + 1);
+    scanner.end();
+    index.lines = n;
+    src.state = 'done';
+    src.elapsed = Date.now() - t0;
+    this.log.info(`scanned ${src.name} from the editor: ${index.total} records in ${n} lines, ${src.elapsed} ms`);
+    this.changed.fire(src);
+    return src;
+  }
+
+  /** Scan a file from disk in the background with a cancellable progress notification. */
+  scanFile(uri: vscode.Uri): Promise<FaultSource> {
+    this.cts?.cancel();
+    const cts = new vscode.CancellationTokenSource();
+    this.cts = cts;
+    const index = new FaultIndex();
+    const src: FaultSource = { uri, name: baseName(uri), index, state: 'scanning' };
+    this.current = src;
+    this.changed.fire(src);
+    const t0 = Date.now();
+    return Promise.resolve(vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Scanning {0} for IOMMU faults', src.name), cancellable: true },
+      async (progress, token) => {
+        const sub = token.onCancellationRequested(() => cts.cancel());
+        let reported = 0;
+        try {
+          const res = await scanFileAsync(uri.fsPath, (r) => index.add(r), {
+            cancelled: () => cts.token.isCancellationRequested,
+            progress: (p) => {
+              index.lines = p.lines;
+              const pct = p.size ? (100 * p.bytes) / p.size : 0;
+              progress.report({ increment: pct - reported, message: vscode.l10n.t('{0} faults, {1} lines', index.total, p.lines) });
+              reported = pct;
+              this.fireThrottled(src);
+            },
+          });
+          index.lines = res.lines;
+          src.state = res.cancelled ? 'cancelled' : 'done';
+        } catch (e) {
+          src.state = 'failed';
+          src.error = e instanceof Error ? e.message : String(e);
+          this.log.error(`scan of ${uri.fsPath} failed: ${src.error}`);
+          void vscode.window.showErrorMessage(vscode.l10n.t('Could not scan {0}: {1}', src.name, src.error));
+        } finally {
+          sub.dispose();
+          if (this.cts === cts) this.cts = undefined;
+        }
+        src.elapsed = Date.now() - t0;
+        this.log.info(`scanned ${uri.fsPath} from disk: ${index.total} records in ${index.lines} lines, ${src.elapsed} ms (${src.state})`);
+        if (this.current === src) this.changed.fire(src);
+        return src;
+      }));
+  }
+
+  clear(): void {
+    this.cts?.cancel();
+    this.current = undefined;
+    this.changed.fire(undefined);
+  }
+
+  private fireThrottled(src: FaultSource): void {
+    const now = Date.now();
+    if (now - this.lastFire < REFRESH_MS || this.current !== src) return;
+    this.lastFire = now;
+    this.changed.fire(src);
+  }
+}
+
+export function baseName(uri: vscode.Uri): string {
+  const p = uri.path;
+  return p.slice(p.lastIndexOf('/') + 1) || p;
+}
