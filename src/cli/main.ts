@@ -45,6 +45,11 @@ async function main(argv: string[]): Promise<number> {
   return (await load())(rest);
 }
 
+// For benchmarks: peak memory of the whole process (worker threads included), printed at exit.
+if (process.env.IOMMU_LENS_REPORT_RSS) {
+  process.on('exit', () => process.stderr.write(`iommu-lens: peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB\n`));
+}
+
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (err: unknown) => {

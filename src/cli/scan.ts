@@ -6,6 +6,7 @@ import { scanFileSync } from '../node/scan-file';
 import { scanFileParallel, CHUNK_SIZE } from '../node/parallel-scan';
 import { availableParallelism } from 'node:os';
 import { recordToJson } from '../core/logs/record';
+import { allKeys } from '../core/logs/scanner';
 import { SummaryBuilder, summaryToText } from '../core/analysis/summary';
 import { writeOut, flushOut } from './output';
 
@@ -15,11 +16,13 @@ Finds every IOMMU fault record in the logs (dmesg, journalctl, serial consoles, 
   --json     one JSON object per record (NDJSON), in log order
   --top N    rows in the summary's top lists (default 10)
   --workers N  threads for large files (default: one per core, at most 4)
+  --list-keys  print the substrings that select candidate lines, one per line (for grep comparisons)
 A FILE of '-' reads standard input.`;
 
 export async function runScan(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) { process.stdout.write(HELP + '\n'); return 0; }
-  const a = parseArgs(args, { values: ['top', 'workers', 'chunk-size'], bools: ['json'] }, 'scan');
+  const a = parseArgs(args, { values: ['top', 'workers', 'chunk-size'], bools: ['json', 'list-keys'] }, 'scan');
+  if (a.bools.has('list-keys')) { process.stdout.write(allKeys().join('\n') + '\n'); return 0; }
   if (!a.positionals.length) throw new CliError('scan: no FILE given (see iommu-lens scan --help)');
   const top = Number(a.flags.get('top')?.[0] ?? 10);
   if (!Number.isInteger(top) || top < 1) throw new CliError('scan: --top expects a positive integer');

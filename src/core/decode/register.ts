@@ -112,8 +112,18 @@ export function decodeRegister(desc: RegisterDescription, value: bigint): Decode
   return { id: desc.id, name: desc.name, title: desc.title, value: '0x' + value.toString(16), fields, summary: summary.join(', ') };
 }
 
+/**
+ * Fault storms repeat the same register values millions of times: decoded fields are cached per
+ * (description, value). Callers get a copy, so a caller that adds fields cannot corrupt the cache.
+ */
+const fieldCache = new Map<string, Record<string, number | boolean | string>>();
+const FIELD_CACHE_MAX = 8192;
+
 /** Plain decoded fields for FaultRecord.decoded: field name -> number, boolean or value name. */
 export function decodedFields(desc: RegisterDescription, value: bigint): Record<string, number | boolean | string> {
+  const key = desc.id + ':' + value.toString(16);
+  const hit = fieldCache.get(key);
+  if (hit) return { ...hit };
   const out: Record<string, number | boolean | string> = {};
   for (const f of desc.fields) {
     if (f.reserved) continue;
@@ -124,5 +134,7 @@ export function decodedFields(desc: RegisterDescription, value: bigint): Record<
     else if (oneBit && (f.format ?? 'bool') === 'bool') out[f.name] = v !== 0n;
     else out[f.name] = v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : '0x' + v.toString(16);
   }
-  return out;
+  if (fieldCache.size >= FIELD_CACHE_MAX) fieldCache.clear();
+  fieldCache.set(key, out);
+  return { ...out };
 }
