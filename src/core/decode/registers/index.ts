@@ -7,6 +7,7 @@ import { ARM_SMMU_V3_REGISTERS, VIRTIO_IOMMU_REGISTERS } from './arm-smmu-v3';
 import { ARM_SMMU_REGISTERS } from './arm-smmu';
 import { AMD_VI_REGISTERS } from './amd-vi';
 import { SOC_IOMMU_REGISTERS } from './soc-iommus';
+import { INTEL_VTD_REGISTERS } from './intel-vtd';
 
 export const REGISTERS: readonly RegisterDescription[] = [
   ...ARM_SMMU_V3_REGISTERS,
@@ -14,6 +15,7 @@ export const REGISTERS: readonly RegisterDescription[] = [
   ...ARM_SMMU_REGISTERS,
   ...AMD_VI_REGISTERS,
   ...SOC_IOMMU_REGISTERS,
+  ...INTEL_VTD_REGISTERS,
 ];
 
 const byId = new Map<string, RegisterDescription>();

@@ -11,6 +11,11 @@ import { armSmmuV3Recognizer } from './arm-smmu-v3';
 import { virtioIommuRecognizer } from './virtio-iommu';
 import { xenArmSmmuRecognizer } from './xen-arm-smmu';
 import { armSmmuRecognizer } from './arm-smmu';
+import { xenIntelVtdRecognizer } from './xen-intel-vtd';
+import { intelVtdRecognizer } from './intel-vtd';
+import { xenAmdViRecognizer } from './xen-amd-vi';
+import { amdViRecognizer } from './amd-vi';
+import { SOC_IOMMU_RECOGNIZERS } from './soc-iommus';
 
 export const RECOGNIZERS: readonly Recognizer[] = [
   ratelimitRecognizer,
@@ -19,4 +24,9 @@ export const RECOGNIZERS: readonly Recognizer[] = [
   virtioIommuRecognizer,
   xenArmSmmuRecognizer,
   armSmmuRecognizer,
+  xenIntelVtdRecognizer,
+  intelVtdRecognizer,
+  xenAmdViRecognizer,
+  amdViRecognizer,
+  ...SOC_IOMMU_RECOGNIZERS,
 ];

@@ -1,0 +1,176 @@
+/**
+ * Pieces shared by the Linux and Xen VT-d recognisers: the fault-print body grammar (every print
+ * generation, including prints wrapped over several lines by mail clients) and reason lookup.
+ * Parsing is done with anchored, bounded steps so that a hostile line costs linear time.
+ */
+import { accessOf, hex, normalizeBdf } from '../normalize';
+import type { FaultRecord } from '../record';
+import { vtdFaultReason, type VtdFaultReason } from '../../decode/registers/intel-vtd';
+
+export type FaultType = 'dma' | 'ir' | 'unknown';
+
+/** How far a fault print's text got: more lines may complete it. */
+export type BodyState =
+  /** address/index and reason with its text: nothing more expected */
+  | 'complete'
+  /** address/index read, no "[fault reason]" part: the old two-line form's reason line may follow */
+  | 'need-reason'
+  /** reason code read, text missing or cut short: a wrapped line may follow */
+  | 'need-text'
+  /** cut inside the address part: a wrapped line may follow */
+  | 'partial'
+  /** text that is not part of this grammar */
+  | 'invalid';
+
+export interface FaultBody {
+  state: BodyState;
+  pasid?: string;
+  /** address (DMA) or interrupt index (IR), hex text as printed (no 0x) */
+  value?: string;
+  /** ", iommu reg = %p" of Xen 4.10 and older */
+  iommuReg?: string;
+  reasonRaw?: string;
+  reasonText?: string;
+}
+
+const RE_PASID_OLD = /^\s*PASID ([0-9a-fA-F]{1,8})(?=\s|$)/;
+const RE_ADDR = /^\s*fault (addr|index)(?:\s+(?:0x)?([0-9a-fA-F]{1,16}))?(?=[\s,[]|$)/;
+const RE_IOMMU_REG = /^\s*,\s*iommu reg = (?:0x)?([0-9a-fA-F]{1,16})/;
+const RE_REASON = /^\s*\[fault reason\s{1,4}(0x[0-9a-fA-F]{1,2}|[0-9a-fA-F]{1,3}h?)\]/;
+const REASON_LIT = '[fault reason';
+
+/**
+ * Parse what follows "Request device [BDF]" in every generation:
+ * `[PASID p] fault addr A [fault reason R] TEXT`, `fault index I [fault reason R] TEXT`,
+ * Xen's `fault addr A[, iommu reg = P]`. `expect` says which of addr/index is wanted.
+ */
+export function parseBody(tail: string, expect: 'addr' | 'index'): FaultBody {
+  let s = tail.length > 400 ? tail.slice(0, 400) : tail;
+  const out: FaultBody = { state: 'partial' };
+  let m = RE_PASID_OLD.exec(s);
+  if (m) { out.pasid = m[1]!; s = s.slice(m[0].length); }
+  if (!s.trim()) return out;
+  m = RE_ADDR.exec(s);
+  if (!m) return { ...out, state: isPrefix(s, `fault ${expect}`) ? 'partial' : 'invalid' };
+  if (m[1] !== expect) return { ...out, state: 'invalid' };
+  if (m[2] === undefined) return out;
+  out.value = m[2];
+  s = s.slice(m[0].length);
+  m = RE_IOMMU_REG.exec(s);
+  if (m) { out.iommuReg = m[1]!; s = s.slice(m[0].length); }
+  if (!s.trim()) return { ...out, state: 'need-reason' };
+  m = RE_REASON.exec(s);
+  if (!m) {
+    const t = s.trim();
+    if (isPrefix(t, REASON_LIT) || /^\[fault reason\s{1,4}(?:0x)?[0-9a-fA-F]{0,2}$/.test(t)) return { ...out, state: 'need-reason' };
+    return { ...out, state: 'invalid' };
+  }
+  out.reasonRaw = m[1]!;
+  out.reasonText = s.slice(m[0].length).trim();
+  out.state = 'need-text';
+  return out;
+}
+
+/** True when `s` (trimmed) is a non-empty start of `lit`. */
+function isPrefix(s: string, lit: string): boolean {
+  const t = s.trim();
+  return t.length > 0 && t.length < lit.length && lit.startsWith(t);
+}
+
+export interface ReasonChoice {
+  code: number;
+  known?: VtdFaultReason;
+}
+
+/**
+ * Interpret a printed reason code. Linux printed `%02d` (decimal) before v5.14 and `0x%02x`
+ * after; Xen prints `%02x` or `%02xh`. When the base is ambiguous, the reading whose table text
+ * matches the printed text wins (a custom kernel may differ), else the documented base.
+ */
+export function chooseReason(raw: string, text: string | undefined, base: 10 | 16): ReasonChoice | undefined {
+  let t = raw.toLowerCase();
+  if (t.endsWith('h')) { t = t.slice(0, -1); base = 16; }
+  if (t.startsWith('0x')) return pick(parseInt(t.slice(2), 16));
+  if (!/^[0-9a-f]{1,3}$/.test(t)) return undefined;
+  const dec = /^\d+$/.test(t) ? parseInt(t, 10) : undefined;
+  const hx = parseInt(t, 16);
+  const primary = base === 10 && dec !== undefined ? dec : hx;
+  const other = primary === hx ? dec : hx;
+  if (text && other !== undefined && other <= 0xff && !textMatches(primary, text) && textMatches(other, text)) return pick(other);
+  return primary <= 0xff ? pick(primary) : undefined;
+}
+
+function pick(code: number): ReasonChoice {
+  const known = vtdFaultReason(code);
+  return known ? { code, known } : { code };
+}
+
+/** Texts the kernel or Xen may print for a code ("Unknown" when no table has it). */
+export function expectedTexts(code: number): string[] {
+  const k = vtdFaultReason(code);
+  if (!k) return ['Unknown'];
+  return k.xenText ? [k.text, k.xenText] : [k.text];
+}
+
+function textMatches(code: number, text: string): boolean {
+  const t = norm(text);
+  return expectedTexts(code).some((e) => norm(e) === t);
+}
+
+function norm(s: string): string {
+  return s.replace(/\s+/g, ' ').trim().toLowerCase();
+}
+
+/** For a reason whose text may be wrapped: is `text` the whole text, a start of it, or neither? */
+export function textProgress(code: number, text: string): 'whole' | 'start' | 'other' {
+  const t = norm(text);
+  if (!t) return 'start';
+  let start = false;
+  for (const e of expectedTexts(code)) {
+    const n = norm(e);
+    if (n === t) return 'whole';
+    if (n.startsWith(t)) start = true;
+  }
+  return start ? 'start' : 'other';
+}
+
+/** Set reason fields on a record from a choice and the printed text. */
+export function applyReason(rec: FaultRecord, choice: ReasonChoice, printed: string | undefined, faultType: FaultType): void {
+  const k = choice.known;
+  // A print cut short by wrapping or truncation still names the table's full text.
+  const p = norm(printed ?? '');
+  const full = expectedTexts(choice.code).find((e) => norm(e).startsWith(p));
+  rec.reason = {
+    code: choice.code,
+    name: k ? k.name : 'UNKNOWN',
+    text: full ?? (printed ?? '').replace(/\s+/g, ' ').trim(),
+  };
+  const d = (rec.decoded ??= {}) as Record<string, unknown>;
+  // the plain-language explanation lives in the FR description (decode), not in every record
+  d.reason = k ? { table: k.table, stage: k.stage } : { table: 'unknown' };
+  if (faultType === 'ir' && rec.kind !== 'intr-remap-fault') rec.kind = 'intr-remap-fault';
+}
+
+/** "[00:02.0]", "[0x00:0x02.0]", "[0000:00:02.0]" (with "[[" of old IR prints) to DDDD:BB:DD.F. */
+export function deviceOf(raw: string): string | undefined {
+  return normalizeBdf(raw.replace(/0x/gi, ''));
+}
+
+export function accessOfType(t: string | undefined): string | undefined {
+  if (!t) return undefined;
+  return accessOf({ read: /read/i.test(t), write: /write/i.test(t) });
+}
+
+/** Fill address / index fields of a record from a parsed body. */
+export function applyBody(rec: FaultRecord, body: FaultBody, type: FaultType): void {
+  if (body.pasid !== undefined && rec.pasid === undefined) {
+    // Linux v5.4–v5.13 printed -1 as ffffffff when no PASID was present
+    if (body.pasid.toLowerCase() !== 'ffffffff') rec.pasid = hex(body.pasid);
+    else ((rec.decoded ??= {}) as Record<string, unknown>).pasidPresent = false;
+  }
+  if (body.value !== undefined) {
+    if (type === 'ir') ((rec.decoded ??= {}) as Record<string, unknown>).faultIndex = hex(body.value);
+    else rec.iova = hex(body.value);
+  }
+  if (body.iommuReg !== undefined) ((rec.decoded ??= {}) as Record<string, unknown>).iommuReg = hex(body.iommuReg);
+}

@@ -1,0 +1,478 @@
+/**
+ * Linux Intel VT-d prints (drivers/iommu/intel: dmar.c, svm.c/prq.c, trace.h), every generation
+ * of reference §3.6–3.7:
+ *   - "DRHD: handling fault status reg %x" (FSTS), joined with the fault print that follows it;
+ *   - DMA / interrupt-remapping fault prints from the old two-line form to 6.12, including prints
+ *     wrapped over several lines by mail clients;
+ *   - invalidation queue errors (IQE/ITE/ICE with their "QI HEAD/PRIOR" and "cleared" lines);
+ *   - page request queue prints (bad requests with the raw descriptor, PRQ overflow) and the
+ *     `prq_report` trace event.
+ * Xen's prints are recognised by xen-intel-vtd.ts, listed before this one.
+ */
+import type { LogLine } from '../line';
+import type { Continuation, Feed, Recognition, Recognizer } from '../recognizer';
+import type { FaultRecord } from '../record';
+import { accessOf, bdfFromId, hex, normalizeBdf, parseHex } from '../normalize';
+import { decodedFields } from '../../decode/register';
+import { VTD_FSTS } from '../../decode/registers/intel-vtd';
+import {
+  accessOfType, applyBody, applyReason, chooseReason, deviceOf, parseBody, textProgress,
+  type FaultBody, type FaultType,
+} from './intel-vtd-parse';
+
+export const FAMILY = 'intel-vtd';
+
+// ---------------------------------------------------------------------------------------------
+// Fault print head: "[DMA Read NO_PASID] Request device [00:02.0]", "DMAR:[DMA Write] Request
+// device [00:12.0]", "[INTR-REMAP] Request device [0x64:0x00.5]", "INTR-REMAP: Request device [[42:00.2]"
+
+const RE_TYPE_BEFORE = /(?:\[(DMA Read|DMA Write)(?: (NO_PASID)| PASID (?:0x)?([0-9a-fA-F]{1,8}))?\]|(\[INTR-REMAP\])|(INTR-REMAP:)|(UNKNOWN:))\s?$/;
+const RE_DEVICE = /^\[?((?:[0-9a-fA-F]{4}:)?(?:0x)?[0-9a-fA-F]{1,2}:(?:0x)?[0-9a-fA-F]{1,2}\.[0-7])\]/;
+const REQ = 'Request device [';
+
+export interface FaultHead {
+  type: FaultType;
+  access?: string;
+  device?: string;
+  /** "PASID 0x.." of v5.14+ prints (hex text without 0x), or "NO_PASID" */
+  pasid?: string;
+  noPasid?: boolean;
+  tail: string;
+}
+
+/** Find and parse the head of a fault print anywhere in the message (tool columns may precede it). */
+export function parseHead(message: string): FaultHead | undefined {
+  const idx = message.indexOf(REQ);
+  if (idx < 0 || idx > 400) return undefined;
+  const before = message.slice(Math.max(0, idx - 48), idx);
+  const t = RE_TYPE_BEFORE.exec(before);
+  if (!t) return undefined;
+  const after = message.slice(idx + REQ.length - 1);
+  const d = RE_DEVICE.exec(after);
+  if (!d) return undefined;
+  const head: FaultHead = { type: t[1] ? 'dma' : t[6] ? 'unknown' : 'ir', tail: after.slice(d[0].length) };
+  const dev = deviceOf(d[1]!);
+  if (dev) head.device = dev;
+  if (t[1]) { const a = accessOfType(t[1]); if (a) head.access = a; }
+  if (t[2]) head.noPasid = true;
+  if (t[3]) head.pasid = t[3];
+  return head;
+}
+
+/** The record for a fault head (fields known from the first line). */
+export function recordFromHead(line: LogLine, h: FaultHead, host: 'linux' | 'xen'): FaultRecord {
+  const rec: FaultRecord = { line: line.line, family: FAMILY, host, kind: h.type === 'ir' ? 'intr-remap-fault' : 'dma-fault' };
+  fillFromHead(rec, h);
+  return rec;
+}
+
+function fillFromHead(rec: FaultRecord, h: FaultHead): void {
+  rec.kind = h.type === 'ir' ? 'intr-remap-fault' : 'dma-fault';
+  if (h.device) rec.device = h.device;
+  if (h.access) rec.access = h.access;
+  if (h.pasid) rec.pasid = hex(h.pasid);
+  if (h.noPasid) ((rec.decoded ??= {}) as Record<string, unknown>).pasidPresent = false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Assembly of one fault print over one or more lines.
+
+/** Old and Xen reason lines: "DMAR:[fault reason 06] ...", "INTR-REMAP:[fault reason 37] ...", "DMAR: reason 05 - ..." */
+const RE_REASON_LINE = /(?:^|[\s\]])(?:DMAR|INTR-REMAP|UNKNOWN):\s?(?:\[fault reason\s{1,4}(0x[0-9a-fA-F]{1,2}|[0-9a-fA-F]{1,3}h?)\]|reason ([0-9a-fA-F]{1,2}) -)\s?(.*)$/;
+const RE_XEN_ON_IOMMU = /\s+on iommu:(\d{1,4})\s*$/;
+
+export class FaultPrint {
+  /** accumulated text after "Request device [BDF]" */
+  private tail = '';
+  private type: FaultType = 'dma';
+  state: FaultBody['state'] = 'partial';
+  /** last line that belonged to the print */
+  last = 0;
+  private timed = false;
+
+  constructor(readonly rec: FaultRecord, private readonly base: 10 | 16) {}
+
+  /** Take the first line of the print. */
+  start(line: LogLine, h: FaultHead): void {
+    fillFromHead(this.rec, h);
+    this.type = h.type;
+    this.tail = h.tail;
+    this.last = line.line;
+    this.timed = line.time !== undefined;
+    this.state = this.evaluate(this.tail, false) ?? 'invalid';
+  }
+
+  get complete(): boolean {
+    return this.state === 'complete' || this.state === 'invalid';
+  }
+
+  /** Offer a later line; true when it belonged to the print. */
+  offer(line: LogLine): boolean {
+    if (this.complete) return false;
+    if (this.state === 'need-reason') {
+      const m = RE_REASON_LINE.exec(line.message.length > 600 ? line.message.slice(0, 600) : line.message);
+      if (m) {
+        this.reasonLine(m[1] ?? m[2]!, m[3] ?? '', m[2] !== undefined);
+        this.last = line.line;
+        return true;
+      }
+    }
+    // A wrapped print continues on the very next line, which has no timestamp of its own.
+    if (line.line !== this.last + 1) return false;
+    if (this.timed && line.time !== undefined) return false;
+    const piece = line.message.trim();
+    if (!piece || piece.length > 400 || piece.includes(REQ) || piece.includes('DRHD:')) return false;
+    const joined = `${this.tail.replace(/\s+$/, '')} ${piece}`;
+    const st = this.evaluate(joined, true);
+    if (st === undefined) return false;
+    this.tail = joined;
+    this.state = st;
+    this.last = line.line;
+    return true;
+  }
+
+  /**
+   * Parse the accumulated tail and apply it. With `strict`, a text that does not continue the
+   * grammar (or a reason text that is not the table's) is refused: undefined, nothing applied.
+   */
+  private evaluate(tail: string, strict: boolean): FaultBody['state'] | undefined {
+    const body = parseBody(tail, this.type === 'ir' ? 'index' : 'addr');
+    if (body.state === 'invalid') return strict ? undefined : 'invalid';
+    let state = body.state;
+    if (body.reasonRaw !== undefined) {
+      let text = body.reasonText ?? '';
+      const xen = RE_XEN_ON_IOMMU.exec(text);
+      if (xen) text = text.slice(0, xen.index);
+      const choice = chooseReason(body.reasonRaw, text, this.base);
+      if (!choice) return strict ? undefined : 'invalid';
+      const p = textProgress(choice.code, text);
+      // an appended line must continue the table's text; a first line may carry a custom text
+      if (p === 'other' && strict) return undefined;
+      state = p === 'start' ? 'need-text' : 'complete';
+      applyBody(this.rec, body, this.type);
+      applyReason(this.rec, choice, text, this.type);
+      if (xen) this.rec.iommu = `iommu:${xen[1]}`;
+      return state;
+    }
+    applyBody(this.rec, body, this.type);
+    return state;
+  }
+
+  private reasonLine(raw: string, text: string, xenStyle: boolean): void {
+    let t = text;
+    const xen = RE_XEN_ON_IOMMU.exec(t);
+    if (xen) { t = t.slice(0, xen.index); this.rec.iommu = `iommu:${xen[1]}`; }
+    const choice = chooseReason(raw, t, xenStyle ? 16 : this.base);
+    if (!choice) { this.state = 'complete'; return; }
+    applyReason(this.rec, choice, t, this.type);
+    this.state = 'complete';
+  }
+}
+
+/** Continuation that feeds a FaultPrint; also used after a DRHD header has caught its print. */
+function printContinuation(p: FaultPrint): Continuation {
+  return {
+    window: 2,
+    feed(line: LogLine): Feed {
+      if (p.offer(line)) return p.complete ? 'done' : 'more';
+      if (parseHead(line.message) || line.message.includes('DRHD:')) return 'end';
+      // An interleaved line from another source: the old form's reason line may still follow.
+      return p.state === 'need-reason' ? 'skip' : 'end';
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// "DRHD: handling fault status reg %x"
+
+const RE_DRHD = /DRHD: handling fault status reg ([0-9a-fA-F]{1,8})\s*$/;
+const FSTS_PPF = 0x2;
+const FSTS_QUEUE = 0x10 | 0x20 | 0x40 | 0x80;
+
+function recognizeHeader(line: LogLine, m: RegExpExecArray): Recognition | undefined {
+  const v = parseHex(m[1]);
+  if (v === undefined || v === 0n) return undefined;
+  const fsts = Number(v);
+  const rec: FaultRecord = {
+    line: line.line, family: FAMILY, host: 'linux',
+    kind: (fsts & FSTS_QUEUE) && !(fsts & FSTS_PPF) ? 'queue-error' : 'dma-fault',
+    registers: { fsts: hex(v)! },
+    decoded: { fsts: decodedFields(VTD_FSTS, v) },
+  };
+  if (!(fsts & FSTS_PPF)) return { record: rec };
+  // PPF: the fault records are printed next (unless ratelimited); the first one joins this record.
+  let print: FaultPrint | undefined;
+  const cont: Continuation = {
+    window: 12,
+    feed(l: LogLine): Feed {
+      if (print) {
+        if (print.offer(l)) return print.complete ? 'done' : 'more';
+        if (parseHead(l.message) || l.message.includes('DRHD:')) return 'end';
+        return print.state === 'need-reason' ? 'skip' : 'end';
+      }
+      if (l.host === 'xen' || l.message.includes('[VT-D]')) return 'skip';
+      const h = parseHead(l.message);
+      if (h) {
+        print = new FaultPrint(rec, 10);
+        print.start(l, h);
+        cont.window = 2;
+        return print.complete ? 'done' : 'more';
+      }
+      if (l.message.includes('DMAR') || l.message.includes('callbacks suppressed')) return 'end';
+      return 'skip';
+    },
+  };
+  return { record: rec, more: cont };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Invalidation queue errors (dmar.c qi_check_fault / qi_dump_fault)
+
+const RE_QI_DETECTED = /VT-d detected Invalidation (Queue Error: Reason|Time-out Error: SID|Completion Error: SID) ([0-9a-fA-F]{1,16})\s*$/;
+const RE_QI_INVALID_DESC = /VT-d detected invalid descriptor: (?:qw0 = |low=)(?:0x)?([0-9a-fA-F]{1,16}), ?(?:qw1 = |high=)(?:0x)?([0-9a-fA-F]{1,16})/;
+const RE_QI_CLEARED = /Invalidation (?:Queue|Time-out|Completion) Error \((IQE|ITE|ICE)\) cleared\s*$/;
+const RE_QI_DUMP = /QI (HEAD|PRIOR): (.{1,48}?) qw0 = 0x([0-9a-fA-F]{1,16}), qw1 = 0x([0-9a-fA-F]{1,16})\s*$/;
+
+const QI_ERROR_TEXT: Record<string, string> = {
+  IQE: 'Invalidation Queue Error', ITE: 'Invalidation Time-out Error', ICE: 'Invalidation Completion Error',
+};
+
+/** Invalidation descriptor types (qw0 bits 3:0), as Linux's qi_type_string() names them. */
+const QI_TYPES: Record<number, string> = {
+  1: 'Context-cache Invalidation', 2: 'IOTLB Invalidation', 3: 'Device-TLB Invalidation',
+  4: 'Interrupt Entry Cache Invalidation', 5: 'Invalidation Wait', 6: 'PASID-based IOTLB Invalidation',
+  7: 'PASID-cache Invalidation', 8: 'PASID-based Device-TLB Invalidation', 9: 'Page Group Response',
+};
+
+function qiDescriptor(qw0: bigint, qw1: bigint): Record<string, unknown> {
+  const type = Number(qw0 & 0xfn);
+  const d: Record<string, unknown> = { qw0: hex(qw0), qw1: hex(qw1), type, typeName: QI_TYPES[type] ?? 'UNKNOWN' };
+  // Device-TLB invalidations name the device whose ATS cache is invalidated: SID in qw0 bits 47:32
+  if (type === 3) d.device = bdfFromId(Number((qw0 >> 32n) & 0xffffn));
+  if (type === 8) d.device = bdfFromId(Number((qw0 >> 16n) & 0xffffn));
+  return d;
+}
+
+function qiRecord(line: LogLine): FaultRecord {
+  return { line: line.line, family: FAMILY, host: 'linux', kind: 'queue-error', decoded: { errors: [] as string[] } };
+}
+
+function addQiError(rec: FaultRecord, which: string, value: string): void {
+  const name = which.startsWith('Queue') ? 'IQE' : which.startsWith('Time') ? 'ITE' : 'ICE';
+  const d = rec.decoded as Record<string, unknown>;
+  const errors = d.errors as string[];
+  if (!errors.includes(name)) errors.push(name);
+  const v = parseHex(value) ?? 0n;
+  if (name === 'IQE') d.iqei = Number(v);
+  else {
+    d[name === 'ITE' ? 'iteSid' : 'iceSid'] = hex(v);
+    if (name === 'ITE' || rec.device === undefined) rec.device = bdfFromId(Number(v & 0xffffn));
+  }
+  rec.reason = {
+    name: errors.join('+'),
+    text: errors.map((e) => QI_ERROR_TEXT[e]).join('; '),
+  };
+  if (errors.includes('IQE')) rec.reason.code = d.iqei as number;
+}
+
+function qiContinuation(rec: FaultRecord): Continuation {
+  return {
+    window: 4,
+    feed(l: LogLine): Feed {
+      const msg = l.message;
+      let m = RE_QI_DETECTED.exec(msg);
+      if (m) { addQiError(rec, m[1]!, m[2]!); return 'more'; }
+      m = RE_QI_DUMP.exec(msg);
+      if (m) {
+        const desc = qiDescriptor(parseHex(m[3])!, parseHex(m[4])!);
+        (rec.decoded as Record<string, unknown>)[m[1] === 'HEAD' ? 'qiHead' : 'qiPrior'] = desc;
+        return 'more';
+      }
+      m = RE_QI_CLEARED.exec(msg);
+      if (m) {
+        const d = rec.decoded as Record<string, unknown>;
+        ((d.cleared ??= []) as string[]).push(m[1]!);
+        return 'more';
+      }
+      if (parseHead(msg) || msg.includes('DRHD:')) return 'end';
+      return 'skip';
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Page requests (svm.c / prq.c) and the prq_report trace event
+
+const RE_PRQ_BAD = /IOMMU: (dmar\d{1,4}): (Page request without PASID|Address is not canonical|Page request in Privilege Mode|Execution request not supported)\s*$/;
+const RE_PRQ_DESC = /(?:^|\s)(dmar\d{1,4}): (Invalid page request|Page request without PASID|Page request for invalid PASID (\d{1,10})): ([0-9a-fA-F]{1,16}) ([0-9a-fA-F]{1,16})\s*$/;
+const RE_PRQ_OVERFLOW = /IOMMU: (dmar\d{1,4}): PRQ overflow (detected|cleared)\s*$/;
+const RE_PRQ_TRACE = /prq_report: (dmar\d{1,4})\/(\S{1,64}) seq# (\d{1,20}): rid=0x([0-9a-fA-F]{1,4}) addr=0x([0-9a-fA-F]{1,16}) ([r-])([w-])([x-])([p-])([l-]) pasid=0x([0-9a-fA-F]{1,5}) index=0x([0-9a-fA-F]{1,3})(?: private=0x([0-9a-fA-F]{1,16})\/0x([0-9a-fA-F]{1,16}))?/;
+const RE_FTRACE_TS = /\s(\d{1,10})\.(\d{1,9}): prq_report:/;
+
+const PRQ_REASONS: Record<string, { name: string; text: string }> = {
+  'Page request without PASID': { name: 'PRQ_NO_PASID', text: 'Page request without PASID' },
+  'Address is not canonical': { name: 'PRQ_NON_CANONICAL', text: 'Address is not canonical' },
+  'Page request in Privilege Mode': { name: 'PRQ_PRIV_MODE', text: 'Page request in Privilege Mode' },
+  'Execution request not supported': { name: 'PRQ_EXEC_UNSUPPORTED', text: 'Execution request not supported' },
+  'Invalid page request': { name: 'PRQ_INVALID', text: 'Invalid page request' },
+  'Page request for invalid PASID': { name: 'PRQ_INVALID_PASID', text: 'Page request for invalid PASID' },
+};
+
+/** Apply a raw page request descriptor (qw0, qw1) to a record. */
+function applyPrqDescriptor(rec: FaultRecord, qw0raw: string, qw1raw: string): void {
+  const qw0 = parseHex(qw0raw)!;
+  const qw1 = parseHex(qw1raw)!;
+  rec.registers = { ...(rec.registers ?? {}), prq_qw0: hex(qw0)!, prq_qw1: hex(qw1)! };
+  const pasidPresent = ((qw0 >> 8n) & 1n) === 1n;
+  const rid = Number((qw0 >> 16n) & 0xffffn);
+  const pasid = (qw0 >> 32n) & 0xfffffn;
+  const rd = (qw1 & 1n) === 1n;
+  const wr = ((qw1 >> 1n) & 1n) === 1n;
+  const exe = ((qw0 >> 52n) & 1n) === 1n;
+  rec.device = bdfFromId(rid);
+  if (pasidPresent) rec.pasid = hex(pasid);
+  rec.iova = hex((qw1 >> 12n) << 12n);
+  const a = accessOf({ read: rd, write: wr, exec: exe });
+  if (a) rec.access = a;
+  const d = (rec.decoded ??= {}) as Record<string, unknown>;
+  d.prq = {
+    rid: hex(rid), pasidPresent, pasid: hex(pasid), privateDataPresent: ((qw0 >> 9n) & 1n) === 1n,
+    exe, priv: ((qw0 >> 53n) & 1n) === 1n, rd, wr, lpig: ((qw1 >> 2n) & 1n) === 1n,
+    prgIndex: Number((qw1 >> 3n) & 0x1ffn),
+  };
+}
+
+function prqRecord(line: LogLine, iommu: string, kind: string): FaultRecord {
+  return { line: line.line, family: FAMILY, host: 'linux', kind, iommu };
+}
+
+function recognizePrq(line: LogLine, msg: string): Recognition | undefined {
+  let m = RE_PRQ_DESC.exec(msg);
+  if (m) {
+    const rec = prqRecord(line, m[1]!, 'page-request');
+    const which = m[2]!.startsWith('Page request for invalid PASID') ? 'Page request for invalid PASID' : m[2]!;
+    rec.reason = { ...PRQ_REASONS[which]! };
+    applyPrqDescriptor(rec, m[4]!, m[5]!);
+    if (m[3] !== undefined) rec.pasid = hex(BigInt(m[3]));
+    return { record: rec };
+  }
+  m = RE_PRQ_BAD.exec(msg);
+  if (m) {
+    const rec = prqRecord(line, m[1]!, 'page-request');
+    rec.reason = { ...PRQ_REASONS[m[2]!]! };
+    const iommu = m[1]!;
+    // handle_bad_prq_event() prints the raw descriptor right after the reason
+    return {
+      record: rec,
+      more: {
+        window: 3,
+        feed(l: LogLine): Feed {
+          const d = RE_PRQ_DESC.exec(l.message);
+          if (d && d[1] === iommu && d[2] === 'Invalid page request') {
+            applyPrqDescriptor(rec, d[4]!, d[5]!);
+            return 'done';
+          }
+          return RE_PRQ_BAD.test(l.message) ? 'end' : 'skip';
+        },
+      },
+    };
+  }
+  m = RE_PRQ_OVERFLOW.exec(msg);
+  if (m) {
+    if (m[2] === 'cleared') return undefined; // joined to its "detected" line; alone it says nothing new
+    const rec = prqRecord(line, m[1]!, 'queue-error');
+    rec.reason = { name: 'PRQ_OVERFLOW', text: 'PRQ overflow detected' };
+    const iommu = m[1]!;
+    return {
+      record: rec,
+      more: {
+        window: 6,
+        feed(l: LogLine): Feed {
+          const o = RE_PRQ_OVERFLOW.exec(l.message);
+          if (o && o[1] === iommu) {
+            if (o[2] === 'detected') return 'end';
+            ((rec.decoded ??= {}) as Record<string, unknown>).cleared = true;
+            return 'done';
+          }
+          return 'skip';
+        },
+      },
+    };
+  }
+  m = RE_PRQ_TRACE.exec(msg);
+  if (m) {
+    const rec = prqRecord(line, m[1]!, 'page-request');
+    const dev = normalizeBdf(m[2]!);
+    rec.device = dev ?? m[2]!;
+    const rd = m[6] === 'r';
+    const wr = m[7] === 'w';
+    const exe = m[8] === 'x';
+    const a = accessOf({ read: rd, write: wr, exec: exe });
+    if (a) rec.access = a;
+    const page = parseHex(m[5])!;
+    rec.iova = hex(page << 12n); // the trace prints qw1 bits 63:12, a page number
+    rec.pasid = hex(m[11]!);
+    const prq: Record<string, unknown> = {
+      seq: Number(m[3]), rid: hex(m[4]!), requester: bdfFromId(Number(parseHex(m[4])!)),
+      rd, wr, exe, priv: m[9] === 'p', lpig: m[10] === 'l', prgIndex: Number(parseHex(m[12])!),
+    };
+    if (m[13] !== undefined) prq.privateData = [hex(m[13]), hex(m[14]!)];
+    rec.decoded = { prq };
+    const ts = RE_FTRACE_TS.exec(msg);
+    if (ts && line.time === undefined) rec.time = Number(ts[1]) + Number('0.' + ts[2]);
+    return { record: rec };
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function isXenLine(line: LogLine): boolean {
+  return line.host === 'xen' || line.message.includes('[VT-D]');
+}
+
+export const intelVtdRecognizer: Recognizer = {
+  family: FAMILY,
+  keys: [
+    'Request device [', 'DRHD: handling fault status', 'VT-d detected', 'Error (IQE) cleared', 'Error (ITE) cleared',
+    'Error (ICE) cleared', 'page request', 'Page request', 'Address is not canonical', 'Execution request not supported',
+    'PRQ overflow', 'prq_report:',
+  ],
+  recognize(line: LogLine): Recognition | undefined {
+    if (isXenLine(line)) return undefined;
+    const msg = line.message.length > 2000 ? line.message.slice(0, 2000) : line.message;
+    const h = parseHead(msg);
+    if (h) {
+      const rec = recordFromHead(line, h, 'linux');
+      const p = new FaultPrint(rec, 10);
+      p.start(line, h);
+      return p.complete ? { record: rec } : { record: rec, more: printContinuation(p) };
+    }
+    let m = RE_DRHD.exec(msg);
+    if (m) return recognizeHeader(line, m);
+    m = RE_QI_DETECTED.exec(msg);
+    if (m) {
+      const rec = qiRecord(line);
+      addQiError(rec, m[1]!, m[2]!);
+      return { record: rec, more: qiContinuation(rec) };
+    }
+    m = RE_QI_INVALID_DESC.exec(msg);
+    if (m) {
+      const rec = qiRecord(line);
+      (rec.decoded as Record<string, unknown>).errors = ['IQE'];
+      (rec.decoded as Record<string, unknown>).invalidDescriptor = qiDescriptor(parseHex(m[1])!, parseHex(m[2])!);
+      rec.reason = { name: 'IQE', text: 'VT-d detected invalid descriptor' };
+      return { record: rec, more: qiContinuation(rec) };
+    }
+    m = RE_QI_CLEARED.exec(msg);
+    if (m) {
+      const rec = qiRecord(line);
+      const d = rec.decoded as Record<string, unknown>;
+      d.errors = [m[1]!];
+      d.cleared = [m[1]!];
+      rec.reason = { name: m[1]!, text: QI_ERROR_TEXT[m[1]!]! };
+      return { record: rec };
+    }
+    return recognizePrq(line, msg);
+  },
+};
