@@ -311,6 +311,13 @@ describe('arm-smmu-v3: GERROR, command queue, queues, PRI', () => {
     expect(scanText('SMMUv3: /smmuv3@9050000: event 0x10 received:')[0]).toMatchObject({ host: 'xen', iommu: '/smmuv3@9050000' });
   });
 
+  it('printk caller ids and syslog prefixes are tolerated', () => {
+    const caller = rawDump(0x10, [0x0000000300000010n, 0n, 0x5000n, 0n]).map((l, i) => `[  100.00${i}][  T${i % 2 ? 77 : 78}] ${l}`);
+    expect(scanText(caller.join('\n'))[0]).toMatchObject({ line: 1, endLine: 5, streamId: '0x3', iova: '0x5000', time: 100 });
+    const sys = rawDump(0x10, [0x0000000300000010n, 0n, 0x6000n, 0n]).map((l) => `Mar  3 10:00:01 host kernel: ${l}`);
+    expect(scanText(sys.join('\n'))[0]).toMatchObject({ endLine: 5, iova: '0x6000', iommu: 'arm-smmu-v3.0.auto' });
+  });
+
   it('lines of other drivers are not taken', () => {
     expect(scanText('usb 1-1: event 0x10 received:')).toHaveLength(0);
     expect(scanText('foo bar: CMDQ error (cons 0x01000022): Illegal command')).toHaveLength(0);
