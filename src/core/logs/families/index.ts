@@ -13,9 +13,6 @@ import { xenArmSmmuRecognizer } from './xen-arm-smmu';
 import { armSmmuRecognizer } from './arm-smmu';
 import { xenIntelVtdRecognizer } from './xen-intel-vtd';
 import { intelVtdRecognizer } from './intel-vtd';
-import { xenAmdViRecognizer } from './xen-amd-vi';
-import { amdViRecognizer } from './amd-vi';
-import { SOC_IOMMU_RECOGNIZERS } from './soc-iommus';
 
 export const RECOGNIZERS: readonly Recognizer[] = [
   ratelimitRecognizer,
@@ -26,7 +23,4 @@ export const RECOGNIZERS: readonly Recognizer[] = [
   armSmmuRecognizer,
   xenIntelVtdRecognizer,
   intelVtdRecognizer,
-  xenAmdViRecognizer,
-  amdViRecognizer,
-  ...SOC_IOMMU_RECOGNIZERS,
 ];
