@@ -1,0 +1,60 @@
+/**
+ * Apple DART (drivers/iommu/apple-dart.c), dev_err_ratelimited without a newline:
+ *
+ *   apple-dart 382f00000.iommu: translation fault: status:0x%x stream:%d code:0x%x (%s) at 0x%llx
+ *
+ * Two register layouts print the same text (T8020/T6000 and T8110); which one it is follows from
+ * the printed status: its stream and code fields must agree with the printed stream and code.
+ */
+import type { Recognizer } from '../recognizer';
+import type { FaultRecord } from '../record';
+import { hex } from '../normalize';
+import { decodedFields, type RegisterDescription } from '../../decode/register';
+import { DART_T8020_ERROR, DART_T8110_ERROR } from '../../decode/registers/soc-iommus';
+import { devPrefixAt } from './dev-prefix';
+
+const FAMILY = 'apple-dart';
+const RE = /translation fault: status:(0x[0-9a-fA-F]{1,8}|0) stream:(\d{1,3}) code:(0x[0-9a-fA-F]{1,8}|0) \(([A-Za-z ]{3,24})\) at (0x[0-9a-fA-F]{1,16}|0)/;
+
+const NAMES: Readonly<Record<string, string>> = {
+  'READ FAULT': 'read from a page mapped without read permission',
+  'WRITE FAULT': 'write to a page mapped without write permission',
+  'NO PTE FOR IOVA': 'leaf entry invalid: the page is not mapped',
+  'NO PMD FOR IOVA': 'second-level entry invalid: nothing mapped in this region',
+  'NO PGD FOR IOVA': 'top-level entry invalid: nothing mapped in this region',
+  'NO TTBR FOR IOVA': 'no translation table base for the stream: stream not attached to a domain',
+};
+
+/** Which layout printed this status, from the fields the driver extracted out of it. */
+function layoutOf(status: number, stream: number, code: number, name: string): RegisterDescription {
+  const t8020 = ((status >>> 24) & 0xf) === stream && (status & 0xfff) === code;
+  const t8110 = ((status >>> 20) & 0xff) === stream && (status & 0x7fff) === code;
+  if (t8020 !== t8110) return t8110 ? DART_T8110_ERROR : DART_T8020_ERROR;
+  // Both fit: the code's bit position tells (READ FAULT is bit 4 on T8020, bit 5 on T8110).
+  const t8110Bits: Record<string, number> = { 'READ FAULT': 5, 'WRITE FAULT': 4, 'NO PTE FOR IOVA': 3, 'NO PMD FOR IOVA': 2, 'NO PGD FOR IOVA': 1 };
+  const b = t8110Bits[name];
+  return b !== undefined && code === 1 << b ? DART_T8110_ERROR : DART_T8020_ERROR;
+}
+
+export const appleDartRecognizer: Recognizer = {
+  family: FAMILY,
+  keys: ['translation fault: status:'],
+  recognize(line) {
+    const m = RE.exec(line.message);
+    if (!m) return undefined;
+    const p = devPrefixAt(line.message, m.index);
+    const status = Number(BigInt(hex(m[1]!)!));
+    const stream = Number(m[2]);
+    const code = Number(BigInt(hex(m[3]!)!));
+    const name = m[4]!;
+    const desc = layoutOf(status, stream, code, name);
+    const rec: FaultRecord = { line: line.line, family: FAMILY, kind: 'page-fault', iova: hex(m[5]!), streamId: hex(stream) };
+    if (p) rec.iommu = p.device;
+    if (name === 'READ FAULT') rec.access = 'read';
+    if (name === 'WRITE FAULT') rec.access = 'write';
+    rec.registers = { [desc.key]: hex(status)! };
+    rec.decoded = { [desc.key]: decodedFields(desc, BigInt(status)), layout: desc === DART_T8110_ERROR ? 'T8110' : 'T8020' };
+    rec.reason = { code: hex(code)!, name: name.replace(/ /g, '_'), text: NAMES[name] ?? 'error code the driver does not name (several bits set?)' };
+    return { record: rec };
+  },
+};
