@@ -9,12 +9,18 @@ import { parseHex } from '../logs/normalize';
 
 export function decodeRecordRegisters(r: FaultRecord): DecodedRegister[] {
   const out: DecodedRegister[] = [];
-  if (!r.registers) return out;
   const descs = registersOfFamily(r.family);
-  for (const [key, raw] of Object.entries(r.registers)) {
+  for (const [key, raw] of Object.entries(r.registers ?? {})) {
     const d = descs.get(key);
     const v = parseHex(raw);
     if (d && v !== undefined) out.push(decodeRegister(d, v));
+  }
+  // A printed reason code (VT-d "[fault reason 0x06]") is a field, not a register: decode it
+  // against the family's 'reason' code table when it has one and no register carried it.
+  const rd = descs.get('reason');
+  const code = r.reason?.code;
+  if (rd && typeof code === 'number' && Number.isInteger(code) && code >= 0 && !(r.registers && 'reason' in r.registers)) {
+    out.push(decodeRegister(rd, BigInt(code)));
   }
   return out;
 }

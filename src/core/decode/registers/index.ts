@@ -5,6 +5,7 @@
 import type { RegisterDescription } from '../register';
 import { ARM_SMMU_V3_REGISTERS, VIRTIO_IOMMU_REGISTERS } from './arm-smmu-v3';
 import { ARM_SMMU_REGISTERS } from './arm-smmu';
+import { GPU_MMU_REGISTERS } from './gpu-mmu';
 import { AMD_VI_REGISTERS } from './amd-vi';
 import { SOC_IOMMU_REGISTERS } from './soc-iommus';
 import { INTEL_VTD_REGISTERS } from './intel-vtd';
@@ -13,6 +14,7 @@ export const REGISTERS: readonly RegisterDescription[] = [
   ...ARM_SMMU_V3_REGISTERS,
   ...VIRTIO_IOMMU_REGISTERS,
   ...ARM_SMMU_REGISTERS,
+  ...GPU_MMU_REGISTERS,
   ...AMD_VI_REGISTERS,
   ...SOC_IOMMU_REGISTERS,
   ...INTEL_VTD_REGISTERS,

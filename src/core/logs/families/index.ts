@@ -11,6 +11,7 @@ import { armSmmuV3Recognizer } from './arm-smmu-v3';
 import { virtioIommuRecognizer } from './virtio-iommu';
 import { xenArmSmmuRecognizer } from './xen-arm-smmu';
 import { armSmmuRecognizer } from './arm-smmu';
+import { gpuMmuRecognizer } from './gpu-mmu';
 import { xenIntelVtdRecognizer } from './xen-intel-vtd';
 import { intelVtdRecognizer } from './intel-vtd';
 
@@ -23,4 +24,5 @@ export const RECOGNIZERS: readonly Recognizer[] = [
   armSmmuRecognizer,
   xenIntelVtdRecognizer,
   intelVtdRecognizer,
+  gpuMmuRecognizer,
 ];
