@@ -320,6 +320,9 @@ describe('arm-smmu-v3: GERROR, command queue, queues, PRI', () => {
 
   it('lines of other drivers are not taken', () => {
     expect(scanText('usb 1-1: event 0x10 received:')).toHaveLength(0);
-    expect(scanText('foo bar: CMDQ error (cons 0x01000022): Illegal command')).toHaveLength(0);
+    expect(scanText('foo bar: event: F_TRANSLATION client: x sid: 0x1 ssid: 0x0')).toHaveLength(0);
+    // SMMUv3's own queue texts are taken from a companion device too (Tegra241 CMDQV's own queues)
+    expect(scanText(['tegra241-cmdqv NVDA200C:00: CMDQ error (cons 0x01000022): Illegal command', 'tegra241-cmdqv NVDA200C:00: skipping command in error state:', 'tegra241-cmdqv NVDA200C:00: \t0x0000000000000046', 'tegra241-cmdqv NVDA200C:00: \t0x0000000000000000'].join('\n'))[0])
+      .toMatchObject({ kind: 'command-error', iommu: 'NVDA200C:00', endLine: 4, registers: { cmd0: '0x46' }, decoded: { command: 'CMD_SYNC' } });
   });
 });

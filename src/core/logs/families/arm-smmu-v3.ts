@@ -57,7 +57,6 @@ export const linuxPrefix: PrefixParser = (message) => {
   const dev = m[2]!;
   if (driver === 'SMMUv3:' || dev === 'SMMUv3') return undefined; // Xen's prefix, its own recogniser
   const who = `${driver ?? ''} ${dev}`;
-  if (!/smmu|iommu/i.test(who)) return undefined;
   const out: Prefixed = { key: who, rest: s.slice(m[0].length) };
   if (!(driver === undefined && DRIVER_ONLY.has(dev))) out.iommu = dev;
   return out;
@@ -86,6 +85,8 @@ const RE_EVTQ_OVF = /^EVTQ overflow(?: detected)? -- events lost\s*$/;
 const RE_PRIQ_OVF = /^PRIQ overflow(?: detected)? -- requests lost\s*$/;
 const RE_PRI_START = /^unexpected PRI request received:\s*$/;
 const RE_PRI_LINE = /^\s{0,12}sid 0x([0-9a-fA-F]{1,8})\.0x([0-9a-fA-F]{1,5}): \[(\d{1,5})(L?)\] (un)?privileged (R?)(W?)(X?) access at iova 0x([0-9a-fA-F]{1,16})\s*$/;
+
+const RE_OWN_TEXT = /^(?:CMDQ error \(cons |skipping command in error state:|unexpected global error reported \(|CMD_SYNC timeout at |EVTQ overflow detected|PRIQ overflow detected)/;
 
 /** GERROR bit lines: message → [bit, short name, meaning]. */
 const GERROR_LINES: readonly [RegExp, number, string, string][] = [
@@ -532,6 +533,10 @@ export const armSmmuV3Recognizer: Recognizer = {
   ],
   recognize(line) {
     const p = linuxPrefix(line.message);
-    return p ? recognizeSmmuV3(line, p, linuxPrefix) : undefined;
+    if (!p) return undefined;
+    // Generic texts ("event 0x10 received:") only from an SMMU-looking device; the queue texts are
+    // SMMUv3's own and may come from a companion device (Tegra241 CMDQV prints CMDQ errors itself).
+    if (!/smmu|iommu/i.test(p.key) && !RE_OWN_TEXT.test(p.rest)) return undefined;
+    return recognizeSmmuV3(line, p, linuxPrefix);
   },
 };
