@@ -6,6 +6,7 @@ import { parseLine, type LogLine } from './line';
 import type { FaultRecord } from './record';
 import type { Continuation, Recognizer } from './recognizer';
 import { RECOGNIZERS } from './families';
+import { splitRunTogether } from './run-together';
 
 interface Open {
   record: FaultRecord;
@@ -53,6 +54,8 @@ export class Scanner {
 
   /** Feed one raw line (no terminator) with its 1-based number. */
   push(raw: string, lineNo: number): void {
+    const pasted = raw.length > 40 && raw.includes('   [') ? splitRunTogether(raw) : undefined;
+    if (pasted) { for (const p of pasted) this.push(p, lineNo); return; }
     let parsed: LogLine | undefined;
     if (this.openCount > 0) {
       parsed = parseLine(raw, lineNo);

@@ -1,0 +1,410 @@
+/**
+ * Page faults of GPU MMUs, as the GPU drivers print them (family `gpu-mmu`, kind `page-fault`):
+ *   msm/adreno  "*** gpu fault: ttbr0=%.16llx iova=%.16lx dir=%s type=%s source=%s (%u,%u,%u,%u)"
+ *               older "*** gpu fault: iova=%08lx, flags=%d (%u,%u,%u,%u)", "*** gpu fault: iova=%.16lx flags=%d (...)",
+ *               msm_iommu fallback "*** fault: iova=%16lx, flags=%d"
+ *   panfrost/panthor/kbase (Mali) "Unhandled Page fault in AS%d at VA 0x%016llX\n" + "Reason: %s\n" + "raw fault status: 0x%X\n"
+ *               + "decoded fault status: %s\n" + "exception type 0x%X: %s\n" + "access type 0x%X: %s\n" + "source id 0x%X\n" [+ "pid: %d\n"]
+ *   lima (Mali-4xx) "mmu page fault at 0x%x from bus id %d of type %s on %s" / "%s page fault at 0x%x from bus id %d of type %s"
+ *   amdgpu gmc v9+ "[%s] %s page fault (src_id:%u ring:%u vmid:%u pasid:%u[, for process ...])" + task line +
+ *               "  in page starting at address 0x%016llx from [IH ]client ..." + "*VM_L2_PROTECTION_FAULT_STATUS:0x%08X" + decoded lines
+ *   amdgpu gmc v6-8 / radeon "GPU fault detected: %d 0x%08x" + "  VM_CONTEXT1_PROTECTION_FAULT_ADDR   0x%08X"
+ *               + "  VM_CONTEXT1_PROTECTION_FAULT_STATUS 0x%08X" + "VM fault (0x%02x, vmid %d[, pasid %d]) at page %u, %s from ..."
+ *   nouveau     gk104+ "fault %02x [%s] at %016llx engine %02x [%s] client %02x [%s%s] reason %02x [%s] on channel %d [%010llx %s]",
+ *               gf100 "%s fault at %010llx engine ...", nv50 "trapped %s at %02x%04x%04x on channel %d [%08x %s] engine ..."
+ * Format strings: Linux drivers/gpu/drm/{msm/adreno,panfrost,panthor,lima,amd/amdgpu,radeon,nouveau/nvkm}.
+ */
+import type { LogLine } from '../line';
+import type { FaultRecord } from '../record';
+import type { Continuation, Feed, Recognition, Recognizer } from '../recognizer';
+import { hex, normalizeBdf } from '../normalize';
+import { decodedFields } from '../../decode/register';
+import { AMD_VM_L2_PROTECTION_FAULT_STATUS, MALI_AS_FAULTSTATUS, maliExceptionName } from '../../decode/registers/gpu-mmu';
+
+// "<driver> <device>: " then, for amdgpu/radeon (dev_fmt) and nouveau (nvkm subdev), one more "name: ".
+const RE_DEV = /^([A-Za-z0-9_.,@-]{1,64}) ([^\s]{1,160}?): /;
+const RE_SUB = /^([a-z][a-z0-9_]{0,11}): /;
+
+interface Split {
+  driver?: string;
+  name?: string;
+  /** text after the device prefix */
+  rest: string;
+  /** text after the device prefix and a subsystem prefix, when there is one */
+  sub?: string;
+}
+
+function split(message: string): Split {
+  const m = RE_DEV.exec(message);
+  if (!m) return { rest: message };
+  const rest = message.slice(m[0].length);
+  const s = RE_SUB.exec(rest);
+  const out: Split = { driver: m[1]!, name: m[2]!, rest };
+  if (s) out.sub = rest.slice(s[0].length);
+  return out;
+}
+
+function newRecord(line: LogLine, name: string | undefined): FaultRecord {
+  const r: FaultRecord = { line: line.line, family: 'gpu-mmu', host: 'linux', kind: 'page-fault' };
+  if (name !== undefined) {
+    r.iommu = name;
+    r.device = normalizeBdf(name) ?? name;
+  }
+  return r;
+}
+
+function h(s: string | undefined): string | undefined {
+  return s === undefined ? undefined : hex(s);
+}
+
+/** A continuation that takes lines while `take` accepts them, stepping over other lines. */
+function follow(window: number, take: (l: LogLine) => Feed | undefined, stopOn?: RegExp): Continuation {
+  return {
+    window,
+    feed(l) {
+      const v = take(l);
+      if (v) return v;
+      return stopOn && stopOn.test(l.message) ? 'end' : 'skip';
+    },
+  };
+}
+
+// ---- msm / adreno ------------------------------------------------------------------------
+
+const RE_ADRENO = /^\*\*\* (gpu )?fault: (.{1,300})$/;
+const RE_ADRENO_SCRATCH = /\((\d{1,10}),(\d{1,10}),(\d{1,10}),(\d{1,10})\)\s*$/;
+const ADRENO_TYPES: Record<string, { name: string; text: string }> = {
+  TRANSLATION: { name: 'TRANSLATION', text: 'Translation fault: the GPU address is not mapped in the GPU page tables (SMMU FSR.TF)' },
+  PERMISSION: { name: 'PERMISSION', text: 'Permission fault: the GPU address is mapped without the needed permission (SMMU FSR.PF)' },
+  EXTERNAL: { name: 'EXTERNAL', text: 'External fault: the bus returned an error (SMMU FSR.EF)' },
+  UNKNOWN: { name: 'UNKNOWN', text: 'the SMMU fault type was not translation, permission or external' },
+};
+
+function applyAdreno(r: FaultRecord, text: string): boolean {
+  const kv = new Map<string, string>();
+  const re = /([a-z0-9]{1,8})= {0,16}([^\s,]{1,40})/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text))) kv.set(m[1]!, m[2]!);
+  const iova = kv.get('iova');
+  if (iova === undefined || hex(iova) === undefined) return false;
+  r.iova = hex(iova);
+  const decoded: Record<string, unknown> = { driver: 'msm' };
+  const ttbr0 = kv.get('ttbr0');
+  if (ttbr0 !== undefined && hex(ttbr0)) r.registers = { ttbr0: hex(ttbr0)! };
+  const dir = kv.get('dir');
+  const flags = kv.get('flags');
+  if (dir === 'READ' || dir === 'WRITE') r.access = dir === 'WRITE' ? 'write' : 'read';
+  else if (flags !== undefined && /^-?\d{1,10}$/.test(flags)) {
+    // report_iommu_fault() flags: IOMMU_FAULT_WRITE = 0x1 (qcom_iommu always passes 0)
+    r.access = (Number(flags) & 1) ? 'write' : 'read';
+    decoded.flags = Number(flags);
+  }
+  const type = kv.get('type');
+  if (type !== undefined) {
+    const t = ADRENO_TYPES[type] ?? { name: type, text: `fault type ${type}` };
+    r.reason = { name: t.name, text: t.text };
+  }
+  const source = kv.get('source');
+  if (source !== undefined) decoded.source = source;
+  const s = RE_ADRENO_SCRATCH.exec(text);
+  if (s) decoded.cpScratch = [Number(s[1]), Number(s[2]), Number(s[3]), Number(s[4])];
+  r.decoded = decoded;
+  return true;
+}
+
+function recognizeAdreno(line: LogLine, sp: Split): Recognition | undefined {
+  const m = RE_ADRENO.exec(sp.rest);
+  if (!m) return undefined;
+  const r = newRecord(line, sp.name);
+  if (!applyAdreno(r, m[2]!)) return undefined;
+  if (!m[1]) (r.decoded as Record<string, unknown>).driver = 'msm_iommu';
+  // A mail client may have wrapped the new format after dir=: take "type=... source=... (...)".
+  if (/ttbr0=/.test(m[2]!) && !/type=/.test(m[2]!)) {
+    let text = m[2]!;
+    return {
+      record: r,
+      more: follow(1, (l) => {
+        const t = l.message.trim();
+        if (!/^type=/.test(t)) return 'end';
+        text += ' ' + t;
+        applyAdreno(r, text);
+        return 'done';
+      }),
+    };
+  }
+  return { record: r };
+}
+
+// ---- panfrost / panthor / kbase ----------------------------------------------------------
+
+const RE_MALI = /^Unhandled Page fault in AS(\d{1,3}) at VA(?: (0x[0-9a-fA-F]{1,16}))?\s*$/;
+const RE_MALI_VA = /^(0x[0-9a-fA-F]{1,16})\s*$/;
+const RE_MALI_REASON = /^Reason: (.{0,120})$/;
+const RE_MALI_RAW = /^raw fault status:? (0x[0-9a-fA-F]{1,8})/;
+const RE_MALI_DECODED = /^decoded fault status: (.{0,40})$/;
+const RE_MALI_EXC = /^exception type (0x[0-9a-fA-F]{1,2}): (\S{0,48})/;
+const RE_MALI_ACCESS = /^access type (0x[0-9a-fA-F]{1,2}): (\S{0,16})/;
+const RE_MALI_SOURCE = /^source id (0x[0-9a-fA-F]{1,8})/;
+const RE_MALI_PID = /^pid: (\d{1,10})/;
+
+const MALI_ACCESS: Record<string, string> = { READ: 'read', WRITE: 'write', EXECUTE: 'exec', ATOMIC: 'read+write' };
+
+function recognizeMali(line: LogLine, sp: Split): Recognition | undefined {
+  const m = RE_MALI.exec(sp.rest);
+  if (!m) return undefined;
+  const r = newRecord(line, sp.name);
+  const d: Record<string, unknown> = { addressSpace: Number(m[1]) };
+  r.decoded = d;
+  if (m[2] !== undefined) r.iova = hex(m[2]);
+  let sawSource = false;
+  const setStatus = (v: string) => {
+    const n = BigInt(v);
+    r.registers = { as_faultstatus: hex(n)! };
+    d.as_faultstatus = decodedFields(MALI_AS_FAULTSTATUS, n);
+    const code = Number(n & 0xffn);
+    const exc = maliExceptionName(code);
+    if (exc && !r.reason) r.reason = { code, name: exc.name, text: exc.text };
+    if (!r.access) r.access = MALI_ACCESS[['ATOMIC', 'EXECUTE', 'READ', 'WRITE'][Number((n >> 8n) & 3n)]!];
+  };
+  const take = (l: LogLine): Feed | undefined => {
+    // the continuation lines are the same printk: no device prefix, same timestamp
+    const t = l.message.trim();
+    let x: RegExpExecArray | null;
+    if (r.iova === undefined && (x = RE_MALI_VA.exec(t))) { r.iova = hex(x[1]); return 'more'; }
+    if ((x = RE_MALI_REASON.exec(t))) { if (x[1] !== 'TODO') d.reasonText = x[1]; return 'more'; }
+    if ((x = RE_MALI_RAW.exec(t))) { setStatus(x[1]!); return 'more'; }
+    if ((x = RE_MALI_DECODED.exec(t))) { d.decodedStatus = x[1]; return 'more'; }
+    if ((x = RE_MALI_EXC.exec(t))) {
+      // the driver's own name wins: it knows the GPU generation's table
+      const code = Number(x[1]);
+      const known = maliExceptionName(code);
+      r.reason = { code, name: x[2] || known?.name || 'UNKNOWN', text: known?.text ?? `Mali MMU exception ${x[1]}` };
+      return 'more';
+    }
+    if ((x = RE_MALI_ACCESS.exec(t))) { const a = MALI_ACCESS[x[2]!]; if (a) r.access = a; return 'more'; }
+    if ((x = RE_MALI_SOURCE.exec(t))) { d.sourceId = Number(x[1]); sawSource = true; return 'more'; }
+    if (sawSource && (x = RE_MALI_PID.exec(t))) { d.pid = Number(x[1]); return 'done'; }
+    return sawSource ? 'end' : undefined;
+  };
+  return { record: r, more: follow(2, take, RE_MALI) };
+}
+
+// ---- lima --------------------------------------------------------------------------------
+
+const RE_LIMA_OLD = /^mmu page fault at 0x([0-9a-fA-F]{1,16}) from bus(?: id (\d{1,5}) of type (read|write) on (\S{1,32}))?\s*$/;
+const RE_LIMA_NEW = /^([a-z]{1,8}\d{0,2}) page fault at 0x([0-9a-fA-F]{1,16}) from bus(?: id (\d{1,5}) of type (read|write))?\s*$/;
+const RE_LIMA_TAIL = /^id (\d{1,5}) of type (read|write)(?: on (\S{1,32}))?\s*$/;
+
+function recognizeLima(line: LogLine, sp: Split): Recognition | undefined {
+  let m = RE_LIMA_OLD.exec(sp.rest);
+  let mmu: string | undefined, addr: string, bus: string | undefined, dir: string | undefined;
+  if (m) { addr = m[1]!; bus = m[2]; dir = m[3]; mmu = m[4]; }
+  else if ((m = RE_LIMA_NEW.exec(sp.rest))) { mmu = m[1]; addr = m[2]!; bus = m[3]; dir = m[4]; }
+  else return undefined;
+  const r = newRecord(line, sp.name);
+  r.iova = hex(addr);
+  r.reason = { name: 'PAGE_FAULT', text: 'Mali-4xx MMU page fault: the GPU address is not mapped in the GPU page table' };
+  const d: Record<string, unknown> = {};
+  r.decoded = d;
+  const fill = (b?: string, di?: string, mm?: string) => {
+    if (b !== undefined) d.busId = Number(b);
+    if (di) r.access = di;
+    if (mm) d.mmu = mm;
+  };
+  fill(bus, dir, mmu);
+  if (bus !== undefined) return { record: r };
+  // "from bus" then a line break (mail wrapping): the rest is on the next line
+  return {
+    record: r,
+    more: follow(1, (l) => {
+      const t = RE_LIMA_TAIL.exec(l.message.trim());
+      if (!t) return 'end';
+      fill(t[1], t[2], t[3]);
+      return 'done';
+    }),
+  };
+}
+
+// ---- amdgpu gmc v9+ ----------------------------------------------------------------------
+
+const RE_AMD_HEAD = /^\[([a-z]{1,8}\d{0,2})\] (?:(retry|no-retry) )?page fault \(src_id:(\d{1,10}) ring:(\d{1,10}) vmid:(\d{1,10}) pasid:(\d{1,10})(?:, for process (.{0,64}?) pid (\d{1,10}) thread (.{0,64}?) pid (\d{1,10}))?\)/;
+const RE_AMD_TASK = /^(?:for|in|Process) (?:process )?(.{0,64}?) pid (\d{1,10}) thread (.{0,64}?) pid (\d{1,10})\)?\s*$/;
+const RE_AMD_ADDR = /^in page starting at address 0x([0-9a-fA-F]{1,16}) from (?:IH )?client (?:0x([0-9a-fA-F]{1,4})|(\d{1,5}))(?: \(([^)]{0,32})\))?/;
+const RE_AMD_COOKIE = /^cookie node_id (\d{1,5}) fault from die (\S{1,32})/;
+const RE_AMD_STATUS = /^((?:GC|MM)?VM_L2_PROTECTION_FAULT_STATUS):0x([0-9a-fA-F]{1,8})/;
+const RE_AMD_CID = /^Faulty UTCL2 client ID: (?:(.{1,40}?) \(0x([0-9a-fA-F]{1,4})\)|0x([0-9a-fA-F]{1,4}))\s*$/;
+const RE_AMD_FIELD = /^(MORE_FAULTS|WALKER_ERROR|PERMISSION_FAULTS|MAPPING_ERROR|RW): 0x([0-9a-fA-F]{1,8})/;
+
+function amdReason(r: FaultRecord, f: Record<string, number>, retry: boolean): void {
+  if (f.MAPPING_ERROR) r.reason = { name: 'MAPPING_ERROR', text: 'the GPU virtual address is not mapped (no valid page table entry)' };
+  else if (f.PERMISSION_FAULTS) r.reason = { code: f.PERMISSION_FAULTS, name: 'PERMISSION_FAULTS', text: 'the page is mapped but does not allow this access' };
+  else if (f.WALKER_ERROR) r.reason = { code: f.WALKER_ERROR, name: 'WALKER_ERROR', text: 'the page table walker failed (bad page directory entry or bus error)' };
+  else r.reason = { name: retry ? 'RETRY_PAGE_FAULT' : 'PAGE_FAULT', text: retry ? 'recoverable (retry) GPU page fault that the driver could not resolve' : 'GPU page fault' };
+}
+
+function recognizeAmd(line: LogLine, sp: Split): Recognition | undefined {
+  const text = sp.sub ?? sp.rest;
+  const m = RE_AMD_HEAD.exec(text);
+  if (!m) return undefined;
+  const r = newRecord(line, sp.name);
+  const retry = m[2] === 'retry';
+  const d: Record<string, unknown> = { hub: m[1], srcId: Number(m[3]), ring: Number(m[4]), vmid: Number(m[5]) };
+  if (m[2]) d.retry = retry;
+  r.pasid = hex(Number(m[6]));
+  const task = (p: string | undefined, pid: string, th: string | undefined, tid: string) => {
+    if (p) d.process = p;
+    d.pid = Number(pid);
+    if (th) d.thread = th;
+    d.tid = Number(tid);
+  };
+  if (m[8] !== undefined) task(m[7], m[8], m[9], m[10]!);
+  r.decoded = d;
+  const fields: Record<string, number> = {};
+  amdReason(r, fields, retry);
+  const name = sp.name;
+  const take = (l: LogLine): Feed | undefined => {
+    const s = split(l.message);
+    if (s.name !== name) return undefined;
+    const t = (s.sub !== undefined && !RE_AMD_HEAD.test(s.rest) ? s.sub : s.rest).trim();
+    let x: RegExpExecArray | null;
+    if (RE_AMD_HEAD.test(t)) return 'end';
+    if ((x = RE_AMD_TASK.exec(t))) { task(x[1], x[2]!, x[3], x[4]!); return 'more'; }
+    if ((x = RE_AMD_ADDR.exec(t))) {
+      r.iova = hex(x[1]);
+      d.clientId = x[2] !== undefined ? Number('0x' + x[2]) : Number(x[3]);
+      if (x[4]) d.client = x[4];
+      return 'more';
+    }
+    if ((x = RE_AMD_COOKIE.exec(t))) { d.nodeId = Number(x[1]); d.die = x[2]; return 'more'; }
+    if ((x = RE_AMD_STATUS.exec(t))) {
+      const v = BigInt('0x' + x[2]);
+      r.registers = { vm_l2_protection_fault_status: hex(v)! };
+      d.statusRegister = x[1];
+      d.vm_l2_protection_fault_status = decodedFields(AMD_VM_L2_PROTECTION_FAULT_STATUS, v);
+      return 'more';
+    }
+    if ((x = RE_AMD_CID.exec(t))) {
+      if (x[1] !== undefined) { d.utcl2Client = x[1]; d.utcl2ClientId = Number('0x' + x[2]); }
+      else d.utcl2ClientId = Number('0x' + x[3]);
+      return 'more';
+    }
+    if ((x = RE_AMD_FIELD.exec(t))) {
+      const v = Number('0x' + x[2]);
+      fields[x[1]!] = v;
+      d[x[1]!] = v;
+      amdReason(r, fields, retry);
+      if (x[1] === 'RW') { r.access = v ? 'write' : 'read'; return 'done'; }
+      return 'more';
+    }
+    return 'end';
+  };
+  return { record: r, more: follow(3, take) };
+}
+
+// ---- amdgpu gmc v6-8 / radeon ------------------------------------------------------------
+
+const RE_OLD_AMD_HEAD = /^GPU fault detected: (\d{1,5}) 0x([0-9a-fA-F]{1,8})/;
+const RE_OLD_AMD_ADDR = /^VM_CONTEXT1_PROTECTION_FAULT_ADDR {1,8}0x([0-9a-fA-F]{1,8})/;
+const RE_OLD_AMD_STATUS = /^VM_CONTEXT1_PROTECTION_FAULT_STATUS {1,8}0x([0-9a-fA-F]{1,8})/;
+const RE_OLD_AMD_VM = /^VM fault \(0x([0-9a-fA-F]{1,2}), vmid (\d{1,3})(?:, pasid (\d{1,10}))?\) at page (\d{1,12}), (read|write) from '?([^'(]{0,32}?)'? (?:\(0x([0-9a-fA-F]{1,8})\) )?\((\d{1,5})\)/;
+
+function recognizeOldAmd(line: LogLine, sp: Split): Recognition | undefined {
+  const text = sp.sub ?? sp.rest;
+  const m = RE_OLD_AMD_HEAD.exec(text);
+  if (!m) return undefined;
+  const r = newRecord(line, sp.name);
+  const d: Record<string, unknown> = { srcId: Number(m[1]), srcData: Number('0x' + m[2]) };
+  r.decoded = d;
+  r.reason = { name: 'VM_FAULT', text: 'GPU VM protection fault' };
+  const regs: Record<string, string> = {};
+  const name = sp.name;
+  const take = (l: LogLine): Feed | undefined => {
+    const s = split(l.message);
+    if (s.name !== name) return undefined;
+    const t = (s.sub ?? s.rest).trim();
+    let x: RegExpExecArray | null;
+    if ((x = RE_OLD_AMD_ADDR.exec(t))) {
+      // the register holds a GPU page number (4 KiB pages)
+      regs.vm_context1_protection_fault_addr = hex(x[1])!;
+      r.iova ??= hex(BigInt('0x' + x[1]) << 12n);
+      r.registers = regs;
+      return 'more';
+    }
+    if ((x = RE_OLD_AMD_STATUS.exec(t))) { regs.vm_context1_protection_fault_status = hex(x[1])!; r.registers = regs; return 'more'; }
+    if ((x = RE_OLD_AMD_VM.exec(t))) {
+      d.protections = Number('0x' + x[1]);
+      d.vmid = Number(x[2]);
+      if (x[3] !== undefined) r.pasid = hex(Number(x[3]));
+      r.iova = hex(BigInt(x[4]!) << 12n);
+      r.access = x[5];
+      if (x[6]) d.client = x[6].trim();
+      if (x[7] !== undefined) d.mcClient = Number('0x' + x[7]);
+      d.mcId = Number(x[8]);
+      return 'done';
+    }
+    return 'end';
+  };
+  return { record: r, more: follow(3, take) };
+}
+
+// ---- nouveau -----------------------------------------------------------------------------
+
+const TAIL = 'engine ([0-9a-fA-F]{2}) \\[([^\\]]{0,32})\\] client ([0-9a-fA-F]{2}) \\[([^\\]]{0,48})\\] reason ([0-9a-fA-F]{2}) \\[([^\\]]{0,40})\\] on channel (-?\\d{1,5}) \\[([0-9a-fA-F]{1,16}) (.{0,80})\\]';
+const RE_NV_GK104 = new RegExp(`^fault ([0-9a-fA-F]{2}) \\[([^\\]]{0,24})\\] at ([0-9a-fA-F]{1,16}) ${TAIL}`);
+const RE_NV_GF100 = new RegExp(`^(read|write) fault at ([0-9a-fA-F]{1,16}) ${TAIL}`);
+const RE_NV50 = /^trapped (read|write) at ([0-9a-fA-F]{2})([0-9a-fA-F]{4})([0-9a-fA-F]{4}) on channel (-?\d{1,5}) \[([0-9a-fA-F]{1,16}) (.{0,80}?)\] engine ([0-9a-fA-F]{2}) \[([^\]]{0,32})\] client ([0-9a-fA-F]{2}) \[([^\]]{0,32})\] subclient ([0-9a-fA-F]{2}) \[([^\]]{0,32})\] reason ([0-9a-fA-F]{1,8}) \[([^\]]{0,40})\]/;
+
+function nvAccess(name: string): string | undefined {
+  const n = name.toUpperCase();
+  if (n.includes('ATOMIC')) return 'read+write';
+  if (n.includes('WRITE')) return 'write';
+  if (n.includes('READ') || n.includes('PREFETCH')) return 'read';
+  return undefined;
+}
+
+function recognizeNouveau(line: LogLine, sp: Split): Recognition | undefined {
+  const text = sp.sub ?? sp.rest;
+  let m: RegExpExecArray | null;
+  const nvReason = (code: string, name: string) => ({ code: Number('0x' + code), name: name || 'UNKNOWN', text: `nouveau MMU fault reason ${name || '0x' + code}` });
+  if ((m = RE_NV_GK104.exec(text))) {
+    const r = newRecord(line, sp.name);
+    r.iova = hex(m[3]);
+    const a = nvAccess(m[2]!);
+    if (a) r.access = a;
+    r.reason = nvReason(m[8]!, m[9]!);
+    r.decoded = { accessCode: Number('0x' + m[1]), accessName: m[2], engine: m[5] || Number('0x' + m[4]), client: m[7], channel: Number(m[10]), instance: hex(m[11]), process: m[12] };
+    return { record: r };
+  }
+  if ((m = RE_NV_GF100.exec(text))) {
+    const r = newRecord(line, sp.name);
+    r.iova = hex(m[2]);
+    r.access = m[1];
+    r.reason = nvReason(m[7]!, m[8]!);
+    r.decoded = { engine: m[4] || Number('0x' + m[3]), client: m[6], channel: Number(m[9]), instance: hex(m[10]), process: m[11] };
+    return { record: r };
+  }
+  if ((m = RE_NV50.exec(text))) {
+    const r = newRecord(line, sp.name);
+    r.iova = hex(m[2]! + m[3]! + m[4]!);
+    r.access = m[1];
+    r.reason = { code: Number('0x' + m[15]), name: m[16] || 'UNKNOWN', text: `nouveau NV50 MMU trap ${m[16] || ''}`.trim() };
+    r.decoded = { channel: Number(m[5]), instance: hex(m[6]), process: m[7], engine: m[9], client: m[11], subclient: m[13] };
+    return { record: r };
+  }
+  return undefined;
+}
+
+const RECOGNIZERS = [recognizeAdreno, recognizeMali, recognizeLima, recognizeAmd, recognizeOldAmd, recognizeNouveau];
+
+export const gpuMmuRecognizer: Recognizer = {
+  family: 'gpu-mmu',
+  keys: ['*** gpu fault', '*** fault: iova', 'Unhandled Page fault in AS', 'page fault at 0x', 'page fault (src_id:', 'GPU fault detected', ' engine ', 'trapped '],
+  recognize(line) {
+    const sp = split(line.message);
+    for (const f of RECOGNIZERS) {
+      const got = f(line, sp);
+      if (got) return got;
+    }
+    return undefined;
+  },
+};
