@@ -53,10 +53,6 @@ function newRecord(line: LogLine, name: string | undefined): FaultRecord {
   return r;
 }
 
-function h(s: string | undefined): string | undefined {
-  return s === undefined ? undefined : hex(s);
-}
-
 /** A continuation that takes lines while `take` accepts them, stepping over other lines. */
 function follow(window: number, take: (l: LogLine) => Feed | undefined, stopOn?: RegExp): Continuation {
   return {
