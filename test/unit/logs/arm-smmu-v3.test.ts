@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { scanText } from '../../../src/core/logs/scanner';
 import type { FaultRecord } from '../../../src/core/logs/record';
 import { corpusAvailable, corpusEntries } from '../../helpers/corpus';
@@ -324,5 +325,33 @@ describe('arm-smmu-v3: GERROR, command queue, queues, PRI', () => {
     // SMMUv3's own queue texts are taken from a companion device too (Tegra241 CMDQV's own queues)
     expect(scanText(['tegra241-cmdqv NVDA200C:00: CMDQ error (cons 0x01000022): Illegal command', 'tegra241-cmdqv NVDA200C:00: skipping command in error state:', 'tegra241-cmdqv NVDA200C:00: \t0x0000000000000046', 'tegra241-cmdqv NVDA200C:00: \t0x0000000000000000'].join('\n'))[0])
       .toMatchObject({ kind: 'command-error', iommu: 'NVDA200C:00', endLine: 4, registers: { cmd0: '0x46' }, decoded: { command: 'CMD_SYNC' } });
+  });
+});
+
+describe('arm-smmu-v3: mutated prints', () => {
+  const base = [
+    ...rawDump(0x10, [0x0000010000000810n, 0x0000000880000005n, 0x000000090000f040n, 0n]),
+    `${DEV}event: F_TRANSLATION client: 0000:01:00.0 sid: 0x100 ssid: 0x1 iova: 0x90000f040 ipa: 0x0`,
+    `${DEV}unpriv data read s1 "Input address caused fault" stall stag: 0x5`,
+    `${DEV}unexpected global error reported (0x00000101), this could be serious`,
+    `${DEV}CMDQ error (cons 0x01000022): Illegal command`, `${DEV}skipping command in error state:`, `${DEV}\t0x0000000000000041`,
+    `${DEV}CMD_SYNC timeout at 0x00000120 [hwprod 0x00000121, hwcons 0x03000100]`,
+    `${DEV}unexpected PRI request received:`, `${DEV}\tsid 0x00000100.0x00001: [3L] unprivileged RW access at iova 0x0000000012345000`,
+    '(XEN) SMMUv3: /smmuv3@9050000: event 0x10 received:', '(XEN) SMMUv3: /smmuv3@9050000:  0x0000000800000010',
+    'virtio_iommu virtio0: page fault from EP 8 at 0x8000 [W]',
+  ];
+  it('never throw; identifiers stay normalised', () => {
+    const mutate = fc.tuple(fc.constantFrom(...base), fc.nat(160), fc.nat(12), fc.constantFrom('', '0x', 'ffffffffffffffffffff', ' ', '\t', ':', '"', '-1', '(XEN) ', 'event: ')).map(([l, a, b, ins]) => {
+      const i = Math.min(a, l.length);
+      return l.slice(0, i) + ins + l.slice(Math.min(i + b, l.length));
+    });
+    fc.assert(fc.property(fc.array(mutate, { minLength: 1, maxLength: 14 }), (lines) => {
+      for (const r of scanText(lines.join('\n'))) {
+        for (const k of ['iova', 'streamId', 'substreamId', 'pasid'] as const) if (r[k] !== undefined) expect(r[k]).toMatch(/^0x(?:0|[1-9a-f][0-9a-f]*)$/);
+        if (r.registers) for (const v of Object.values(r.registers)) expect(v).toMatch(/^0x(?:0|[1-9a-f][0-9a-f]*)$/);
+        if (r.device !== undefined && /^[0-9a-f]{4}:/.test(r.device)) expect(r.device).toMatch(/^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/);
+        if (r.endLine !== undefined) expect(r.endLine).toBeGreaterThan(r.line);
+      }
+    }), { numRuns: 800 });
   });
 });

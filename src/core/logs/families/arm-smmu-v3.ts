@@ -124,7 +124,9 @@ function h64(v: bigint): string {
 function clientDevice(s: string): string | undefined {
   const t = s.trim();
   if (!t || t.startsWith('(')) return undefined;
-  return normalizeBdf(t) ?? t;
+  const bdf = normalizeBdf(t);
+  if (bdf) return bdf;
+  return /^[0-9a-fA-F]{4}:/.test(t) ? undefined : t; // a mangled PCI address is no device name
 }
 
 function base(kind: string, p: Prefixed, line: LogLine, host?: Host): FaultRecord {
