@@ -27,7 +27,7 @@ export const FAMILY = 'intel-vtd';
 // device [00:12.0]", "[INTR-REMAP] Request device [0x64:0x00.5]", "INTR-REMAP: Request device [[42:00.2]"
 
 const RE_TYPE_BEFORE = /(?:\[(DMA Read|DMA Write)(?: (NO_PASID)| PASID (?:0x)?([0-9a-fA-F]{1,8}))?\]|(\[INTR-REMAP\])|(INTR-REMAP:)|(UNKNOWN:))\s?$/;
-const RE_DEVICE = /^\[?((?:[0-9a-fA-F]{4}:)?(?:0x)?[0-9a-fA-F]{1,2}:(?:0x)?[0-9a-fA-F]{1,2}\.[0-7])\]/;
+const RE_DEVICE = /^\[{1,2}((?:[0-9a-fA-F]{4}:)?(?:0x)?[0-9a-fA-F]{1,2}:(?:0x)?[0-9a-fA-F]{1,2}\.[0-7])\]/;
 const REQ = 'Request device [';
 
 export interface FaultHead {
