@@ -51,9 +51,18 @@ export const AMD_FLAGS: RegisterDescription = {
     { name: 'GN', bits: [0, 0], title: 'Guest / PASID valid', doc: 'the request carried a PASID: the domain= value Linux prints is then PASID[15:0], and the walk used the guest (GCR3) tables', whenClear: 'no PASID: domain= is the DTE DomainID' },
     { name: 'NX', bits: [1, 1], title: 'No-execute', doc: 'execute permission was requested or denied (NX)' },
     { name: 'US', bits: [2, 2], title: 'User/supervisor', doc: 'user-mode request', whenClear: 'supervisor request' },
-    { name: 'I', bits: [3, 3], title: 'Interrupt request', doc: 'an interrupt (MSI write to the 0xfee0_0000 range) was being remapped, not a memory access', whenClear: 'memory transaction' },
-    { name: 'PR', bits: [4, 4], title: 'Present', doc: 'the translation existed (page present): a permission or reserved-bit problem, not a missing mapping', whenClear: 'no present translation: the address is not mapped' },
-    { name: 'RW', bits: [5, 5], title: 'Read/write', doc: 'write transaction', whenClear: 'read transaction' },
+    { name: 'I', bits: [3, 3], title: 'Interrupt request', values: {
+      0: { name: 'MEMORY', text: 'memory transaction (DMA)' },
+      1: { name: 'INTERRUPT', text: 'an interrupt request (MSI) was being remapped, not a memory access' },
+    } },
+    { name: 'PR', bits: [4, 4], title: 'Present', values: {
+      0: { name: 'NOT_PRESENT', text: 'no present translation: the address is not mapped' },
+      1: { name: 'PRESENT', text: 'the translation existed: a permission or reserved-bit problem, not a missing mapping' },
+    } },
+    { name: 'RW', bits: [5, 5], title: 'Read/write', values: {
+      0: { name: 'READ', text: 'read transaction' },
+      1: { name: 'WRITE', text: 'write transaction' },
+    } },
     { name: 'PE', bits: [6, 6], title: 'Permission error', doc: 'the page table denied the requested access (IR/IW or U/S, NX)' },
     { name: 'RZ', bits: [7, 7], title: 'Reserved bit / illegal level', doc: 'a table entry had reserved bits set or an illegal next-level encoding' },
     { name: 'TR', bits: [8, 8], title: 'Translation request', doc: 'an ATS translation request, not a translated or untranslated transaction', whenClear: 'a transaction' },

@@ -52,8 +52,7 @@ export function ioPageFaultText(flags: number): string {
 }
 
 export function eventReason(code: number | undefined, name: string, flags: number | undefined): FaultReason {
-  const r: FaultReason = { name };
-  if (code !== undefined) r.code = code;
+  const r: FaultReason = code !== undefined ? { code, name } : { name };
   if (code === 0x2 && flags !== undefined) r.text = ioPageFaultText(flags);
   else if (code !== undefined && AMD_EVENT_CODES[code]) r.text = AMD_EVENT_CODES[code]!.text;
   return r;

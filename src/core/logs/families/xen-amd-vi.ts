@@ -82,7 +82,7 @@ export const xenAmdViRecognizer: Recognizer = {
       rec.iova = hex(m[4]!);
       const flags = flagsValue(m[5]!);
       applyFlags(rec, code, flags);
-      rec.decoded!.xenDomain = Number(m[3]);
+      if (rec.domain !== undefined) rec.decoded!.xenDomain = Number(m[3]); // with GN=1 the field is a PASID
       const labels = m[6]!.trim();
       if (labels) rec.decoded!.xenFlagLabels = labels.split(' ');
       rec.reason = eventReason(code, m[1]!, flags);
