@@ -383,7 +383,7 @@ function recognizeNouveau(line: LogLine, sp: Split): Recognition | undefined {
     const r = newRecord(line, sp.name);
     r.iova = hex(m[2]! + m[3]! + m[4]!);
     r.access = m[1];
-    r.reason = { code: Number('0x' + m[15]), name: m[16] || 'UNKNOWN', text: `nouveau NV50 MMU trap ${m[16] || ''}`.trim() };
+    r.reason = { code: Number('0x' + m[14]), name: m[15] || 'UNKNOWN', text: `nouveau NV50 MMU trap ${m[15] || '0x' + m[14]}` };
     r.decoded = { channel: Number(m[5]), instance: hex(m[6]), process: m[7], engine: m[9], client: m[11], subclient: m[13] };
     return { record: r };
   }
