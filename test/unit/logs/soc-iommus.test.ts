@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'vitest';
+import { scanText } from '../../../src/core/logs/scanner';
+import { corpusEntries } from '../../helpers/corpus';
+import { cprintf } from './c-printf';
+
+const of = (family: string, text: string) => scanText(text).filter((r) => r.family === family);
+const other = corpusEntries('other.txt');
+const entry = (needle: string) => other.find((e) => e.lines.some((l) => l.includes(needle)))!;
+
+describe('Rockchip', () => {
+  it('real 32-bit print: three lines, interleaved VOP lines, DTE not valid', () => {
+    // source: corpus/other.txt, 32-bit Rockchip with two VOPs
+    const e = entry('rk_iommu');
+    const recs = scanText(e.lines.join('\n'));
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({
+      family: 'rockchip', kind: 'page-fault', line: 3, endLine: 5, iommu: 'ff940300.iommu', iova: '0x7f4bda00', access: 'read',
+      registers: { dte: '0x0' },
+      decoded: { dteIndex: 0x1fd, pteIndex: 0xbd, pageOffset: 0xa00, mmuDteAddr: '0x14e0000', dteAddress: '0x14e07f4', dteValid: false },
+      reason: { name: 'PAGE_FAULT' },
+    });
+    expect(recs[0]!.reason!.text).toMatch(/DTE not valid/);
+  });
+
+  it('64-bit %pad print built from the format strings: mapped read-only page written', () => {
+    const dev = 'rk_iommu fe043000.iommu: ';
+    const lines = [
+      dev + cprintf('Page fault at %pad of type %s', '0x00000000fe001000', 'write'),
+      dev + cprintf('iova = %pad: dte_index: %#03x pte_index: %#03x page_offset: %#03x', '0x00000000fe001000', 0x3f8, 0x1, 0),
+      dev + cprintf('mmu_dte_addr: %pa dte@%pa: %#08x valid: %u pte@%pa: %#08x valid: %u page@%pa flags: %#03x',
+        '0x0000000002ad0000', '0x0000000002ad0fe0', 0x2b1f001, 1, '0x0000000002b1f004', 0x3c000003, 1, '0x000000003c000000', 0x2),
+      dev + 'Page fault while iommu not attached to domain?',
+      dev + cprintf('BUS_ERROR occurred at %pad', '0x00000000fe002000'),
+      dev + cprintf('unexpected int_status: %#08x', 0x6),
+    ];
+    const recs = of('rockchip', lines.join('\n'));
+    expect(recs).toHaveLength(3);
+    expect(recs[0]).toMatchObject({ endLine: 4, iova: '0xfe001000', access: 'write', registers: { dte: '0x2b1f001', pte: '0x3c000003' }, decoded: { dteValid: true, pteValid: true, page: '0x3c000000', pageFlags: '0x2', notAttached: true, pte: { VALID: true, READABLE: true, WRITABLE: false } } });
+    expect(recs[0]!.reason!.text).toMatch(/without write permission.*not attached/);
+    expect(recs[1]).toMatchObject({ kind: 'bus-error', iova: '0xfe002000', iommu: 'fe043000.iommu' });
+    expect(recs[2]).toMatchObject({ kind: 'interrupt', registers: { int_status: '0x6' }, decoded: { int_status: { BUS_ERROR: true } } });
+  });
+});
+
+describe('MediaTek', () => {
+  it('real storm, old v2 layout (larb/port, layer, direction)', () => {
+    // source: Dafna Hirschfeld, iommu list 2021-08-05
+    const e = entry('mtk-iommu 10205000.iommu');
+    const recs = of('mediatek', e.lines.join('\n'));
+    expect(recs).toHaveLength(10);
+    expect(recs[0]).toMatchObject({
+      kind: 'page-fault', time: 837.255952, iommu: '10205000.iommu', device: 'larb0/port0', iova: '0xfcff0001', access: 'read',
+      registers: { fault_st1: '0x5' }, decoded: { pa: '0x0', larb: 0, port: 0, layer: 1, fault_st1: { MMU0_TRANSLATION: true, MMU0_INVALID_PA: true, MMU0_TLB_MISS: false } },
+      reason: { name: 'MMU0_TRANSLATION+MMU0_INVALID_PA' },
+    });
+  });
+
+  it('real newer print with master= and its larb/port agree with the INT_ID layout', () => {
+    const [r] = of('mediatek', entry('master=0x51000008').lines.join('\n'));
+    expect(r).toMatchObject({ iommu: '14016000.iommu', device: 'larb0/port2', streamId: '0x51000008', registers: { int_id: '0x51000008' }, decoded: { int_id: { PORT: 2, LARB: 0 } } });
+  });
+
+  it('v1 format (no layer, no direction) and MMU1 bits', () => {
+    const a = 'mtk-iommu-v1 10205000.iommu: ' + cprintf('fault type=0x%x iova=0x%x pa=0x%x larb=%d port=%d', 0x1, 0x40001000, 0, 3, 7);
+    const b = 'mtk-iommu 1e802000.iommu: ' + cprintf('fault type=0x%x iova=0x%llx pa=0x%llx master=0x%x(larb=%d port=%d) layer=%d %s', 0x80, 0x1fec23000n, 0n, 0x2a0, 5, 8, 0, 'write');
+    const [ra, rb] = of('mediatek', a + '\n' + b);
+    expect(ra).toMatchObject({ device: 'larb3/port7', iova: '0x40001000', reason: { name: 'MMU0_TRANSLATION' } });
+    expect(ra!.access).toBeUndefined();
+    expect(rb).toMatchObject({ access: 'write', iova: '0x1fec23000', reason: { name: 'MMU1_TRANSLATION' }, decoded: { layer: 0 } });
+  });
+});
+
+describe('Apple DART', () => {
+  const fmt = 'translation fault: status:0x%x stream:%d code:0x%x (%s) at 0x%llx';
+  it('T8020 and T8110 layouts told apart by the printed stream and code', () => {
+    const a = 'apple-dart 382f00000.iommu: ' + cprintf(fmt, 0x81000010, 1, 0x10, 'READ FAULT', 0xfffff000n);
+    const b = 'apple-dart 39b004000.iommu: ' + cprintf(fmt, 0x80500008, 5, 0x8, 'NO PTE FOR IOVA', 0x80004000n);
+    const c = 'apple-dart 382f00000.iommu: ' + cprintf(fmt, 0x80000008, 0, 0x8, 'WRITE FAULT', 0x1000n);
+    const [ra, rb, rc] = of('apple-dart', [a, b, c].join('\n'));
+    expect(ra).toMatchObject({ kind: 'page-fault', iommu: '382f00000.iommu', streamId: '0x1', iova: '0xfffff000', access: 'read', registers: { error: '0x81000010' }, decoded: { layout: 'T8020', error: { READ_FAULT: true, STREAM: 1, FLAG: true } }, reason: { code: '0x10', name: 'READ_FAULT' } });
+    expect(rb).toMatchObject({ streamId: '0x5', registers: { error_t8110: '0x80500008' }, decoded: { layout: 'T8110', error_t8110: { NO_PTE: true, STREAM: 5 } }, reason: { name: 'NO_PTE_FOR_IOVA' } });
+    expect(rb!.access).toBeUndefined();
+    expect(rc).toMatchObject({ access: 'write', decoded: { layout: 'T8020', error: { WRITE_FAULT: true } } });
+  });
+});
+
+describe('Exynos SysMMU', () => {
+  it('every era of show_fault_information, with the Lv1/Lv2 entry lines', () => {
+    const dev = 'exynos-sysmmu 14650000.sysmmu: ';
+    const lines = [
+      dev + cprintf('%s: [%s] %s FAULT occurred at %#x', '14450000.mixer', 'WRITE', 'PAGE', 0x20001000),
+      dev + cprintf('Page table base: %pa', '0x000000006f000000'),
+      dev + cprintf('\tLv1 entry: %#x', 0x6f400001),
+      dev + cprintf('\t Lv2 entry: %#x', 0),
+      dev + cprintf('%s: %s FAULT occurred at %#x', '13e00000.fimd', 'AR MULTI-HIT', 0x30000000),
+      cprintf('%s occurred at %#x by %s(Page table base: %pa)', 'PAGE FAULT', 0x40000000, '11200000.sysmmu', '0x50000000'),
+      cprintf('\tLv1 entry: %#x', 0),
+    ];
+    const recs = of('exynos', lines.join('\n'));
+    expect(recs).toHaveLength(3);
+    expect(recs[0]).toMatchObject({ kind: 'page-fault', endLine: 4, iommu: '14650000.sysmmu', device: '14450000.mixer', iova: '0x20001000', access: 'write', registers: { lv1: '0x6f400001', lv2: '0x0' }, decoded: { pageTableBase: '0x6f000000', lv1: { TYPE: 'PAGE_TABLE' }, lv2: { TYPE: 'FAULT' } }, reason: { name: 'PAGE' } });
+    expect(recs[0]!.reason!.text).toMatch(/page is not mapped/);
+    expect(recs[1]).toMatchObject({ device: '13e00000.fimd', access: 'read', reason: { name: 'AR_MULTI_HIT' } });
+    expect(recs[2]).toMatchObject({ iommu: '11200000.sysmmu', iova: '0x40000000', endLine: 7, decoded: { pageTableBase: '0x50000000', lv1: { TYPE: 'FAULT' } }, reason: { name: 'PAGE' } });
+  });
+});
+
+describe('Tegra memory controller (SMMU/GART faults)', () => {
+  it('real Tegra210 lines: unmapped page, secure', () => {
+    // source: Guillaume Tucker, linux-tegra 2021-02-04
+    const recs = of('tegra', entry('tegra-mc').lines.join('\n'));
+    expect(recs).toHaveLength(2);
+    expect(recs[0]).toMatchObject({ kind: 'page-fault', iommu: '70019000.memory-controller', device: 'display0a', iova: '0xfe000000', access: 'read', reason: { name: 'INVALID_SMMU_PAGE' }, decoded: { status: 'EMEM address decode error', pagePermissions: { readable: false, writable: false, secure: true } } });
+    expect(recs[1]).toMatchObject({ decoded: { status: 'Page fault' } });
+    expect(recs[0]!.reason!.text).toMatch(/not mapped/);
+  });
+
+  it('built from "%s: %s%s @%pa: %s (%s%s)": read-only page written; carveout violation is an mc-error', () => {
+    const a = 'tegra-mc 2c00000.memory-controller: ' + cprintf('%s: %s%s @%pa: %s (%s%s)', 'nvdisplayr', '', 'write', '0x00000000fff00000', 'Page fault', 'SMMU translation error', ' [R--]');
+    const b = 'tegra-mc 7000f000.memory-controller: ' + cprintf('%s: %s%s @%pa: %s (%s%s)', 'mpcore', 'secure ', 'read', '0x80000000', 'Secure carveout violation', 'Carveout violation', '');
+    const [ra, rb] = of('tegra', a + '\n' + b);
+    expect(ra).toMatchObject({ kind: 'page-fault', device: 'nvdisplayr', access: 'write', iova: '0xfff00000', decoded: { pagePermissions: { readable: true, writable: false, secure: false } } });
+    expect(ra!.reason!.text).toMatch(/read-only/);
+    expect(rb).toMatchObject({ kind: 'mc-error', access: 'read', decoded: { secure: true }, reason: { name: 'SECURITY_CARVEOUT' } });
+  });
+});
+
+describe('Renesas IPMMU', () => {
+  it('real R-Car S4 line and the other two prints', () => {
+    // source: Koichiro Den, linux-pci 2025-11-30
+    const [r] = of('ipmmu', entry('ipmmu-vmsa').lines.join('\n'));
+    expect(r).toMatchObject({ kind: 'page-fault', iommu: 'eed40000.iommu', iova: '0xfe000000', registers: { imstr: '0x1502' }, decoded: { imstr: { PF: true, TF: false, ERRCODE: 'SECURE_ACCESS', ERRLVL: 1 } }, reason: { name: 'PF' } });
+    const dev = 'ipmmu-vmsa e67b0000.iommu: ';
+    const recs = of('ipmmu', [dev + cprintf('Multiple TLB hits @0x%lx', 0x1000n), dev + cprintf('Page Table Walk Abort @0x%lx', 0x2000n), dev + cprintf('Unhandled fault: status 0x%08x iova 0x%lx', 0x1, 0x3000n)].join('\n'));
+    expect(recs.map((x) => [x.reason?.name, x.iova])).toEqual([['MHIT', '0x1000'], ['ABORT', '0x2000'], ['TF', '0x3000']]);
+  });
+});
+
+describe('near misses and hostile input', () => {
+  it('similar phrases from other drivers are not taken', () => {
+    expect(scanText('nouveau 0000:01:00.0: fifo: Page fault at 0x1000 of type read')).toHaveLength(0);
+    expect(scanText('foo bar: client: read @0x1000: something (else)')).toHaveLength(0);
+    expect(scanText('usb 1-1: something occurred at 0x10')).toHaveLength(0);
+  });
+
+  it('long lines stay linear', () => {
+    const t0 = Date.now();
+    for (const s of ['fault type=0x1 iova=0x1 pa=0x1 '.repeat(20000), 'Page fault at '.repeat(30000), ' @0x'.repeat(50000) + ': x (y', 'translation fault: status:'.repeat(20000), 'A FAULT occurred at '.repeat(20000)]) {
+      expect(() => scanText(s)).not.toThrow();
+    }
+    expect(Date.now() - t0).toBeLessThan(3000);
+  });
+});
