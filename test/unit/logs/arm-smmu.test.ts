@@ -184,6 +184,17 @@ describe('arm-smmu: every print era, built from the C format strings', () => {
     expect(cfmt(F_611_FSR, 0x402, '', '', 2, '', '', '', '', '', '', '', ' TF', 0x19c3)).toBe('FSR    = 00000402 [Format=2 TF], SID=0x19c3');
   });
 
+  it('6.11-rc: the FSR/FSYNR0 pair alone (first line was dev_dbg) is one record', () => {
+    const text = [
+      DEV + cfmt(F_611_FSR, 0x402, '', '', 2, '', '', '', '', '', '', '', ' TF', 0x19c3),
+      DEV + cfmt(F_611_FSYNR0, 0x300003, 0x30, '', '', '', '', '', '', 3),
+    ].join('\n');
+    const recs = scan(text);
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({ kind: 'context-fault', iommu: '15000000.iommu', endLine: 2, streamId: '0x19c3', access: 'read', registers: { fsr: '0x402', fsynr0: '0x300003' }, reason: { name: 'TF' } });
+    expect(recs[0]!.iova).toBeUndefined();
+  });
+
   it('v6.11+: instruction fetch (IND, not WNR) is exec', () => {
     const text = [DEV + cfmt(F_V52, 0x8, 0x4000, 0x41, 0x5, 0), DEV + cfmt(F_611_FSR, 0x8, '', '', 0, '', '', '', '', '', ' PF', '', '', 0x5), DEV + cfmt(F_611_FSYNR0, 0x41, 0, '', '', '', ' IND', '', '', 1)].join('\n');
     const [r] = scan(text);

@@ -379,10 +379,17 @@ export function recognizeArmSmmu(line: LogLine, scheme: PrefixScheme): Recogniti
     if (m[0].startsWith('Context')) f.extras.handledByClient = true;
     if (!f.regs.has('fsr') && f.iova === undefined) return undefined;
     f.apply();
-    // Only the prints that may continue keep the record open: the 6.11+ three-line print starts
-    // with the v5.2 line (it has cbfrsynra); others are complete in one line.
-    if (f.regs.has('cbfrsynra')) return { record: f.record, more: new Assembler(f, scheme, 'context') };
-    return { record: f.record };
+    // The 6.11+ print and Qualcomm's debug lines continue the v5.2 line; vendor kernels add
+    // register lines after the older ones too, so the record stays open for known lines.
+    return { record: f.record, more: new Assembler(f, scheme, 'context') };
+  }
+  if (RE_FSR_LINE.test(rest) && /^FSR {1,8}= {0,4}[0-9a-fA-F]{8} \[/.test(rest)) {
+    // 6.11-rc: the first line was dev_dbg (not printed) until "Un-demote unhandled-fault msg",
+    // so the FSR/FSYNR0 pair is all there is.
+    const f = newFault('context-fault', scheme, p.name, line);
+    readContextLine(f, rest);
+    f.apply();
+    return { record: f.record, more: new Assembler(f, scheme, 'context') };
   }
   if ((m = RE_UNEXPECTED_CTX.exec(rest))) {
     const f = newFault('context-fault', scheme, p.name, line);
@@ -433,7 +440,7 @@ export function recognizeArmSmmu(line: LogLine, scheme: PrefixScheme): Recogniti
 
 export const armSmmuRecognizer: Recognizer = {
   family: 'arm-smmu',
-  keys: ['ontext fault', 'global fault', 'Blocked unknown Stream ID', 'GFSR 0x', 'Unexpected IOMMU page fault'],
+  keys: ['ontext fault', 'global fault', 'Blocked unknown Stream ID', 'GFSR 0x', 'Unexpected IOMMU page fault', 'FSR    = '],
   recognize(line) {
     return recognizeArmSmmu(line, LINUX_PREFIX);
   },
