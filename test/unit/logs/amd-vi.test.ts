@@ -183,6 +183,8 @@ describe('AMD-Vi, Linux print generations built from their format strings', () =
     });
     const [u] = amd('AMD-Vi: Event logged [UNKNOWN event[0]=0x00000010 event[1]=0xa0000000 event[2]=0x00000000 event[3]=0x00000000');
     expect(u).toMatchObject({ reason: { code: 0xa, name: 'EVENT_0xa' }, device: '0000:00:02.0' });
+    const [old] = amd('AMD IOMMU: Event logged [' + cprintf('UNKNOWN type=0x%02x]', 0xb));
+    expect(old).toMatchObject({ reason: { code: 0xb, name: 'EVENT_0xb' }, decoded: { printedAs: 'UNKNOWN' } });
   });
 
   it('device not attached to domain properly: two prints, one record', () => {

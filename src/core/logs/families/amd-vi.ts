@@ -21,7 +21,7 @@ import type { FaultRecord } from '../record';
 import { bdfFromId, hex, normalizeBdf, parseHex } from '../normalize';
 import { decodedFields } from '../../decode/register';
 import { AMD_CMD_OPCODES, AMD_DTE0, AMD_PPR_FLAGS } from '../../decode/registers/amd-vi';
-import { applyEventDwords, applyFlags, dword, eventCodeOf, eventReason } from './amd-vi-event';
+import { applyEventDwords, applyFlags, dword, eventCodeOf, eventNameOf, eventReason } from './amd-vi-event';
 
 const FAMILY = 'amd-vi';
 
@@ -99,7 +99,12 @@ function applyEventBody(rec: FaultRecord, body: string): boolean {
       if (printedDevice && rec.device === undefined) rec.device = printedDevice;
       rec.decoded!.printedAs = 'UNKNOWN';
     } else {
-      rec.reason = { name: 'UNKNOWN', text: 'event with a code this kernel does not know; raw dwords incomplete' };
+      // 2.6-era kernels printed only "UNKNOWN type=0x%02x]".
+      const type = num(kv.get('type'));
+      rec.reason = type !== undefined
+        ? { code: type, name: eventNameOf(type), text: `event code 0x${type.toString(16)} that this kernel does not decode` }
+        : { name: 'UNKNOWN', text: 'event with a code this kernel does not know; raw dwords incomplete' };
+      if (type !== undefined) (rec.decoded ??= {}).printedAs = 'UNKNOWN';
     }
     return true;
   }
