@@ -7,15 +7,21 @@ import type { IommuModel, Snapshot } from '../snapshot/types';
 import type { SanityFinding, WalkRequest, WalkResult } from './types';
 import { suspectCulprit } from '../analysis/culprit';
 import { walkArmLpae } from './arm-lpae';
+import { walkArmV7s } from './arm-v7s';
+import { walkSmmuV2 } from './smmu-v2';
 import { walkSmmuV3 } from './smmu-v3';
 import { walkIntelVtd } from './intel-vtd';
+import { walkAmdVi } from './amd-vi';
 
 export type Walker = (snap: Snapshot, req: WalkRequest) => WalkResult;
 
-export const WALKERS: Partial<Record<IommuModel, Walker>> = {
+export const WALKERS: Record<IommuModel, Walker> = {
   'arm-lpae': walkArmLpae,
+  'arm-v7s': walkArmV7s,
+  'arm-smmu-v2': walkSmmuV2,
   'arm-smmu-v3': walkSmmuV3,
   'intel-vtd': walkIntelVtd,
+  'amd-vi': walkAmdVi,
 };
 
 export interface WalkOptions {
@@ -47,7 +53,7 @@ function noWalker(snap: Snapshot): WalkResult {
 }
 
 export function walk(snap: Snapshot, req: WalkRequest, options: WalkOptions = {}): WalkResult {
-  const walker = WALKERS[snap.model];
+  const walker = (WALKERS as Partial<Record<string, Walker>>)[snap.model];
   let result: WalkResult;
   if (!walker) {
     result = noWalker(snap);

@@ -138,6 +138,46 @@ describe('load + walk', () => {
   });
 });
 
+describe('dispatch', () => {
+  const cases: [SnapshotSpec['model'], SnapshotSpec['registers'], Record<string, unknown>][] = [
+    ['arm-lpae', { tcr: TCR, ttbr0: 0x4000_0000n }, {}],
+    ['arm-v7s', { ttbr0: 0x4000_0000n }, {}],
+    ['arm-smmu-v2', { smr: [0x8000_0000n], s2cr: [0n], contextBanks: { '0': { sctlr: 1n, cbar: 1n << 16n, cba2r: 1n, tcr: TCR & 0xffff_ffffn, ttbr0: 0x4000_0000n } } }, { streamId: 0 }],
+    ['arm-smmu-v3', { strtab_base: 0x4000_0000n, strtab_base_cfg: 6n, cr0: 1n }, { streamId: 1 }],
+    ['intel-vtd', { rtaddr: 0x4000_0000n, gsts: 0xc000_0000n }, { device: '0000:00:02.0' }],
+  ];
+  it('amd-vi: an all-zero DTE (V = 0) passes DMA untranslated, the culprit says the tables allow it', () => {
+    const mem = new SparseMemory(0x4000_0000n);
+    mem.alloc(2 * 1024 * 1024);
+    const snap = loadSnapshot(writeSnapshot(dir(), { model: 'amd-vi', registers: { dev_table_base: 0x4000_0000n | 0x1ffn, control: 1n }, memory: mem }));
+    try {
+      const r = walk(snap, { iova: 0x1000n, device: '0000:00:00.0' });
+      expect(r.result).toBe('translated');
+      expect(r.pa).toBe('0x1000');
+      expect(r.culprit!.party).toMatch(/^none in the tables/);
+    } finally {
+      snap.close();
+    }
+  });
+  it.each(cases)('%s: an all-zero table is a fault with its failing step and culprit', (model, registers, req) => {
+    const mem = new SparseMemory(0x4000_0000n);
+    mem.alloc(2 * 1024 * 1024);
+    const snap = loadSnapshot(writeSnapshot(dir(), { model, registers, memory: mem }));
+    try {
+      const r = walk(snap, { iova: 0x1000n, ...req });
+      expect(r.result).toBe('fault');
+      expect(['NO_WALKER', 'WALKER_ERROR']).not.toContain(r.fault!.reason.name);
+      expect(r.steps.some((s) => !s.ok)).toBe(true);
+      expect(r.culprit!.why).toContain(r.fault!.reason.name);
+      const want = model === 'arm-lpae' || model === 'arm-v7s' || model === 'arm-smmu-v2' ? 'table-entry' : 'device-entry';
+      expect(r.fault!.stage).toBe(want);
+      if (want === 'device-entry') expect(r.culprit!.party).toMatch(/^host IOMMU driver .* or firmware description/);
+    } finally {
+      snap.close();
+    }
+  });
+});
+
 describe('loader errors', () => {
   it('a missing memory file names the manifest, the field and the path', () => {
     const d = dir();
