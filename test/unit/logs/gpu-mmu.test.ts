@@ -224,6 +224,18 @@ describe('gpu-mmu: formats built from the driver sources', () => {
     expect(c).toMatchObject({ iova: '0x20009000', access: 'read', reason: { code: 2, name: 'PAGE_NOT_PRESENT' }, decoded: { engine: 'PGRAPH', client: 'DISPATCH', subclient: 'M2M_IN', channel: 2 } });
   });
 
+  it('v3d and etnaviv MMU prints', () => {
+    const [v] = gpu('v3d fec00000.v3d: ' + cfmt('MMU error from client %s (0x%x) at 0x%llx%s%s%s\n', 'CLE', 0x4, 0x1fff000n, '', ', pte invalid', ''));
+    expect(v).toMatchObject({ device: 'fec00000.v3d', iova: '0x1fff000', reason: { name: 'PTE_INVALID' }, decoded: { driver: 'v3d', client: 'CLE', axiId: 4 } });
+    const [w] = gpu('v3d fec00000.v3d: ' + cfmt('MMU error from client %s (%d) at 0x%llx%s%s%s\n', 'TFU', 5, 0x1000n, ', write violation', '', ''));
+    expect(w).toMatchObject({ access: 'write', reason: { name: 'WRITE_VIOLATION' }, decoded: { axiId: 5 } });
+    const [e] = gpu('etnaviv-gpu 130000.gpu: ' + cfmt('MMU %d fault (%s) addr 0x%08x\n', 0, 'page not present', 0xfe001000));
+    expect(e).toMatchObject({ device: '130000.gpu', iova: '0xfe001000', reason: { name: 'PAGE_NOT_PRESENT' }, decoded: { driver: 'etnaviv', mmu: 0 } });
+    const [o] = gpu('etnaviv-gpu 130000.gpu: ' + cfmt('MMU %d fault addr 0x%08x\n', 1, 0x1000));
+    expect(o).toMatchObject({ iova: '0x1000', decoded: { mmu: 1 } });
+    expect(o!.reason).toBeUndefined();
+  });
+
   it('does not take other families\' lines and never throws on junk', () => {
     expect(gpu('rk_iommu ff940300.iommu: Page fault at 0x7f4bda00 of type read')).toHaveLength(0);
     expect(gpu('tegra-mc 70019000.memory-controller: display0a: read @0xfe000000: Page fault (SMMU translation error [--S])')).toHaveLength(0);

@@ -425,7 +425,7 @@ export function recognizeArmSmmu(line: LogLine, scheme: PrefixScheme): Recogniti
     return { record: f.record, more: new Assembler(f, scheme, 'global', { globalText: rest }) };
   }
   if (scheme.host === 'linux') {
-    if (RE_MSM.test(line.message)) {
+    if (RE_MSM.test(line.message) || RE_MSM.test(rest)) {
       const f = newFault('context-fault', scheme, undefined, line);
       return { record: f.record, more: new Assembler(f, scheme, 'msm') };
     }

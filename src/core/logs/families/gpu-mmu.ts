@@ -12,6 +12,8 @@
  *               + "  VM_CONTEXT1_PROTECTION_FAULT_STATUS 0x%08X" + "VM fault (0x%02x, vmid %d[, pasid %d]) at page %u, %s from ..."
  *   nouveau     gk104+ "fault %02x [%s] at %016llx engine %02x [%s] client %02x [%s%s] reason %02x [%s] on channel %d [%010llx %s]",
  *               gf100 "%s fault at %010llx engine ...", nv50 "trapped %s at %02x%04x%04x on channel %d [%08x %s] engine ..."
+ *   v3d         "MMU error from client %s (%d|0x%x) at 0x%llx%s%s%s" (", write violation", ", pte invalid", ", cap exceeded")
+ *   etnaviv     "MMU %d fault (%s) addr 0x%08x", older "MMU %d fault addr 0x%08x"
  * Format strings: Linux drivers/gpu/drm/{msm/adreno,panfrost,panthor,lima,amd/amdgpu,radeon,nouveau/nvkm}.
  */
 import type { LogLine } from '../line';
@@ -390,11 +392,45 @@ function recognizeNouveau(line: LogLine, sp: Split): Recognition | undefined {
   return undefined;
 }
 
-const RECOGNIZERS = [recognizeAdreno, recognizeMali, recognizeLima, recognizeAmd, recognizeOldAmd, recognizeNouveau];
+// ---- Broadcom V3D, Vivante etnaviv -------------------------------------------------------
+
+const RE_V3D = /^MMU error from client (\S{1,16}) \((?:0x([0-9a-fA-F]{1,8})|(\d{1,10}))\) at 0x([0-9a-fA-F]{1,16})((?:, (?:write violation|pte invalid|cap exceeded)){0,3})\s*$/;
+const RE_ETNAVIV = /^MMU (\d{1,2}) fault(?: \(([a-z ]{1,32})\))? addr 0x([0-9a-fA-F]{1,8})\s*$/;
+
+function recognizeV3dEtnaviv(line: LogLine, sp: Split): Recognition | undefined {
+  let m = RE_V3D.exec(sp.rest);
+  if (m) {
+    const r = newRecord(line, sp.name);
+    r.iova = hex(m[4]);
+    const flags = m[5] ?? '';
+    if (flags.includes('write violation')) {
+      r.access = 'write';
+      r.reason = { name: 'WRITE_VIOLATION', text: 'write to a page mapped read-only in the V3D MMU' };
+    } else if (flags.includes('pte invalid')) r.reason = { name: 'PTE_INVALID', text: 'the V3D page table entry for the address is invalid (not mapped)' };
+    else if (flags.includes('cap exceeded')) r.reason = { name: 'CAP_EXCEEDED', text: 'the address is above the V3D MMU address cap' };
+    r.decoded = { driver: 'v3d', client: m[1], axiId: m[2] !== undefined ? Number('0x' + m[2]) : Number(m[3]) };
+    return { record: r };
+  }
+  m = RE_ETNAVIV.exec(sp.rest);
+  if (m) {
+    const r = newRecord(line, sp.name);
+    r.iova = hex(m[3]);
+    if (m[2]) {
+      r.reason = { name: m[2].toUpperCase().replace(/ /g, '_'), text: `Vivante MMU: ${m[2]}` };
+      if (m[2].includes('write')) r.access = 'write';
+      else if (m[2].includes('read')) r.access = 'read';
+    }
+    r.decoded = { driver: 'etnaviv', mmu: Number(m[1]) };
+    return { record: r };
+  }
+  return undefined;
+}
+
+const RECOGNIZERS = [recognizeAdreno, recognizeMali, recognizeLima, recognizeAmd, recognizeOldAmd, recognizeNouveau, recognizeV3dEtnaviv];
 
 export const gpuMmuRecognizer: Recognizer = {
   family: 'gpu-mmu',
-  keys: ['*** gpu fault', '*** fault: iova', 'Unhandled Page fault in AS', 'page fault at 0x', 'page fault (src_id:', 'GPU fault detected', ' engine ', 'trapped '],
+  keys: ['*** gpu fault', '*** fault: iova', 'Unhandled Page fault in AS', 'page fault at 0x', 'page fault (src_id:', 'GPU fault detected', ' engine ', 'trapped ', 'MMU error from client', ' fault addr 0x', ') addr 0x'],
   recognize(line) {
     const sp = split(line.message);
     for (const f of RECOGNIZERS) {
