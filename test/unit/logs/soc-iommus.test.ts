@@ -133,6 +133,8 @@ describe('Renesas IPMMU', () => {
     const dev = 'ipmmu-vmsa e67b0000.iommu: ';
     const recs = of('ipmmu', [dev + cprintf('Multiple TLB hits @0x%lx', 0x1000n), dev + cprintf('Page Table Walk Abort @0x%lx', 0x2000n), dev + cprintf('Unhandled fault: status 0x%08x iova 0x%lx', 0x1, 0x3000n)].join('\n'));
     expect(recs.map((x) => [x.reason?.name, x.iova])).toEqual([['MHIT', '0x1000'], ['ABORT', '0x2000'], ['TF', '0x3000']]);
+    const [x] = of('ipmmu', '(XEN) ipmmu: /soc/iommu@e67b0000: Unhandled fault: status 0x00000001 iova 0x40001000');
+    expect(x).toMatchObject({ host: 'xen', iommu: '/soc/iommu@e67b0000', iova: '0x40001000', reason: { name: 'TF' } });
   });
 });
 

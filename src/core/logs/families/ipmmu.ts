@@ -37,7 +37,9 @@ export const ipmmuRecognizer: Recognizer = {
     if ((m = RE_UNHANDLED.exec(msg))) {
       const p = devPrefixAt(msg, m.index);
       const rec: FaultRecord = { line: line.line, family: FAMILY, kind: 'page-fault', iova: hex(m[2]!) };
-      if (p) rec.iommu = p.device;
+      // Xen's port prints "ipmmu: <dt path>: " instead of "driver device: ".
+      const dev = p?.device ?? /(?:^|\s)([\w.:@/-]{1,160}): $/.exec(msg.slice(Math.max(0, m.index - 200), m.index))?.[1];
+      if (dev) rec.iommu = dev;
       const v = hex(m[1]!)!;
       rec.registers = { imstr: v };
       const f = decodedFields(IPMMU_IMSTR, BigInt(v));
