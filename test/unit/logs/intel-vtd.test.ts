@@ -11,11 +11,11 @@ const vtd = (text: string): FaultRecord[] => scanText(text).filter((r) => r.fami
 /** Minimal C printf for the kernel/Xen format strings of reference §3.6 and §3.8. */
 function printf(fmt: string, ...args: (string | number | bigint)[]): string {
   let i = 0;
-  return fmt.replace(/%(0?)(\d*)(?:ll|l|h)?([xdusp%])/g, (_m, zero: string, width: string, conv: string) => {
+  return fmt.replace(/%(0?)(\d*)(?:ll|l|h)?(pp|[xdusp%])/g, (_m, zero: string, width: string, conv: string) => {
     if (conv === '%') return '%';
     const a = args[i++]!;
     let s: string;
-    if (conv === 's') s = String(a);
+    if (conv === 's' || conv === 'pp') s = String(a);
     else if (conv === 'x' || conv === 'p') s = BigInt(a).toString(16);
     else s = BigInt(a).toString(10);
     const w = Number(width || 0);
@@ -222,6 +222,57 @@ describe('intel-vtd: Linux print generations built from their format strings (re
   });
 });
 
+describe('intel-vtd: the kernel\'s own walk after a fault (CONFIG_DMAR_DEBUG, dmar_fault_dump_ptes)', () => {
+  it('legacy-mode dump joins the fault record and names the IOMMU', () => {
+    const r = vtd([
+      '[ 7.1] DMAR: DRHD: handling fault status reg 2',
+      '[ 7.1] DMAR: [DMA Read NO_PASID] Request device [00:02.0] fault addr 0x7e7d000 [fault reason 0x06] PTE Read access is not set',
+      printf('[ 7.1] DMAR: Dump %s table entries for IOVA 0x%llx', 'dmar0', 0x7e7d000n),
+      printf('[ 7.1] DMAR: root entry: 0x%016llx', 0x102e30001n),
+      printf('[ 7.1] DMAR: context entry: hi 0x%016llx, low 0x%016llx', 0x102n, 0x102e31001n),
+      printf('[ 7.1] DMAR: pte level: %d, pte value: 0x%016llx', 3, 0x102e32003n),
+      printf('[ 7.1] DMAR: pte level: %d, pte value: 0x%016llx', 2, 0n),
+      printf('[ 7.1] DMAR: page table not present at level %d', 1),
+      '[ 7.2] e1000e 0000:00:02.0: something else',
+    ].join('\n'));
+    expect(r).toHaveLength(1);
+    expect(r[0]).toMatchObject({
+      line: 1, endLine: 8, iommu: 'dmar0', iova: '0x7e7d000', registers: { fsts: '0x2' },
+      decoded: { dump: { iommu: 'dmar0', iova: '0x7e7d000', rootEntry: { lo: '0x102e30001' }, contextEntry: { hi: '0x102', lo: '0x102e31001' }, ptes: [{ level: 3, value: '0x102e32003' }, { level: 2, value: '0x0' }], notPresent: 'page table at level 1' } },
+    });
+  });
+
+  it('scalable-mode dump with PASID entries; a dump for another IOVA is not joined', () => {
+    const lines = [
+      'DMAR: [DMA Write PASID 0x1] Request device [00:0a.0] fault addr 0x1000 [fault reason 0x71] SM: Present bit in first-level paging entry is clear',
+      printf('DMAR: Dump %s table entries for IOVA 0x%llx', 'dmar1', 0x1000n),
+      printf('DMAR: scalable mode root entry: hi 0x%016llx, low 0x%016llx', 0n, 0x44dd3f001n),
+      printf('DMAR: context entry: hi 0x%016llx, low 0x%016llx', 0x100000n, 0x435460e1dn),
+      printf('DMAR: pasid dir entry: 0x%016llx', 0x44d6e1001n),
+      ...[0, 1, 2, 3, 4, 5, 6, 7].map((i) => printf('DMAR: pasid table entry[%d]: 0x%016llx', i, i === 0 ? 0x49n : 0n)),
+      printf('DMAR: pte level: %d, pte value: 0x%016llx', 4, 0n),
+      printf('DMAR: page table not present at level %d', 3),
+    ];
+    const r = vtd(lines.join('\n'));
+    expect(r).toHaveLength(1);
+    const d = (r[0]!.decoded as { dump: Record<string, unknown> }).dump;
+    expect(r[0]).toMatchObject({ endLine: lines.length, iommu: 'dmar1', pasid: '0x1', access: 'write' });
+    expect(d).toMatchObject({ rootEntry: { hi: '0x0', lo: '0x44dd3f001' }, pasidDirEntry: '0x44d6e1001', ptes: [{ level: 4, value: '0x0' }], notPresent: 'page table at level 3' });
+    expect((d.pasidTableEntry as string[])).toHaveLength(8);
+    const other = vtd([lines[0], printf('DMAR: Dump %s table entries for IOVA 0x%llx', 'dmar1', 0x2000n)].join('\n'));
+    expect(other[0]!.endLine).toBeUndefined();
+    expect((other[0]!.decoded as Record<string, unknown>).dump).toBeUndefined();
+  });
+
+  it('patch-era "[%s w/o PASID]" / "[%s w/ PASID %x]" prints with "%02xh" reasons', () => {
+    // format strings of the CONFIG_DMAR_DEBUG patch series as posted (release of this exact text unverified)
+    const a = vtd(printf('DMAR: [%s w/o PASID] Request device [%02x:%02x.%d] fault addr %llx [fault reason %02xh] %s', 'DMA Read', 0, 2, 0, 0x7e7d000n, 0x06, 'PTE Read access is not set'));
+    expect(a[0]).toMatchObject({ device: '0000:00:02.0', iova: '0x7e7d000', reason: { code: 6, name: 'PTE_READ' } });
+    const b = vtd(printf('DMAR: [%s w/ PASID %x] Request device [%02x:%02x.%d] fault addr %llx [fault reason %02xh] %s', 'DMA Write', 0x3, 0, 2, 0, 0x1000n, 0x59, 'SM: Present bit in PASID Table Entry is clear'));
+    expect(b[0]).toMatchObject({ pasid: '0x3', reason: { code: 0x59 } });
+  });
+});
+
 describe('intel-vtd: invalidation queue errors', () => {
   it('VMD sequence (lore: PCI: vmd, Adrian Huang, 2023) is one record', () => {
     // source: https://lore.kernel.org/ linux-pci "[PATCH] PCI: vmd: Fix boot failure when trying to clean up domain before enumeration" quoted dmesg
@@ -345,6 +396,21 @@ describe('intel-vtd: Xen print generations built from their format strings (refe
       [1, 2, 'xen', '0000:00:02.0', '0x7fff000', 6],
       [3, 5, 'xen', '0000:00:02.0', '0x1000', 0x0c],
     ]);
+  });
+
+  it.runIf(corpusAvailable())('print_vtd_entries walk (real lines, corpus/dumps.txt) joins the fault it follows; alone it is no record', () => {
+    const walk = corpusEntries('dumps.txt').find((e) => e.lines[0]!.includes('print_vtd_entries'))!.lines;
+    expect(vtd(walk.join('\n'))).toEqual([]);
+    const fault = [
+      printf(`Oct 16 15:58:05.110770 VM hypervisor: ${X}DMAR:[%s] Request device [%pp] fault addr %${PRIx64}`, 'DMA Read', '0000:00:02.0', 0xea0c4f000n),
+      printf(`Oct 16 15:58:05.110772 VM hypervisor: ${X}%s: reason %02x - %s`, 'DMAR', 6, 'PTE Read access is not set'),
+    ];
+    const r = vtd([...fault, ...walk].join('\n'));
+    expect(r).toHaveLength(1);
+    expect(r[0]).toMatchObject({
+      host: 'xen', device: '0000:00:02.0', iova: '0xea0c4f000', endLine: 2 + walk.length,
+      decoded: { dump: { iommu: 'iommu:0', gmfn: '0xea0c4f', rootEntry: '0x46e129001', contextEntry: { hi: '0x2', lo: '0x46e128001' }, ptes: [{ level: 4, index: 0, value: '0x46e11b003' }, { level: 3, index: 0x3a, value: '0x0' }], notPresent: 'l3[03a]' } },
+    });
   });
 
   it('Xen reason codes are hex: "reason 25" is 0x25', () => {

@@ -26,7 +26,7 @@ export const FAMILY = 'intel-vtd';
 // Fault print head: "[DMA Read NO_PASID] Request device [00:02.0]", "DMAR:[DMA Write] Request
 // device [00:12.0]", "[INTR-REMAP] Request device [0x64:0x00.5]", "INTR-REMAP: Request device [[42:00.2]"
 
-const RE_TYPE_BEFORE = /(?:\[(DMA Read|DMA Write)(?: (NO_PASID)| PASID (?:0x)?([0-9a-fA-F]{1,8}))?\]|(\[INTR-REMAP\])|(INTR-REMAP:)|(UNKNOWN:))\s?$/;
+const RE_TYPE_BEFORE = /(?:\[(DMA Read|DMA Write)(?: (NO_PASID|w\/o PASID)| (?:w\/ )?PASID (?:0x)?([0-9a-fA-F]{1,8}))?\]|(\[INTR-REMAP\])|(INTR-REMAP:)|(UNKNOWN:))\s?$/;
 const RE_DEVICE = /^\[{1,2}((?:[0-9a-fA-F]{4}:)?(?:0x)?[0-9a-fA-F]{1,2}:(?:0x)?[0-9a-fA-F]{1,2}\.[0-7])\]/;
 const REQ = 'Request device [';
 
@@ -169,17 +169,75 @@ export class FaultPrint {
   }
 }
 
-/** Continuation that feeds a FaultPrint; also used after a DRHD header has caught its print. */
-function printContinuation(p: FaultPrint): Continuation {
-  return {
-    window: 2,
+// ---------------------------------------------------------------------------------------------
+// CONFIG_DMAR_DEBUG: dmar_fault_dump_ptes() prints the kernel's own walk right after a DMA fault.
+
+const RE_DUMP_START = /Dump (dmar\d{1,4}) table entries for IOVA 0x([0-9a-fA-F]{1,16})\s*$/;
+const DUMP_LINES: readonly [RegExp, (d: Record<string, unknown>, m: RegExpExecArray) => void][] = [
+  [/(root table|context table|legacy mode page table|pasid directory table|pasid table|scalable mode page table) is not present\s*$/, (d, m) => { d.notPresent = m[1]; }],
+  [/scalable mode root entry: hi 0x([0-9a-fA-F]{1,16}), low 0x([0-9a-fA-F]{1,16})\s*$/, (d, m) => { d.rootEntry = { hi: hex(m[1]), lo: hex(m[2]) }; }],
+  [/root entry: 0x([0-9a-fA-F]{1,16})\s*$/, (d, m) => { d.rootEntry = { lo: hex(m[1]) }; }],
+  [/context entry: hi 0x([0-9a-fA-F]{1,16}), low 0x([0-9a-fA-F]{1,16})\s*$/, (d, m) => { d.contextEntry = { hi: hex(m[1]), lo: hex(m[2]) }; }],
+  [/pasid dir entry: 0x([0-9a-fA-F]{1,16})\s*$/, (d, m) => { d.pasidDirEntry = hex(m[1]); }],
+  [/pasid table entry\[(\d)\]: 0x([0-9a-fA-F]{1,16})\s*$/, (d, m) => { ((d.pasidTableEntry ??= []) as unknown[])[Number(m[1])] = hex(m[2]); }],
+  [/pte level: (\d), pte value: 0x([0-9a-fA-F]{1,16})\s*$/, (d, m) => { ((d.ptes ??= []) as unknown[]).push({ level: Number(m[1]), value: hex(m[2]) }); }],
+  [/page table not present at level (\d)\s*$/, (d, m) => { d.notPresent = `page table at level ${m[1]}`; }],
+];
+
+/** Collects the PTE dump that follows a DMA fault print into `decoded.dump`. */
+class PteDump {
+  private dump: Record<string, unknown> | undefined;
+  constructor(private readonly rec: FaultRecord) {}
+
+  offer(line: LogLine): boolean {
+    const msg = line.message.length > 300 ? line.message.slice(0, 300) : line.message;
+    if (!this.dump) {
+      const m = RE_DUMP_START.exec(msg);
+      // the dump names the faulting IOVA: it must be this record's
+      if (!m || hex(m[2]) !== this.rec.iova) return false;
+      this.dump = { iommu: m[1]!, iova: hex(m[2]) };
+      this.rec.iommu ??= m[1]!;
+      ((this.rec.decoded ??= {}) as Record<string, unknown>).dump = this.dump;
+      return true;
+    }
+    for (const [re, apply] of DUMP_LINES) {
+      const m = re.exec(msg);
+      if (m) { apply(this.dump, m); return true; }
+    }
+    return false;
+  }
+}
+
+/**
+ * What a fault print makes of a later line: its own continuation, then (DMA faults) the PTE
+ * dump. Undefined when the line is not the print's, so the caller decides.
+ */
+function feedPrint(p: FaultPrint, dump: PteDump | undefined, cont: Continuation, l: LogLine): Feed | undefined {
+  if (!p.complete) {
+    if (!p.offer(l)) return undefined;
+    if (!p.complete) return 'more';
+    if (!dump) return 'done';
+    cont.window = 1;
+    return 'more';
+  }
+  if (dump && dump.offer(l)) return 'more';
+  return 'end';
+}
+
+/** Continuation of a print recognised on its own line. */
+function printContinuation(p: FaultPrint, rec: FaultRecord): Continuation {
+  const dump = rec.kind === 'dma-fault' ? new PteDump(rec) : undefined;
+  const cont: Continuation = {
+    window: p.complete ? 1 : 2,
     feed(line: LogLine): Feed {
-      if (p.offer(line)) return p.complete ? 'done' : 'more';
+      const f = feedPrint(p, dump, cont, line);
+      if (f) return f;
       if (parseHead(line.message) || line.message.includes('DRHD:')) return 'end';
       // An interleaved line from another source: the old form's reason line may still follow.
       return p.state === 'need-reason' ? 'skip' : 'end';
     },
   };
+  return cont;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -202,11 +260,13 @@ function recognizeHeader(line: LogLine, m: RegExpExecArray): Recognition | undef
   if (!(fsts & FSTS_PPF)) return { record: rec };
   // PPF: the fault records are printed next (unless ratelimited); the first one joins this record.
   let print: FaultPrint | undefined;
+  let dump: PteDump | undefined;
   const cont: Continuation = {
     window: 12,
     feed(l: LogLine): Feed {
       if (print) {
-        if (print.offer(l)) return print.complete ? 'done' : 'more';
+        const f = feedPrint(print, dump, cont, l);
+        if (f) return f;
         if (parseHead(l.message) || l.message.includes('DRHD:')) return 'end';
         return print.state === 'need-reason' ? 'skip' : 'end';
       }
@@ -215,8 +275,9 @@ function recognizeHeader(line: LogLine, m: RegExpExecArray): Recognition | undef
       if (h) {
         print = new FaultPrint(rec, 10);
         print.start(l, h);
-        cont.window = 2;
-        return print.complete ? 'done' : 'more';
+        if (rec.kind === 'dma-fault') dump = new PteDump(rec);
+        cont.window = print.complete ? 1 : 2;
+        return print.complete && !dump ? 'done' : 'more';
       }
       if (l.message.includes('DMAR') || l.message.includes('callbacks suppressed')) return 'end';
       return 'skip';
@@ -446,7 +507,8 @@ export const intelVtdRecognizer: Recognizer = {
       const rec = recordFromHead(line, h, 'linux');
       const p = new FaultPrint(rec, 10);
       p.start(line, h);
-      return p.complete ? { record: rec } : { record: rec, more: printContinuation(p) };
+      // IR prints end on their line; DMA prints may be followed by the kernel's PTE dump
+      return p.complete && rec.kind !== 'dma-fault' ? { record: rec } : { record: rec, more: printContinuation(p, rec) };
     }
     let m = RE_DRHD.exec(msg);
     if (m) return recognizeHeader(line, m);

@@ -11,12 +11,56 @@
  */
 import type { LogLine } from '../line';
 import type { Feed, Recognition, Recognizer } from '../recognizer';
+import type { FaultRecord } from '../record';
+import { hex, normalizeBdf } from '../normalize';
 import { FAMILY, FaultPrint, parseHead, recordFromHead } from './intel-vtd';
 
 const RE_STATUS = /iommu_fault_status: (Invalidation Queue Error|Invalidation Completion Error|Invalidation Time-out Error)\s*$/;
 const STATUS_NAMES: Record<string, string> = {
   'Invalidation Queue Error': 'IQE', 'Invalidation Completion Error': 'ICE', 'Invalidation Time-out Error': 'ITE',
 };
+
+// print_vtd_entries() (vtd/utils.c, printed after a DMA fault when iommu_verbose): Xen's own walk.
+const RE_ENTRIES = /print_vtd_entries: iommu #(\d{1,4}) dev ([0-9a-fA-F:.]{7,14}) gmfn ([0-9a-fA-F]{1,16})\s*$/;
+const ENTRY_LINES: readonly [RegExp, (d: Record<string, unknown>, m: RegExpExecArray) => void][] = [
+  [/^\s*root_entry\[([0-9a-fA-F]{2})\] = ([0-9a-fA-F]{1,16})\s*$/, (d, m) => { d.rootEntry = hex(m[2]); }],
+  [/^\s*context\[([0-9a-fA-F]{2})\] = ([0-9a-fA-F]{1,16})_([0-9a-fA-F]{1,16})\s*$/, (d, m) => { d.contextEntry = { hi: hex(m[2]), lo: hex(m[3]) }; }],
+  [/^\s*l(\d)\[([0-9a-fA-F]{3})\] = ([0-9a-fA-F]{1,16})(?: ([r-])([w-]))?\s*$/, (d, m) => { ((d.ptes ??= []) as unknown[]).push({ level: Number(m[1]), index: Number.parseInt(m[2]!, 16), value: hex(m[3]) }); }],
+  [/^\s*(root_entry|ctxt_entry|l\d)\[([0-9a-fA-F]{2,3})\] not present\s*$/, (d, m) => { d.notPresent = `${m[1]}[${m[2]}]`; }],
+  [/^\s*iommu->root_maddr = 0\s*$/, (d) => { d.notPresent = 'root table'; }],
+];
+
+/** Collects print_vtd_entries lines that follow a Xen DMA fault into `decoded.dump`. */
+class XenEntriesDump {
+  private dump: Record<string, unknown> | undefined;
+  /** start line cut by mail wrapping, waiting for its end */
+  private pending: string | undefined;
+  constructor(private readonly rec: FaultRecord) {}
+
+  offer(line: LogLine): boolean {
+    const msg = line.message.length > 300 ? line.message.slice(0, 300) : line.message;
+    if (!this.dump) {
+      const text = this.pending !== undefined ? `${this.pending} ${msg.trim()}` : msg;
+      const m = RE_ENTRIES.exec(text);
+      if (!m) {
+        if (this.pending === undefined && /print_vtd_entries:[^\n]{0,60}$/.test(msg)) { this.pending = msg.trimEnd(); return true; }
+        return false;
+      }
+      this.pending = undefined;
+      const iova = this.rec.iova ? BigInt(this.rec.iova) >> 12n : undefined;
+      // the walk names device and frame: they must be this fault's
+      if (normalizeBdf(m[2]) !== this.rec.device || (iova !== undefined && BigInt('0x' + m[3]) !== iova)) return false;
+      this.dump = { iommu: `iommu:${m[1]}`, gmfn: hex(m[3]) };
+      ((this.rec.decoded ??= {}) as Record<string, unknown>).dump = this.dump;
+      return true;
+    }
+    for (const [re, apply] of ENTRY_LINES) {
+      const m = re.exec(msg);
+      if (m) { apply(this.dump, m); return true; }
+    }
+    return false;
+  }
+}
 
 function isXen(line: LogLine): boolean {
   return line.host === 'xen' || line.message.includes('[VT-D]');
@@ -34,18 +78,23 @@ export const xenIntelVtdRecognizer: Recognizer = {
       const p = new FaultPrint(rec, 16);
       p.start(line, h);
       if (p.complete) return { record: rec };
-      return {
-        record: rec,
-        more: {
-          window: 2,
-          feed(l: LogLine): Feed {
-            if (p.offer(l)) return p.complete ? 'done' : 'more';
-            if (parseHead(l.message)) return 'end';
-            // guests' and other CPUs' lines may interleave before the reason line
-            return p.state === 'need-reason' ? 'skip' : 'end';
-          },
+      const dump = rec.kind === 'dma-fault' ? new XenEntriesDump(rec) : undefined;
+      const cont = {
+        window: 2,
+        feed(l: LogLine): Feed {
+          if (p.complete) return dump && dump.offer(l) ? 'more' : 'end';
+          if (p.offer(l)) {
+            if (!p.complete) return 'more';
+            if (!dump) return 'done';
+            cont.window = 1;
+            return 'more';
+          }
+          if (parseHead(l.message)) return 'end';
+          // guests' and other CPUs' lines may interleave before the reason line
+          return p.state === 'need-reason' ? 'skip' : 'end';
         },
       };
+      return { record: rec, more: cont };
     }
     const m = RE_STATUS.exec(msg);
     if (m) {
