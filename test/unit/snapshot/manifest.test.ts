@@ -168,3 +168,20 @@ describe('manifest validation', () => {
     });
   });
 });
+
+describe('docs/snapshot-format.md', () => {
+  it('every JSON example is a valid manifest without sanity errors', async () => {
+    const { sanityChecks } = await import('../../../src/core/snapshot/sanity');
+    const doc = readFileSync(join(__dirname, '../../../docs/snapshot-format.md'), 'utf8');
+    const blocks = [...doc.matchAll(/```json\n([\s\S]*?)\n```/g)].map((m) => m[1]!);
+    expect(blocks.length).toBe(5);
+    const models = blocks.map((b) => {
+      const m = parseManifest(b, 'example');
+      expect(m.warnings).toEqual([]);
+      const f = sanityChecks({ model: m.model, features: m.features, registers: m.registers, ...(m.smmuV2 ? { smmuV2: m.smmuV2 } : {}) });
+      expect(f.filter((x) => x.severity !== 'info')).toEqual([]);
+      return m.model;
+    });
+    expect(models).toEqual(['arm-smmu-v3', 'intel-vtd', 'arm-smmu-v2', 'amd-vi', 'arm-lpae']);
+  });
+});
