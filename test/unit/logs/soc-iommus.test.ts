@@ -122,6 +122,9 @@ describe('Tegra memory controller (SMMU/GART faults)', () => {
     expect(ra).toMatchObject({ kind: 'page-fault', device: 'nvdisplayr', access: 'write', iova: '0xfff00000', decoded: { pagePermissions: { readable: true, writable: false, secure: false } } });
     expect(ra!.reason!.text).toMatch(/read-only/);
     expect(rb).toMatchObject({ kind: 'mc-error', access: 'read', decoded: { secure: true }, reason: { name: 'SECURITY_CARVEOUT' } });
+    // Tegra20 (GART) prints "%s: %s%s @%pa: %s (%s)" with no permission column
+    const [g] = of('tegra', 'tegra-mc 7000f000.memory-controller: ' + cprintf('%s: %s%s @%pa: %s (%s)', 'host1x', '', 'write', '0x58001000', 'GART page fault', 'EMEM decode error'));
+    expect(g).toMatchObject({ kind: 'page-fault', device: 'host1x', access: 'write', iova: '0x58001000', reason: { name: 'DECERR_EMEM' }, decoded: { status: 'GART page fault' } });
   });
 });
 
