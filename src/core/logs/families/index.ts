@@ -14,6 +14,9 @@ import { armSmmuRecognizer } from './arm-smmu';
 import { gpuMmuRecognizer } from './gpu-mmu';
 import { xenIntelVtdRecognizer } from './xen-intel-vtd';
 import { intelVtdRecognizer } from './intel-vtd';
+import { xenAmdViRecognizer } from './xen-amd-vi';
+import { amdViRecognizer } from './amd-vi';
+import { SOC_IOMMU_RECOGNIZERS } from './soc-iommus';
 
 export const RECOGNIZERS: readonly Recognizer[] = [
   ratelimitRecognizer,
@@ -24,5 +27,8 @@ export const RECOGNIZERS: readonly Recognizer[] = [
   armSmmuRecognizer,
   xenIntelVtdRecognizer,
   intelVtdRecognizer,
+  xenAmdViRecognizer,
+  amdViRecognizer,
+  ...SOC_IOMMU_RECOGNIZERS,
   gpuMmuRecognizer,
 ];
