@@ -9,6 +9,8 @@ import type { MemoryExtent } from './elf';
 
 const PAGE_SIZE = 4096;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const TLB_SIZE = 64;
+const TLB_MASK = TLB_SIZE - 1;
 
 /** A piece of physical memory with one backing: bytes in a source, or zeros (p_filesz < p_memsz). */
 interface Run {
@@ -92,8 +94,12 @@ export class SnapshotMemory implements PhysicalMemory {
   private readonly cache = new Map<number, Page>();
   private readonly capacity: number;
   private tick = 0;
-  private lastPn = -1;
-  private lastPage: Page | undefined;
+  /**
+   * Direct-mapped front of the cache, indexed by the page number's low bits: a walk touches a
+   * handful of pages, and a hit here costs no Map lookup. Entries are always also in `cache`.
+   */
+  private readonly tlbPn = new Float64Array(TLB_SIZE).fill(-1);
+  private readonly tlbPage: (Page | undefined)[] = new Array(TLB_SIZE).fill(undefined);
   /** cache misses that went to a source, for benchmarks and `snapshot info` */
   pageLoads = 0;
 
@@ -116,9 +122,10 @@ export class SnapshotMemory implements PhysicalMemory {
       const pn = Math.floor(a / PAGE_SIZE);
       const off = a - pn * PAGE_SIZE;
       if (off <= PAGE_SIZE - 8) {
-        const pg = pn === this.lastPn ? this.lastPage! : this.page(pn);
-        if (pg.full) return pg.view.getBigUint64(off, true);
-        return covered(pg, off, 8) ? pg.view.getBigUint64(off, true) : undefined;
+        const slot = pn & TLB_MASK;
+        const pg = this.tlbPn[slot] === pn ? this.tlbPage[slot]! : this.page(pn);
+        if (pg.full || covered(pg, off, 8)) return pg.view.getBigUint64(off, true);
+        return undefined;
       }
     }
     const b = this.read(addr, 8);
@@ -131,9 +138,10 @@ export class SnapshotMemory implements PhysicalMemory {
       const pn = Math.floor(a / PAGE_SIZE);
       const off = a - pn * PAGE_SIZE;
       if (off <= PAGE_SIZE - 4) {
-        const pg = pn === this.lastPn ? this.lastPage! : this.page(pn);
-        if (pg.full) return pg.view.getUint32(off, true);
-        return covered(pg, off, 4) ? pg.view.getUint32(off, true) : undefined;
+        const slot = pn & TLB_MASK;
+        const pg = this.tlbPn[slot] === pn ? this.tlbPage[slot]! : this.page(pn);
+        if (pg.full || covered(pg, off, 4)) return pg.view.getUint32(off, true);
+        return undefined;
       }
     }
     const b = this.read(addr, 4);
@@ -167,8 +175,9 @@ export class SnapshotMemory implements PhysicalMemory {
       if (this.cache.size >= this.capacity) this.evict();
       this.cache.set(pn, pg);
     }
-    this.lastPn = pn;
-    this.lastPage = pg;
+    const slot = pn & TLB_MASK;
+    this.tlbPn[slot] = pn;
+    this.tlbPage[slot] = pg;
     return pg;
   }
 
@@ -177,8 +186,8 @@ export class SnapshotMemory implements PhysicalMemory {
     const stamps = [...this.cache.values()].map((p) => p.stamp).sort((a, b) => a - b);
     const cut = stamps[Math.floor(stamps.length / 4)]!;
     for (const [k, p] of this.cache) if (p.stamp <= cut) this.cache.delete(k);
-    this.lastPn = -1;
-    this.lastPage = undefined;
+    this.tlbPn.fill(-1);
+    this.tlbPage.fill(undefined);
   }
 
   private fill(base: bigint): Page {

@@ -172,4 +172,79 @@ describe('ELF core reader', () => {
     for (let round = 0; round < 3; round++) for (let i = 0n; i < 64n; i++) expect(mem.read64(0x10_0000n + i * 4096n)).toBe(i);
     expect(mem.pageLoads).toBeGreaterThanOrEqual(64 * 3);
   });
+
+  it('page-number collisions in the direct-mapped front cache return the right page', () => {
+    const m = new SparseMemory();
+    // pages 64 apart share a front-cache slot
+    const a = 0x40_0000n;
+    const b = a + 64n * 4096n;
+    const c = a + 128n * 4096n;
+    m.write64(a + 8n, 0xaaaan);
+    m.write64(b + 8n, 0xbbbbn);
+    m.write64(c + 8n, 0xccccn);
+    const mem = new SnapshotMemory([parseElfCore(new BytesSource(buildElfCore(m), 't')).extents], { cachePages: 8 });
+    for (let i = 0; i < 50; i++) {
+      expect(mem.read64(a + 8n)).toBe(0xaaaan);
+      expect(mem.read64(b + 8n)).toBe(0xbbbbn);
+      expect(mem.read32(c + 8n)).toBe(0xcccc);
+      expect(mem.read64(a + 64n * 4096n * 3n)).toBeUndefined();
+    }
+  });
+
+  it('reads ELF32 and big-endian ELF64 headers', () => {
+    // ELF32 little-endian, one PT_LOAD: 16 bytes in the file, 32 in memory
+    const e32 = new Uint8Array(0x110);
+    const v = new DataView(e32.buffer);
+    e32.set([0x7f, 0x45, 0x4c, 0x46, 1, 1, 1], 0);
+    v.setUint16(16, 4, true);
+    v.setUint16(18, 40, true);
+    v.setUint32(28, 52, true);
+    v.setUint16(42, 32, true);
+    v.setUint16(44, 1, true);
+    v.setUint32(52, 1, true);
+    v.setUint32(56, 0x100, true);
+    v.setUint32(60, 0x2000, true);
+    v.setUint32(64, 0x2000, true);
+    v.setUint32(68, 0x10, true);
+    v.setUint32(72, 0x20, true);
+    v.setUint32(0x100, 0x11223344, true);
+    const c32 = parseElfCore(new BytesSource(e32, 'arm32.core'));
+    expect([c32.class, c32.machine, c32.extents[0]!.start, c32.extents[0]!.end]).toEqual([32, 40, 0x2000n, 0x2020n]);
+    const m32 = new SnapshotMemory([c32.extents]);
+    expect(m32.read32(0x2000n)).toBe(0x11223344);
+    expect(m32.read64(0x2018n)).toBe(0n);
+    expect(m32.read64(0x201cn)).toBeUndefined();
+
+    // ELF64 big-endian header; memory words are still read little-endian (walkers decide table endianness)
+    const e64 = new Uint8Array(0x1000 + 8);
+    const w = new DataView(e64.buffer);
+    e64.set([0x7f, 0x45, 0x4c, 0x46, 2, 2, 1], 0);
+    w.setUint16(16, 4);
+    w.setUint16(18, 21);
+    w.setBigUint64(32, 64n);
+    w.setUint16(54, 56);
+    w.setUint16(56, 1);
+    w.setUint32(64, 1);
+    w.setBigUint64(72, 0x1000n);
+    w.setBigUint64(88, 0x8000n);
+    w.setBigUint64(96, 8n);
+    w.setBigUint64(104, 8n);
+    w.setBigUint64(0x1000, 0x0102030405060708n, true);
+    const c64 = parseElfCore(new BytesSource(e64, 'ppc.core'));
+    expect([c64.class, c64.littleEndian, c64.machine]).toEqual([64, false, 21]);
+    expect(new SnapshotMemory([c64.extents]).read64(0x8000n)).toBe(0x0102030405060708n);
+  });
+
+  it('ignores segments claiming physical 0 when several do (virtual-only vmcore segments)', () => {
+    const page = (b: number) => new Uint8Array(4096).fill(b);
+    const segs: ElfSegment[] = [
+      { paddr: 0n, memsz: 0x1000n, vaddr: 0xffff_8000_0000_0000n, chunks: [{ offset: 0n, bytes: page(1) }] },
+      { paddr: 0n, memsz: 0x1000n, vaddr: 0xffff_ffff_c000_0000n, chunks: [{ offset: 0n, bytes: page(2) }] },
+      { paddr: 0x10000n, memsz: 0x1000n, chunks: [{ offset: 0n, bytes: page(3) }] },
+    ];
+    const core = parseElfCore(new BytesSource(buildElfCore(segs), 'vmcore'));
+    expect(core.extents.map((e) => e.start)).toEqual([0x10000n]);
+    expect(core.warnings).toHaveLength(2);
+    expect(core.warnings[0]).toMatch(/^vmcore PT_LOAD #1: p_paddr is 0 for a segment at virtual 0xffff800000000000/);
+  });
 });
