@@ -17,6 +17,7 @@ import { intelVtdRecognizer } from './intel-vtd';
 import { xenAmdViRecognizer } from './xen-amd-vi';
 import { amdViRecognizer } from './amd-vi';
 import { SOC_IOMMU_RECOGNIZERS } from './soc-iommus';
+import { traceEventsRecognizer } from './trace-events';
 
 export const RECOGNIZERS: readonly Recognizer[] = [
   ratelimitRecognizer,
@@ -31,4 +32,5 @@ export const RECOGNIZERS: readonly Recognizer[] = [
   amdViRecognizer,
   ...SOC_IOMMU_RECOGNIZERS,
   gpuMmuRecognizer,
+  traceEventsRecognizer,
 ];
