@@ -376,7 +376,8 @@ export const VTD_ECAP: RegisterDescription = {
     { name: 'RSVD2', bits: [32, 32], title: 'Reserved', reserved: true },
     { name: 'NWFS', bits: [33, 33], title: 'No Write Flag support' },
     { name: 'EAFS', bits: [34, 34], title: 'Extended Accessed Flag support' },
-    { name: 'PSS', bits: [39, 35], title: 'PASID Size Supported', values: gen(32, (v) => ({ name: `${v + 1}-bit`, text: `PASIDs of ${v + 1} bits (value + 1)` })) },
+    // 0 is left unnamed: on units without PASID support it is just zero, not "1-bit PASIDs"
+    { name: 'PSS', bits: [39, 35], title: 'PASID Size Supported', doc: 'PASID width - 1 (meaningful when PASID is supported)', values: Object.fromEntries(Object.entries(gen(32, (v) => ({ name: `${v + 1}-bit`, text: `PASIDs of ${v + 1} bits (value + 1)` }))).filter(([k]) => k !== '0')) },
     { name: 'PASID', bits: [40, 40], title: 'PASID support' },
     { name: 'DIT', bits: [41, 41], title: 'Device-TLB Invalidation Throttle' },
     { name: 'PDS', bits: [42, 42], title: 'Page-request Drain Support' },
