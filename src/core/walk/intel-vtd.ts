@@ -60,6 +60,19 @@ export function hexN(n: number): string {
   return '0x' + n.toString(16);
 }
 
+const ZERO8 = '00000000';
+
+/** 32-bit unsigned as 8 hex digits */
+export function hex8(x: number): string {
+  const s = x.toString(16);
+  return s.length === 8 ? s : ZERO8.slice(s.length) + s;
+}
+
+/** a qword held as (lo, hi) as 16 hex digits */
+export function whex(lo: number, hi: number): string {
+  return (hi === 0 ? ZERO8 : hex8(hi)) + hex8(lo);
+}
+
 /** integer log2 of a power of two given as a Number */
 export function log2(n: number): number {
   return Math.round(Math.log2(n));
@@ -146,20 +159,79 @@ const INTR_HI = 0xfeefffff;
 /** Where a second-stage walk is used: request IOVA, an FL table address (nested), or FL output (nested) */
 const enum SlUse { Request, FlTable, FlOutput }
 
+/**
+ * What a snapshot's registers give every walk, computed once per snapshot (and again if a register
+ * object changes): split CAP/ECAP, widths, and the register steps, shared frozen between results.
+ */
+interface SnapInfo {
+  cap: bigint | undefined;
+  ecap: bigint | undefined;
+  oas: number | undefined;
+  capLo: number;
+  capHi: number;
+  ecapLo: number;
+  ecapHi: number;
+  mgaw: number | undefined;
+  haw: number;
+  hawHiMask: number;
+  gsts?: bigint;
+  gstsStep?: WalkStep;
+  rtaddr?: bigint;
+  rtaddrStep?: WalkStep;
+}
+
+const INFO = new WeakMap<Snapshot, SnapInfo>();
+
+function infoOf(snap: Snapshot): SnapInfo {
+  const r = snap.registers;
+  const cap = r['cap'], ecap = r['ecap'], oas = snap.features.oas;
+  let i = INFO.get(snap);
+  if (i && i.cap === cap && i.ecap === ecap && i.oas === oas) return i;
+  const capLo = cap === undefined ? 0 : loOf(cap), capHi = cap === undefined ? 0 : hiOf(cap);
+  // HAW is a platform value (ACPI DMAR), not a register: the manifest's oas, else the format's 52 bits
+  const haw = oas !== undefined && oas >= 32 && oas <= 52 ? oas : 52;
+  i = {
+    cap, ecap, oas, capLo, capHi,
+    ecapLo: ecap === undefined ? 0 : loOf(ecap), ecapHi: ecap === undefined ? 0 : hiOf(ecap),
+    mgaw: cap === undefined ? undefined : bitsOf(capLo, capHi, 16, 6) + 1,
+    haw, hawHiMask: aboveHawHi(haw),
+  };
+  INFO.set(snap, i);
+  return i;
+}
+
+function frozenStep(s: WalkStep): WalkStep {
+  if (s.decoded) Object.freeze(s.decoded);
+  return Object.freeze(s);
+}
+
+export type Requester = { seg: number; bus: number; devfn: number };
+// batches walk many addresses of one device: remember the last text parsed
+let lastDevice: string | undefined;
+let lastRequester: Requester | string = '';
+
 /** Parsed requester: segment, bus, devfn; or an error text */
-function parseRequester(req: WalkRequest): { seg: number; bus: number; devfn: number } | string {
+function parseRequester(req: WalkRequest): Requester | string {
   if (req.device !== undefined) {
-    const m = /^\[?(?:([0-9a-fA-F]{1,4}):)?([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})\.([0-7])\]?$/.exec(req.device.trim());
-    if (!m) return `device "${req.device}" is not a PCI address (DDDD:BB:DD.F)`;
-    const dev = parseInt(m[3]!, 16);
-    if (dev > 0x1f) return `device number 0x${dev.toString(16)} in "${req.device}" is above 0x1f`;
-    return { seg: m[1] ? parseInt(m[1], 16) : 0, bus: parseInt(m[2]!, 16), devfn: (dev << 3) | parseInt(m[4]!, 10) };
+    if (req.device === lastDevice) return lastRequester;
+    lastRequester = parseDevice(req.device);
+    lastDevice = req.device;
+    return lastRequester;
   }
   if (req.streamId !== undefined) {
     if (!Number.isInteger(req.streamId) || req.streamId < 0 || req.streamId > 0xffff) return `requester ID ${req.streamId} is not a 16-bit value`;
     return { seg: 0, bus: req.streamId >> 8, devfn: req.streamId & 0xff };
   }
   return 'a VT-d walk needs the requester: --device BDF (or a 16-bit requester ID)';
+}
+
+/** "DDDD:BB:DD.F" (segment optional, brackets allowed) -> requester; exported for the AMD-Vi walker */
+export function parseDevice(device: string): Requester | string {
+  const m = /^\[?(?:([0-9a-fA-F]{1,4}):)?([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})\.([0-7])\]?$/.exec(device.trim());
+  if (!m) return `device "${device}" is not a PCI address (DDDD:BB:DD.F)`;
+  const dev = parseInt(m[3]!, 16);
+  if (dev > 0x1f) return `device number 0x${dev.toString(16)} in "${device}" is above 0x1f`;
+  return { seg: m[1] ? parseInt(m[1], 16) : 0, bus: parseInt(m[2]!, 16), devfn: (dev << 3) | parseInt(m[4]!, 10) };
 }
 
 class VtdWalk {
@@ -206,20 +278,20 @@ class VtdWalk {
   private wpe = false;
   private ere = false;
 
+  private readonly info: SnapInfo;
+
   constructor(private readonly snap: Snapshot, private readonly req: WalkRequest) {
     this.mem = snap.memory;
-    const r = snap.registers;
-    this.cap = r['cap'];
-    this.ecap = r['ecap'];
-    this.capLo = this.cap === undefined ? 0 : loOf(this.cap);
-    this.capHi = this.cap === undefined ? 0 : hiOf(this.cap);
-    this.ecapLo = this.ecap === undefined ? 0 : loOf(this.ecap);
-    this.ecapHi = this.ecap === undefined ? 0 : hiOf(this.ecap);
-    this.mgaw = this.cap === undefined ? undefined : bitsOf(this.capLo, this.capHi, 16, 6) + 1;
-    const oas = snap.features.oas;
-    // HAW is a platform value (ACPI DMAR), not a register: the manifest's oas, else the format's 52 bits
-    this.haw = oas !== undefined && oas >= 32 && oas <= 52 ? oas : 52;
-    this.hawHiMask = aboveHawHi(this.haw);
+    const i = (this.info = infoOf(snap));
+    this.cap = i.cap;
+    this.ecap = i.ecap;
+    this.capLo = i.capLo;
+    this.capHi = i.capHi;
+    this.ecapLo = i.ecapLo;
+    this.ecapHi = i.ecapHi;
+    this.mgaw = i.mgaw;
+    this.haw = i.haw;
+    this.hawHiMask = i.hawHiMask;
     this.access = req.access;
     this.isWrite = req.access === 'write';
     this.isExec = req.access === 'exec';
@@ -242,6 +314,22 @@ class VtdWalk {
 
   private read(addr: number): bigint | undefined {
     return this.mem.read64(BigInt(addr));
+  }
+
+  // scratch of rd(): the qword just read, as 32-bit halves
+  private lo = 0;
+  private hi = 0;
+
+  /** 64-bit little-endian read into lo/hi without bigint arithmetic; false when not in the snapshot */
+  private rd(addr: number): boolean {
+    const a = BigInt(addr);
+    const lo = this.mem.read32(a);
+    if (lo === undefined) return false;
+    const hi = this.mem.read32(a + 4n);
+    if (hi === undefined) return false;
+    this.lo = lo >>> 0;
+    this.hi = hi >>> 0;
+    return true;
   }
 
   private finding(severity: SanityFinding['severity'], where: string, message: string): void {
@@ -301,12 +389,17 @@ class VtdWalk {
     if (gsts !== undefined) {
       const g = loOf(gsts);
       const tes = (g >>> 31) & 1;
-      this.steps.push({
-        structure: 'GSTS', value: '0x' + g.toString(16).padStart(8, '0'),
-        decoded: { TES: tes, RTPS: (g >>> 30) & 1, FLS: (g >>> 29) & 1, QIES: (g >>> 26) & 1, IRES: (g >>> 25) & 1 },
-        rule: tes ? 'VT-d 11.4.5 GSTS.TES=1: DMA remapping enabled' : 'VT-d 11.4.5 GSTS.TES=0: DMA remapping disabled, requests pass untranslated',
-        ok: true,
-      });
+      const info = this.info;
+      if (info.gsts !== gsts || !info.gstsStep) {
+        info.gsts = gsts;
+        info.gstsStep = frozenStep({
+          structure: 'GSTS', value: '0x' + g.toString(16).padStart(8, '0'),
+          decoded: { TES: tes, RTPS: (g >>> 30) & 1, FLS: (g >>> 29) & 1, QIES: (g >>> 26) & 1, IRES: (g >>> 25) & 1 },
+          rule: tes ? 'VT-d 11.4.5 GSTS.TES=1: DMA remapping enabled' : 'VT-d 11.4.5 GSTS.TES=0: DMA remapping disabled, requests pass untranslated',
+          ok: true,
+        });
+      }
+      this.steps.push(info.gstsStep);
       if (!tes) return this.translated(this.iova, undefined, { read: true, write: true, exec: true });
       if (!((g >>> 30) & 1)) this.finding('warning', 'GSTS.RTPS', 'root-table pointer status is 0: the RTADDR value may not be the table in use');
     }
@@ -317,12 +410,16 @@ class VtdWalk {
     const rtHi = hiOf(rtaddr);
     const rta = addr4k(rtLo, rtHi);
     const ttm = (rtLo >>> 10) & 3;
-    this.steps.push({
-      structure: 'RTADDR', value: '0x' + qhex(rtaddr),
-      decoded: { RTA: hexN(rta), TTM: ttm, mode: ttm === 0 ? 'legacy' : ttm === 1 ? 'scalable' : ttm === 2 ? 'reserved (VT-d 2.x extended)' : 'abort-DMA' },
-      rule: 'VT-d 11.4.6 RTADDR_REG: root table at bits 63:12, translation table mode TTM at bits 11:10 (00 legacy, 01 scalable)',
-      ok: ttm < 2,
-    });
+    if (this.info.rtaddr !== rtaddr || !this.info.rtaddrStep) {
+      this.info.rtaddr = rtaddr;
+      this.info.rtaddrStep = frozenStep({
+        structure: 'RTADDR', value: '0x' + qhex(rtaddr),
+        decoded: { RTA: hexN(rta), TTM: ttm, mode: ttm === 0 ? 'legacy' : ttm === 1 ? 'scalable' : ttm === 2 ? 'reserved (VT-d 2.x extended)' : 'abort-DMA' },
+        rule: 'VT-d 11.4.6 RTADDR_REG: root table at bits 63:12, translation table mode TTM at bits 11:10 (00 legacy, 01 scalable)',
+        ok: ttm < 2,
+      });
+    }
+    this.steps.push(this.info.rtaddrStep);
     if (ttm === 3) return this.configError('ABORT_DMA_MODE', 'RTADDR.TTM=11: abort-DMA mode, every DMA request is blocked');
     if (ttm === 2) return this.fail('configuration', 0x30, undefined);
     this.sm = ttm === 1;
@@ -340,14 +437,14 @@ class VtdWalk {
 
     // --- root entry
     const reAddr = rta + 16 * bus;
-    const reLo64 = this.read(reAddr);
-    const reHi64 = reLo64 === undefined ? undefined : this.read(reAddr + 8);
-    if (reLo64 === undefined || reHi64 === undefined) {
+    let rl = 0, rh = 0;
+    const got = this.rd(reAddr) && ((rl = this.lo), (rh = this.hi), this.rd(reAddr + 8));
+    if (!got) {
       this.absentStep('root entry', reAddr, `VT-d 9.${this.sm ? 2 : 1}: root entry for bus 0x${bus.toString(16)} at RTA + 16*bus`);
       return this.fail('device-entry', this.sm ? 0x38 : 0x8);
     }
-    const rl = loOf(reLo64), rh = hiOf(reLo64), ul = loOf(reHi64), uh = hiOf(reHi64);
-    const rootValue = '0x' + qhex(reHi64) + qhex(reLo64);
+    const ul = this.lo, uh = this.hi;
+    const rootValue = '0x' + whex(ul, uh) + whex(rl, rh);
     let ctxTable: number;
     if (!this.sm) {
       const p = rl & 1;
@@ -389,17 +486,17 @@ class VtdWalk {
 
   private legacy(ctxTable: number, devfn: number): WalkResult {
     const ceAddr = ctxTable + 16 * devfn;
-    const q0 = this.read(ceAddr);
-    const q1 = q0 === undefined ? undefined : this.read(ceAddr + 8);
-    if (q0 === undefined || q1 === undefined) {
+    let l0 = 0, h0 = 0;
+    const got = this.rd(ceAddr) && ((l0 = this.lo), (h0 = this.hi), this.rd(ceAddr + 8));
+    if (!got) {
       this.absentStep('context entry', ceAddr, `VT-d 9.3: context entry for devfn 0x${devfn.toString(16)} at CTP + 16*devfn`);
       return this.fail('device-entry', 0x9);
     }
-    const l0 = loOf(q0), h0 = hiOf(q0), l1 = loOf(q1), h1 = hiOf(q1);
+    const l1 = this.lo, h1 = this.hi;
     const p = l0 & 1, fpd = (l0 >>> 1) & 1, tt = (l0 >>> 2) & 3, aw = l1 & 7, did = (l1 >>> 8) & 0xffff;
     const slpt = addr4k(l0, h0);
     const decoded = { devfn, P: p, FPD: fpd, TT: tt, translationType: TT_NAMES[tt], SLPTPTR: hexN(slpt), AW: aw, levels: aw + 2, DID: did };
-    const step: WalkStep = { structure: 'context entry', address: hexN(ceAddr), value: '0x' + qhex(q1) + qhex(q0), decoded, rule: '', ok: false };
+    const step: WalkStep = { structure: 'context entry', address: hexN(ceAddr), value: '0x' + whex(l1, h1) + whex(l0, h0), decoded, rule: '', ok: false };
     this.steps.push(step);
     if (fpd) this.fpd = 'context entry';
     if (!p) {
@@ -475,13 +572,12 @@ class VtdWalk {
       const idx = bitsOf(aLo, aHi, 12 + 9 * (L - 1), 9);
       const ea = table + 8 * idx;
       const name = SL_NAMES[L]!;
-      const v = this.read(ea);
-      if (v === undefined) {
+      if (!this.rd(ea)) {
         this.absentStep(name, ea, `VT-d 9.8: ${name} at table 0x${table.toString(16)} + 8*index ${idx}`, L, stage);
         if (L === levels) return this.fail('table-root', sm ? 0x7b : 0x3, L);
         return this.fail('table-entry', sm ? 0x78 : 0x7, L);
       }
-      const lo = loOf(v), hi = hiOf(v);
+      const lo = this.lo, hi = this.hi;
       const er = lo & 1, ew = (lo >>> 1) & 1, ex = (lo >>> 2) & 1, ps = (lo >>> 7) & 1;
       const leaf = L === 1 || (ps === 1 && (L === 2 || L === 3));
       const next = addr4k(lo, hi);
@@ -489,7 +585,7 @@ class VtdWalk {
       if (L === 2 || L === 3) decoded['PS'] = ps;
       if (leaf) { decoded['SNP'] = (lo >>> 11) & 1; decoded['page'] = hexN(L === 1 ? next : L === 2 ? next - (next % 0x200000) : next - (next % 0x40000000)); }
       else decoded['next'] = hexN(next);
-      const step: WalkStep = { structure: name, level: L, address: hexN(ea), value: '0x' + qhex(v), decoded, rule: '', ok: false };
+      const step: WalkStep = { structure: name, level: L, address: hexN(ea), value: '0x' + whex(lo, hi), decoded, rule: '', ok: false };
       if (stage) step.stage = stage;
       this.steps.push(step);
       const sec = 'VT-d 9.8';
@@ -722,12 +818,11 @@ class VtdWalk {
         if (f) return f;
         ea = this.slPa + (gpa % this.slSize);
       }
-      const v = this.read(ea);
-      if (v === undefined) {
+      if (!this.rd(ea)) {
         this.absentStep(name, ea, `VT-d 9.7: ${name} at table 0x${table.toString(16)} + 8*index ${idx}`, L, stage);
         return L === levels ? this.fail('table-root', 0x73, L) : this.fail('table-entry', 0x70, L);
       }
-      const lo = loOf(v), hi = hiOf(v);
+      const lo = this.lo, hi = this.hi;
       const p = lo & 1, rw = (lo >>> 1) & 1, us = (lo >>> 2) & 1, ps = (lo >>> 7) & 1, xd = hi >>> 31;
       const leaf = L === 1 || (ps === 1 && (L === 2 || L === 3));
       const next = addr4k(lo, hi);
@@ -735,7 +830,7 @@ class VtdWalk {
       if (L === 2 || L === 3) decoded['PS'] = ps;
       if (leaf) { decoded['D'] = (lo >>> 6) & 1; decoded['page'] = hexN(L === 1 ? next : L === 2 ? next - (next % 0x200000) : next - (next % 0x40000000)); }
       else decoded['next'] = hexN(next);
-      const step: WalkStep = { structure: name, level: L, address: hexN(ea), value: '0x' + qhex(v), decoded, rule: '', ok: false };
+      const step: WalkStep = { structure: name, level: L, address: hexN(ea), value: '0x' + whex(lo, hi), decoded, rule: '', ok: false };
       if (stage) step.stage = stage;
       this.steps.push(step);
       if (!p) {
