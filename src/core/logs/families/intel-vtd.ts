@@ -79,7 +79,7 @@ function fillFromHead(rec: FaultRecord, h: FaultHead): void {
 
 /** Old and Xen reason lines: "DMAR:[fault reason 06] ...", "INTR-REMAP:[fault reason 37] ...", "DMAR: reason 05 - ..." */
 const RE_REASON_LINE = /(?:^|[\s\]])(?:DMAR|INTR-REMAP|UNKNOWN):\s?(?:\[fault reason\s{1,4}(0x[0-9a-fA-F]{1,2}|[0-9a-fA-F]{1,3}h?)\]|reason ([0-9a-fA-F]{1,2}) -)\s?(.*)$/;
-const RE_XEN_ON_IOMMU = /\s+on iommu:(\d{1,4})\s*$/;
+const RE_XEN_ON_IOMMU = / on iommu:(\d{1,4})$/;
 
 export class FaultPrint {
   /** accumulated text after "Request device [BDF]" */
@@ -140,7 +140,7 @@ export class FaultPrint {
     if (body.state === 'invalid') return strict ? undefined : 'invalid';
     let state = body.state;
     if (body.reasonRaw !== undefined) {
-      let text = body.reasonText ?? '';
+      let text = (body.reasonText ?? '').trimEnd();
       const xen = RE_XEN_ON_IOMMU.exec(text);
       if (xen) text = text.slice(0, xen.index);
       const choice = chooseReason(body.reasonRaw, text, this.base);
@@ -159,7 +159,7 @@ export class FaultPrint {
   }
 
   private reasonLine(raw: string, text: string, xenStyle: boolean): void {
-    let t = text;
+    let t = text.trimEnd();
     const xen = RE_XEN_ON_IOMMU.exec(t);
     if (xen) { t = t.slice(0, xen.index); this.rec.iommu = `iommu:${xen[1]}`; }
     const choice = chooseReason(raw, t, xenStyle ? 16 : this.base);
