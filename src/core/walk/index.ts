@@ -37,11 +37,18 @@ function relevantFindings(snap: Snapshot, req: WalkRequest, result: WalkResult):
     const cb = s.decoded && (s.decoded.cbndx ?? s.decoded.CBNDX ?? s.decoded.contextBank);
     if (typeof cb === 'number') banks.add(cb);
   }
-  return snap.findings.filter((f) => {
+  const out = snap.findings.filter((f) => {
     if (f.where === 'manifest') return false;
     const m = /^contextBanks\.(\d+)\./.exec(f.where);
     return !m || banks.has(Number(m[1]));
   });
+  // a PASID/SSID wider than the IOMMU implements cannot have come from this IOMMU's requests
+  const bits = snap.model === 'arm-smmu-v3' || snap.model === 'arm-smmu-v2' ? snap.features.ssidBits : snap.features.pasidBits;
+  if (req.pasid !== undefined && bits !== undefined && req.pasid >= 2 ** bits) {
+    const name = snap.model.startsWith('arm-smmu') ? 'substream ID' : 'PASID';
+    out.push({ severity: 'warning', where: 'request.pasid', message: `${name} 0x${req.pasid.toString(16)} needs more than the ${bits} bits this IOMMU implements (features.${snap.model.startsWith('arm-smmu') ? 'ssidBits' : 'pasidBits'})` });
+  }
+  return out;
 }
 
 function noWalker(snap: Snapshot): WalkResult {

@@ -178,6 +178,27 @@ describe('dispatch', () => {
   });
 });
 
+describe('in-memory sources (no file system)', () => {
+  it('assembles a snapshot from bytes and flags a PASID wider than the IOMMU implements', async () => {
+    const { assembleSnapshot } = await import('../../../src/core/snapshot/assemble');
+    const { validateManifest } = await import('../../../src/core/snapshot/manifest');
+    const { BytesSource } = await import('../../../src/core/snapshot/bytes-source');
+    const { buildElfCore } = await import('../../builder/elf-writer');
+    const t = lpae([[0x5000n, 0x6000n]]);
+    const manifest = validateManifest(
+      { format: 'iommu-lens-snapshot', version: 1, iommu: { model: 'arm-lpae', features: { pasidBits: 8 } }, registers: { tcr: '0x' + TCR.toString(16), ttbr0: '0x' + t.root.toString(16) }, memory: [{ kind: 'elf', file: 'upload.core' }] },
+      'upload.iommu.json',
+    );
+    const core = buildElfCore(t.mem);
+    const snap = assembleSnapshot(manifest, 'upload.iommu.json', (spec) => ({ source: new BytesSource(core, spec.file) }));
+    expect(snap.sources[0]).toMatchObject({ kind: 'elf', file: 'upload.core', size: core.length, machine: 62 });
+    const r = walk(snap, { iova: 0x5010n, pasid: 0x100 });
+    expect(r.pa).toBe('0x6010');
+    expect(r.findings).toContainEqual({ severity: 'warning', where: 'request.pasid', message: 'PASID 0x100 needs more than the 8 bits this IOMMU implements (features.pasidBits)' });
+    expect(walk(snap, { iova: 0x5010n, pasid: 0xff }).findings).toBeUndefined();
+  });
+});
+
 describe('loader errors', () => {
   it('a missing memory file names the manifest, the field and the path', () => {
     const d = dir();
