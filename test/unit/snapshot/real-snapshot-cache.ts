@@ -57,13 +57,17 @@ export function realSnapshot(name: string): string {
   const marker = join(dir, 'guest.core.stamp');
   const core = join(dir, 'guest.core');
   if (!(existsSync(core) && existsSync(marker) && readFileSync(marker, 'utf8') === stamp)) {
-    const tmp = `${core}.${process.pid}.tmp`;
+    // test files run in threads of one process: the pid alone does not make the name unique
+    const tmp = `${core}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     if (!zstdCommand(zst, tmp)) fzstdStream(zst, tmp);
     renameSync(tmp, core);
     writeFileSync(marker, stamp);
   }
-  copyFileSync(join(srcDir, 'manifest.iommu.json'), join(dir, 'manifest.iommu.json'));
-  return join(dir, 'manifest.iommu.json');
+  const manifest = join(dir, 'manifest.iommu.json');
+  const tmpManifest = `${manifest}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  copyFileSync(join(srcDir, 'manifest.iommu.json'), tmpManifest);
+  renameSync(tmpManifest, manifest);
+  return manifest;
 }
 
 /** For the fzstd path test: decompress with fzstd regardless of the zstd command. */
