@@ -122,7 +122,8 @@ export class FaultPrint {
     if (this.timed && line.time !== undefined) return false;
     const piece = line.message.trim();
     if (!piece || piece.length > 400 || piece.includes(REQ) || piece.includes('DRHD:')) return false;
-    const joined = `${this.tail.replace(/\s+$/, '')} ${piece}`;
+    const joined = `${this.tail.trimEnd()} ${piece}`;
+    if (joined.length > 400) return false;
     const st = this.evaluate(joined, true);
     if (st === undefined) return false;
     this.tail = joined;
