@@ -33,7 +33,8 @@ function evidence(step: WalkStep | undefined): string {
   const parts = [step.structure];
   if (step.level !== undefined) parts.push(`level ${step.level}`);
   if (step.address) parts.push(`at ${step.address}`);
-  if (step.value !== undefined) parts.push(`= ${step.value}`);
+  // 512-bit STE/CD values: the low end holds the fields that matter, the rest would drown the sentence
+  if (step.value !== undefined) parts.push(`= ${step.value.length > 34 ? '…' + step.value.slice(-32) : step.value}`);
   const s = parts.join(' ');
   return step.rule ? `${s} (${step.rule})` : s;
 }
