@@ -79,8 +79,13 @@ export interface LpaeStageConfig {
   fetchTranslator?: (ipa: number, ctx: WalkCtx) => LpaeOutcome;
 }
 
-const P2 = (n: number): number => 2 ** n;
+const POW2 = new Float64Array(66).map((_, i) => 2 ** i);
+// 2 ** n with a variable n is a Math.pow call; the table keeps the hot path cheap
+const P2 = (n: number): number => POW2[n]!;
 const TWO32 = 4294967296;
+const MAX_IPA = (1n << 52n) - 1n;
+const BYTE_HEX: string[] = [];
+for (let i = 0; i < 256; i++) BYTE_HEX.push(i.toString(16).padStart(2, '0'));
 
 /** log2 granule from TCR.TG0 / CD.TG0 / VTCR.TG0 / STE.S2TG encodings */
 export function granuleFromTg0(tg0: number): number | undefined {
@@ -157,8 +162,55 @@ export function ttbrAddress(ttbr: bigint, fiftyTwoBit: boolean): number {
   return a;
 }
 
-function hexn(n: number): string {
-  return '0x' + n.toString(16);
+function hex32(x: number): string {
+  if (x < 0x100) return x < 16 ? '0123456789abcdef'[x]! : BYTE_HEX[x]!;
+  let out = '';
+  for (let sh = 24; sh >= 0; sh -= 8) {
+    const b = (x >>> sh) & 255;
+    if (out === '') {
+      if (b !== 0) out = b < 16 ? '0123456789abcdef'[b]! : BYTE_HEX[b]!;
+    } else out += BYTE_HEX[b]!;
+  }
+  return out;
+}
+
+/** '0x' + n.toString(16) for a non-negative integer below 2^53, without the slow double-to-radix path */
+export function hexn(n: number): string {
+  if (n < TWO32) return '0x' + hex32(n);
+  const hi = Math.floor(n / TWO32);
+  const lo = n - hi * TWO32;
+  return '0x' + hex32(hi) + BYTE_HEX[lo >>> 24]! + BYTE_HEX[(lo >>> 16) & 255]! + BYTE_HEX[(lo >>> 8) & 255]! + BYTE_HEX[lo & 255]!;
+}
+
+/**
+ * Text of descriptors already seen, per memory: a storm walks the same tables again and again, and
+ * the hex strings are most of a step's cost. An entry is reused only while the raw value read from
+ * memory is unchanged, so memory that changes (test builders) is never answered from stale text.
+ */
+interface DescText {
+  raw: bigint;
+  addr: string;
+  value: string;
+  /** hex of the next-table/output address derived from raw, with the number it was made from */
+  outNum: number;
+  out: string;
+}
+const DESC_CACHE_LIMIT = 1 << 16;
+const descCaches = new WeakMap<PhysicalMemory, Map<number, DescText>>();
+function descCacheOf(mem: PhysicalMemory): Map<number, DescText> {
+  let c = descCaches.get(mem);
+  if (!c) {
+    c = new Map();
+    descCaches.set(mem, c);
+  }
+  return c;
+}
+function outHex(t: DescText, n: number): string {
+  if (t.outNum !== n) {
+    t.outNum = n;
+    t.out = hexn(n);
+  }
+  return t.out;
 }
 
 function read64(mem: PhysicalMemory, addr: number, bigEndian: boolean | undefined): bigint | undefined {
@@ -220,6 +272,21 @@ function fail(
 }
 
 const SH_NAMES = ['non-shareable', 'reserved', 'outer shareable', 'inner shareable'];
+const MEMATTR_HEX = Array.from({ length: 16 }, (_, i) => '0x' + i.toString(16));
+const CONTIGUOUS_NOTE = 'contiguous hint: a TLB may cache this entry with its aligned neighbours as one; the output address is unchanged';
+
+let lastMair = -1n;
+let lastMairHex: string[] = [];
+function mairByte(cfg: LpaeStageConfig, index: number): string {
+  const m = cfg.mair!;
+  if (m !== lastMair) {
+    const t: string[] = [];
+    for (let i = 0; i < 8; i++) t.push(hexn(Number((m >> BigInt(8 * i)) & 0xffn)));
+    lastMair = m;
+    lastMairHex = t;
+  }
+  return lastMairHex[index]!;
+}
 const AP_TEXT = ['RW privileged only', 'RW any level', 'RO privileged only', 'RO any level'];
 const S2AP_TEXT = ['no access', 'read-only', 'write-only', 'read/write'];
 
@@ -260,6 +327,7 @@ export function walkLpaeStage(cfg: LpaeStageConfig, ia: number, ctx: WalkCtx): L
   let visited1 = -1;
   let visited2 = -1;
   let visited3 = -1;
+  const cache = descCacheOf(ctx.mem);
   for (let level = start; level <= 3; level++) {
     const shift = levelShift(level, g);
     let index = Math.floor(ia / P2(shift));
@@ -281,9 +349,16 @@ export function walkLpaeStage(cfg: LpaeStageConfig, ia: number, ctx: WalkCtx): L
     }
     const lo = Number(desc & 0xffffffffn);
     const hi = Number(desc >> 32n);
-    const value = '0x' + desc.toString(16);
+    let text = cache.get(addr);
+    if (text === undefined || text.raw !== desc) {
+      text = { raw: desc, addr: hexn(addr), value: '0x' + desc.toString(16), outNum: -1, out: '' };
+      if (cache.size >= DESC_CACHE_LIMIT) cache.clear();
+      cache.set(addr, text);
+    }
+    const value = text.value;
+    const addrHex = text.addr;
     if ((lo & 1) === 0) {
-      steps.push({ structure: INVALID_NAME[level + 1]!, level, address: hexn(addr), value, decoded: { valid: false }, rule: RULE_INVALID, ok: false, stage: label });
+      steps.push({ structure: INVALID_NAME[level + 1]!, level, address: addrHex, value, decoded: { valid: false }, rule: RULE_INVALID, ok: false, stage: label });
       return fail(st, 'translation', level, 'table-entry', `${label} level ${level} descriptor at ${hexn(addr)} is invalid (bit 0 clear)`);
     }
     const isTable = (lo & 2) !== 0 && level < 3;
@@ -293,14 +368,14 @@ export function walkLpaeStage(cfg: LpaeStageConfig, ia: number, ctx: WalkCtx): L
     }
     if (isTable) {
       const next = descAddress(lo, hi, g, g, ds, cfg.outputBits);
-      const decoded: Record<string, unknown> = { type: 'table', nextTable: hexn(next) };
+      const decoded: Record<string, unknown> = { type: 'table', nextTable: outHex(text, next) };
       if (st === 1) {
         decoded.pxnTable = (hi >>> 27) & 1;
         decoded.uxnTable = (hi >>> 28) & 1;
         decoded.apTable = (hi >>> 29) & 3;
         decoded.nsTable = (hi >>> 31) & 1;
       }
-      const step: WalkStep = { structure: TABLE_NAME[level + 1]!, level, address: hexn(addr), value, decoded, rule: st === 1 ? RULE_TABLE_S1 : RULE_TABLE_S2, ok: true, stage: label };
+      const step: WalkStep = { structure: TABLE_NAME[level + 1]!, level, address: addrHex, value, decoded, rule: st === 1 ? RULE_TABLE_S1 : RULE_TABLE_S2, ok: true, stage: label };
       steps.push(step);
       if (cfg.outputBits < 52 && next >= P2(cfg.outputBits)) {
         step.ok = false;
@@ -329,40 +404,42 @@ export function walkLpaeStage(cfg: LpaeStageConfig, ia: number, ctx: WalkCtx): L
     }
     // block or page
     const isPage = level === 3;
-    const decoded: Record<string, unknown> = { type: isPage ? 'page' : 'block' };
     const structure = isPage ? PAGE_NAME : BLOCK_NAME[level + 1]!;
     if (!isPage && !blockAllowed(level, g, ds, cfg.outputBits)) {
-      steps.push({ structure, level, address: hexn(addr), value, decoded, rule: RULE_BAD_BLOCK, ok: false, stage: label });
+      steps.push({ structure, level, address: addrHex, value, decoded: { type: 'block' }, rule: RULE_BAD_BLOCK, ok: false, stage: label });
       return fail(st, 'translation', level, 'table-entry', `${label} block descriptor at level ${level} is not permitted with the ${granuleName(g)} granule`);
     }
     const out = descAddress(lo, hi, shift, g, ds, cfg.outputBits);
     const af = (lo >>> 10) & 1;
-    const sh = (lo >>> 8) & 3;
     const contiguous = (hi >>> 20) & 1;
-    decoded.outputAddress = hexn(out);
-    decoded.size = P2(shift);
-    if (!ds) decoded.sh = SH_NAMES[sh];
-    decoded.af = af;
-    decoded.contiguous = contiguous;
-    if (contiguous) decoded.contiguousNote = 'contiguous hint: a TLB may cache this entry with its aligned neighbours as one; the output address is unchanged';
+    let decoded: Record<string, unknown>;
     let perms: Permissions;
     let apText: string;
     let uxn = 0;
     let pxn = 0;
     if (st === 1) {
       const attrIndx = (lo >>> 2) & 7;
-      let ap = (lo >>> 6) & 3;
-      decoded.attrIndx = attrIndx;
-      if (cfg.mair !== undefined) decoded.memAttr = hexn(Number((cfg.mair >> BigInt(8 * attrIndx)) & 0xffn));
-      decoded.ns = (lo >>> 5) & 1;
-      decoded.ap = ap;
-      decoded.apMeaning = AP_TEXT[ap];
-      decoded.nG = (lo >>> 11) & 1;
-      decoded.dbm = (hi >>> 19) & 1;
+      const apRaw = (lo >>> 6) & 3;
+      let ap = apRaw;
       pxn = (hi >>> 21) & 1;
       uxn = (hi >>> 22) & 1;
-      decoded.pxn = pxn;
-      decoded.uxn = uxn;
+      decoded = {
+        type: isPage ? 'page' : 'block',
+        outputAddress: outHex(text, out),
+        size: P2(shift),
+        attrIndx,
+        memAttr: cfg.mair === undefined ? undefined : mairByte(cfg, attrIndx),
+        ns: (lo >>> 5) & 1,
+        ap: apRaw,
+        apMeaning: AP_TEXT[apRaw],
+        sh: ds ? undefined : SH_NAMES[(lo >>> 8) & 3],
+        af,
+        nG: (lo >>> 11) & 1,
+        dbm: (hi >>> 19) & 1,
+        contiguous,
+        pxn,
+        uxn,
+      };
       if (apTableNoUser) ap &= 2;
       if (apTableNoWrite) ap |= 2;
       if (xnTable) uxn = 1;
@@ -381,18 +458,27 @@ export function walkLpaeStage(cfg: LpaeStageConfig, ia: number, ctx: WalkCtx): L
       }
     } else {
       const s2ap = (lo >>> 6) & 3;
-      decoded.memAttr = hexn((lo >>> 2) & 0xf);
-      decoded.s2ap = s2ap;
-      decoded.s2apMeaning = S2AP_TEXT[s2ap];
       const xn = (hi >>> 21) & 3;
-      decoded.xn = xn;
+      decoded = {
+        type: isPage ? 'page' : 'block',
+        outputAddress: outHex(text, out),
+        size: P2(shift),
+        memAttr: MEMATTR_HEX[(lo >>> 2) & 0xf],
+        s2ap,
+        s2apMeaning: S2AP_TEXT[s2ap],
+        sh: ds ? undefined : SH_NAMES[(lo >>> 8) & 3],
+        af,
+        contiguous,
+        xn,
+      };
       apText = S2AP_TEXT[s2ap]!;
       let exec: boolean;
       if (cfg.xnx) exec = xn === 0 || (xn === 1 ? !ctx.privileged : xn === 3 ? ctx.privileged : false);
       else exec = (xn & 2) === 0;
       perms = { read: (s2ap & 1) === 1, write: (s2ap & 2) === 2, exec };
     }
-    const step: WalkStep = { structure, level, address: hexn(addr), value, decoded, rule: st === 1 ? RULE_LEAF_S1 : RULE_LEAF_S2, ok: true, stage: label };
+    if (contiguous) decoded.contiguousNote = CONTIGUOUS_NOTE;
+    const step: WalkStep = { structure, level, address: addrHex, value, decoded, rule: st === 1 ? RULE_LEAF_S1 : RULE_LEAF_S2, ok: true, stage: label };
     steps.push(step);
     if (cfg.outputBits < 52 && out >= P2(cfg.outputBits)) {
       step.ok = false;
@@ -639,80 +725,136 @@ export function stage2FromVtcr(vtcr: bigint, vttbr: bigint, maxOas: number | und
   return { tableAddress: ttbrAddress(vttbr, ps === 52), t0sz, startLevel: start, granuleShift: g, outputBits: ps, ds, afNoFault: bit(vtcr, 21) };
 }
 
-export function walkArmLpae(snap: Snapshot, req: WalkRequest): WalkResult {
-  const ctx = newCtx(snap.memory, req);
-  const { steps, findings } = ctx;
+/** Stage-1 parameters of one TTBR half, or why the TCR does not allow a walk through it. */
+interface RegionSetup {
+  error?: string;
+  params?: Stage1Params;
+  epd?: boolean;
+  stepDecoded?: Record<string, unknown>;
+}
+
+/** The regime decoded from the registers once per snapshot (registers never change during walks). */
+interface LpaeRegime {
+  key: (bigint | number | undefined)[];
+  error?: string;
+  errorWhere?: string;
+  s2?: Stage2Params;
+  s2Decoded?: Record<string, unknown>;
+  hasS1: boolean;
+  t0sz: number;
+  t1sz: number;
+  tbi0: boolean;
+  tbi1: boolean;
+  /** VA limit of TTBR0 without TBI: the fast path of the range check */
+  ttbr0Limit: bigint;
+  regions: [RegionSetup | undefined, RegionSetup | undefined];
+}
+
+const regimeCache = new WeakMap<object, LpaeRegime>();
+
+function regimeKey(snap: Snapshot): (bigint | number | undefined)[] {
   const r = snap.registers;
-  const hasS1 = r.tcr !== undefined && (r.ttbr0 !== undefined || r.ttbr1 !== undefined);
-  const hasS2 = r.vtcr !== undefined && r.vttbr !== undefined;
-  if (!hasS1 && !hasS2) {
-    return configFault('the snapshot has neither tcr+ttbr0/ttbr1 (stage 1) nor vtcr+vttbr (stage 2)', steps, findings, 'registers');
-  }
-  let s2: Stage2Params | undefined;
-  if (hasS2) {
-    const p = stage2FromVtcr(r.vtcr!, r.vttbr!, snap.features.oas);
-    if (typeof p === 'string') return configFault(p, steps, findings, 'vtcr');
-    s2 = p;
-    steps.push({
-      structure: 'VTCR/VTTBR',
-      decoded: { t0sz: p.t0sz, startLevel: p.startLevel, granule: granuleName(p.granuleShift), outputBits: p.outputBits, table: hexn(p.tableAddress), concatenatedTables: Math.max(1, P2(64 - p.t0sz - levelShift(p.startLevel - 1, p.granuleShift))) },
-      rule: 'DDI0487 D8.2.2: stage-2 start level from VTCR.SL0, input size 64-T0SZ, concatenated initial tables',
-      ok: true,
-      stage: 'stage 2',
-    });
-  }
-  if (!hasS1) {
-    if (req.iova > BigInt(Number.MAX_SAFE_INTEGER)) {
-      const o = fail(2, 'translation', s2!.startLevel, 'table-entry', `IPA ${'0x' + req.iova.toString(16)} is outside the stage-2 input range`);
-      return faultResult(lpaeFault(o), steps, findings);
-    }
-    const o = runStage2(s2!, Number(req.iova), ctx);
-    return o.ok ? successResult(o, steps, findings) : faultResult(lpaeFault(o), steps, findings);
-  }
+  return [r.tcr, r.ttbr0, r.ttbr1, r.mair, r.vtcr, r.vttbr, snap.features.oas];
+}
+
+function sameKey(a: (bigint | number | undefined)[], b: (bigint | number | undefined)[]): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function regionSetup(snap: Snapshot, region: 0 | 1): RegionSetup | undefined {
+  const r = snap.registers;
   const tcr = r.tcr!;
-  const t0sz = field(tcr, 0, 6);
-  const t1sz = field(tcr, 16, 6);
-  const tbi0 = bit(tcr, 37);
-  const tbi1 = bit(tcr, 38);
-  const region = s1Region(req.iova, t0sz, t1sz, tbi0, tbi1);
-  const iovaHex = '0x' + req.iova.toString(16);
-  if (region === undefined || (region === 0 && r.ttbr0 === undefined) || (region === 1 && r.ttbr1 === undefined)) {
-    steps.push({ structure: 'TTBR selection', decoded: { va: iovaHex, t0sz, t1sz, region: region ?? 'none' }, rule: 'DDI0487 D8.2.4: VA bits [63:64-TnSZ] must be all 0 (TTBR0) or all 1 (TTBR1); otherwise Translation fault level 0', ok: false, stage: 'stage 1' });
-    return faultResult(lpaeFault(fail(1, 'translation', 0, 'table-entry', `VA ${iovaHex} is outside both TTBR0 (${64 - t0sz}-bit) and TTBR1 ranges`)), steps, findings);
-  }
+  const ttbr = region === 0 ? r.ttbr0 : r.ttbr1;
+  if (ttbr === undefined) return undefined;
   const g = region === 0 ? granuleFromTg0(field(tcr, 14, 2)) : granuleFromTg1(field(tcr, 30, 2));
-  if (g === undefined) return configFault(`TCR.TG${region} holds a reserved granule encoding`, steps, findings, 'tcr');
-  const tsz = region === 0 ? t0sz : t1sz;
+  if (g === undefined) return { error: `TCR.TG${region} holds a reserved granule encoding` };
+  const tsz = field(tcr, region === 0 ? 0 : 16, 6);
   const ds = bit(tcr, 59);
   const bad = checkS1Size(tsz, g, { ds, minTsz: ds || g === 16 ? 12 : 16, maxTsz: 39 });
-  if (bad) return configFault(`TCR.T${region}SZ: ${bad}`, steps, findings, 'tcr');
+  if (bad) return { error: `TCR.T${region}SZ: ${bad}` };
   let ips = paBits(field(tcr, 32, 3)) ?? 52;
   if (ips === 52 && g !== 16 && !ds) ips = 48;
   if (snap.features.oas !== undefined && ips > snap.features.oas) ips = snap.features.oas;
   const epd = bit(tcr, region === 0 ? 7 : 23);
-  const ttbr = region === 0 ? r.ttbr0! : r.ttbr1!;
   const tableAddress = ttbrAddress(ttbr, ips === 52);
+  return {
+    epd,
+    params: { tableAddress, tsz, granuleShift: g, outputBits: ips, ds, had: bit(tcr, region === 0 ? 41 : 42), afNoFault: bit(tcr, 39), mair: r.mair },
+    stepDecoded: { ttbr: region, tsz, inputBits: 64 - tsz, granule: granuleName(g), startLevel: s1StartLevel(64 - tsz, g), outputBits: ips, table: hexn(tableAddress), asid: hexn(Number(ttbr >> 48n)), epd: epd ? 1 : 0 },
+  };
+}
+
+function lpaeRegime(snap: Snapshot): LpaeRegime {
+  const key = regimeKey(snap);
+  const cached = regimeCache.get(snap.registers);
+  if (cached && sameKey(cached.key, key)) return cached;
+  const r = snap.registers;
+  const hasS1 = r.tcr !== undefined && (r.ttbr0 !== undefined || r.ttbr1 !== undefined);
+  const hasS2 = r.vtcr !== undefined && r.vttbr !== undefined;
+  const tcr = r.tcr ?? 0n;
+  const t0sz = field(tcr, 0, 6);
+  const reg: LpaeRegime = {
+    key,
+    hasS1,
+    t0sz,
+    t1sz: field(tcr, 16, 6),
+    tbi0: bit(tcr, 37),
+    tbi1: bit(tcr, 38),
+    ttbr0Limit: 1n << BigInt(64 - t0sz),
+    regions: [undefined, undefined],
+  };
+  if (!hasS1 && !hasS2) {
+    reg.error = 'the snapshot has neither tcr+ttbr0/ttbr1 (stage 1) nor vtcr+vttbr (stage 2)';
+    reg.errorWhere = 'registers';
+  } else if (hasS2) {
+    const p = stage2FromVtcr(r.vtcr!, r.vttbr!, snap.features.oas);
+    if (typeof p === 'string') {
+      reg.error = p;
+      reg.errorWhere = 'vtcr';
+    } else {
+      reg.s2 = p;
+      reg.s2Decoded = { t0sz: p.t0sz, startLevel: p.startLevel, granule: granuleName(p.granuleShift), outputBits: p.outputBits, table: hexn(p.tableAddress), concatenatedTables: Math.max(1, P2(Math.max(0, 64 - p.t0sz - levelShift(p.startLevel - 1, p.granuleShift)))) };
+    }
+  }
+  if (hasS1) reg.regions = [regionSetup(snap, 0), regionSetup(snap, 1)];
+  regimeCache.set(snap.registers, reg);
+  return reg;
+}
+
+export function walkArmLpae(snap: Snapshot, req: WalkRequest): WalkResult {
+  const ctx = newCtx(snap.memory, req);
+  const { steps, findings } = ctx;
+  const reg = lpaeRegime(snap);
+  if (reg.error) return configFault(reg.error, steps, findings, reg.errorWhere!);
+  const s2 = reg.s2;
+  if (s2) {
+    steps.push({ structure: 'VTCR/VTTBR', decoded: reg.s2Decoded, rule: 'DDI0487 D8.2.2: stage-2 start level from VTCR.SL0, input size 64-T0SZ, concatenated initial tables', ok: true, stage: 'stage 2' });
+  }
+  if (!reg.hasS1) {
+    const o = runStage2(s2!, req.iova > MAX_IPA ? P2(53) : Number(req.iova), ctx);
+    return o.ok ? successResult(o, steps, findings) : faultResult(lpaeFault(o), steps, findings);
+  }
+  const region = req.iova >= 0n && req.iova < reg.ttbr0Limit && !reg.tbi0 ? 0 : s1Region(req.iova, reg.t0sz, reg.t1sz, reg.tbi0, reg.tbi1);
+  const setup = region === undefined ? undefined : reg.regions[region];
+  if (setup === undefined) {
+    const iovaHex = '0x' + req.iova.toString(16);
+    steps.push({ structure: 'TTBR selection', decoded: { va: iovaHex, t0sz: reg.t0sz, t1sz: reg.t1sz, region: region ?? 'none' }, rule: 'DDI0487 D8.2.4: VA bits [63:64-TnSZ] must be all 0 (TTBR0) or all 1 (TTBR1); otherwise Translation fault level 0', ok: false, stage: 'stage 1' });
+    return faultResult(lpaeFault(fail(1, 'translation', 0, 'table-entry', `VA ${iovaHex} is outside both TTBR0 (${64 - reg.t0sz}-bit) and TTBR1 ranges`)), steps, findings);
+  }
+  if (setup.error) return configFault(setup.error, steps, findings, 'tcr');
   steps.push({
-    structure: 'TCR/TTBR' + region,
-    decoded: { ttbr: region, tsz, inputBits: 64 - tsz, granule: granuleName(g), startLevel: s1StartLevel(64 - tsz, g), outputBits: ips, table: hexn(tableAddress), asid: hexn(Number(ttbr >> 48n)), epd: epd ? 1 : 0 },
+    structure: region === 0 ? 'TCR/TTBR0' : 'TCR/TTBR1',
+    decoded: setup.stepDecoded,
     rule: 'DDI0487 D8.2.4/D8.2.6: TTBR selected by the VA top bits; start level 4 - ceil((IAsize - g) / (g - 3))',
-    ok: !epd,
+    ok: !setup.epd,
     stage: 'stage 1',
   });
-  if (epd) {
+  if (setup.epd) {
     return faultResult(lpaeFault(fail(1, 'translation', 0, 'table-entry', `TCR.EPD${region}=1: walks through TTBR${region} are disabled`)), steps, findings);
   }
-  const params: Stage1Params = {
-    tableAddress,
-    tsz,
-    granuleShift: g,
-    outputBits: ips,
-    ds,
-    had: bit(tcr, region === 0 ? 41 : 42),
-    afNoFault: bit(tcr, 39),
-    mair: r.mair,
-  };
-  if (s2) params.fetchTranslator = s2FetchTranslator(s2);
+  let params = setup.params!;
+  if (s2) params = { ...params, fetchTranslator: s2FetchTranslator(s2) };
   const o1 = runStage1(params, req.iova, ctx);
   if (!o1.ok) return faultResult(lpaeFault(o1), steps, findings);
   if (!s2) return successResult(o1, steps, findings);
