@@ -60,6 +60,11 @@ export class DetailsPanel implements vscode.Disposable {
     panel.webview.options = this.options();
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'images', 'icon.png');
     panel.webview.html = this.html(panel.webview);
+    // A hidden webview loses its page (no retainContextWhenHidden); it reloads when shown and
+    // says 'ready' again, so messages wait until then instead of going to a page that is gone.
+    panel.onDidChangeViewState((e) => {
+      if (!e.webviewPanel.visible) this.ready = false;
+    });
     panel.onDidDispose(() => {
       if (this.panel === panel) { this.panel = undefined; this.ready = false; }
     });

@@ -72,10 +72,10 @@ export function isStall(r: FaultRecord): boolean {
   }
   const d = r.decoded as Record<string, unknown> | undefined;
   if (!d) return false;
-  if (d['stall'] === true || d['Stall'] === true || d['STALL'] === true) return true;
-  for (const v of Object.values(d)) {
-    if (v && typeof v === 'object' && ((v as Record<string, unknown>)['Stall'] === true || (v as Record<string, unknown>)['SS'] === true)) return true;
-  }
+  const flagged = (o: Record<string, unknown>) => o['stall'] === true || o['Stall'] === true || o['STALL'] === true || o['SS'] === true;
+  if (flagged(d)) return true;
+  // decoders nest fields per register (event1.STALL, fsr.SS)
+  for (const v of Object.values(d)) if (v && typeof v === 'object' && flagged(v as Record<string, unknown>)) return true;
   return false;
 }
 
@@ -178,7 +178,8 @@ export function matchesFilter(filter: string, iommu: IommuGroup, device?: Device
 /** "12.345678 s" or "12.3–45.6 s"; undefined when the log has no timestamps. */
 export function timeRange(g: { first?: number; last?: number }): string | undefined {
   if (g.first === undefined) return undefined;
-  const f = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(6).replace(/0{1,5}$/, ''));
+  // six decimals, as the kernel prints its timestamps
+  const f = (v: number) => v.toFixed(6);
   if (g.last === undefined || g.last === g.first) return `${f(g.first)} s`;
   return `${f(g.first)}–${f(g.last)} s`;
 }

@@ -1,0 +1,321 @@
+/**
+ * The editor experience, checked inside a real VS Code: hovers through executeHoverProvider, the
+ * fault tree's items, the walk command's result as drawn by the webview, and the exported
+ * reports. Lines are located by their content, expectations come from the fixture logs.
+ */
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { existsSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import type { IommuLensApi } from '../../src/extension/extension';
+import type { WalkView, FaultDetails } from '../../src/core/protocol';
+import type { DecodedRegister } from '../../src/core/decode/register';
+
+const EXTENSION_ID = 'iommu-lens.iommu-lens';
+
+/** Written by the driver into the workspace: where screenshots go, whether a snapshot is there. */
+interface TestConfig {
+  checkpoints?: string;
+  walk?: boolean;
+  mixedLog?: string;
+  walkLog?: string;
+}
+
+function config(): TestConfig {
+  const ws = vscode.workspace.workspaceFolders?.[0];
+  if (!ws) return {};
+  const p = join(ws.uri.fsPath, '.iommu-lens-test.json');
+  return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as TestConfig) : {};
+}
+
+function wsFile(name: string): vscode.Uri {
+  return vscode.Uri.joinPath(vscode.workspace.workspaceFolders![0]!.uri, name);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** Hover text with Markdown escapes removed, so assertions read like the rendered hover. */
+function hoverText(hovers: vscode.Hover[]): string {
+  return hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n').replace(/\\(.)/g, '$1');
+}
+
+async function hoverAt(doc: vscode.TextDocument, line: number): Promise<vscode.Hover[]> {
+  return (await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, new vscode.Position(line, 5))) ?? [];
+}
+
+function lineOf(doc: vscode.TextDocument, needle: string | RegExp, from = 0): number {
+  for (let i = from; i < doc.lineCount; i++) {
+    const t = doc.lineAt(i).text;
+    if (typeof needle === 'string' ? t.includes(needle) : needle.test(t)) return i;
+  }
+  throw new Error(`fixture ${doc.uri.fsPath} has no line matching ${String(needle)}`);
+}
+
+/** Ask the driver for a screenshot and wait until it has taken it (no-op without a driver). */
+async function checkpoint(name: string, settleMs = 1200): Promise<void> {
+  const dir = config().checkpoints;
+  if (!dir) return;
+  await sleep(settleMs); // let the workbench paint
+  writeFileSync(join(dir, `${name}.request`), String(Date.now()));
+  const done = join(dir, `${name}.done`);
+  await waitFor(`screenshot ${name}`, () => existsSync(done), 30_000).catch(() => undefined);
+}
+
+/** Switch the workbench between light and dark through the driver (emulated OS colour scheme). */
+async function setScheme(kind: 'dark' | 'light'): Promise<void> {
+  await checkpoint(`scheme-${kind}`, 0);
+  await waitFor(`${kind} theme`, () => (vscode.window.activeColorTheme.kind === (kind === 'dark' ? vscode.ColorThemeKind.Dark : vscode.ColorThemeKind.Light)), 10_000)
+    .catch(() => console.log(`[iommu-lens] workbench did not switch to ${kind} (theme kind ${vscode.window.activeColorTheme.kind})`));
+  await sleep(500);
+}
+
+function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+}
+
+export function registerSuite(): void {
+  describe('IOMMU Lens in VS Code', function () {
+    let api: IommuLensApi;
+    let mixed: vscode.TextDocument;
+    let activateMs = 0;
+    const cfg = config();
+    const hoverTimes: number[] = [];
+
+    before(async function () {
+      const ext = vscode.extensions.getExtension<IommuLensApi>(EXTENSION_ID);
+      assert.ok(ext, `extension ${EXTENSION_ID} is not loaded`);
+      const t0 = performance.now();
+      api = await ext.activate();
+      activateMs = performance.now() - t0;
+      mixed = await vscode.workspace.openTextDocument(wsFile(cfg.mixedLog ?? 'mixed-faults.log'));
+      await vscode.window.showTextDocument(mixed);
+    });
+
+    after(function () {
+      const inside = api?.activationMs ?? NaN;
+      console.log(`[iommu-lens] activation: ${activateMs.toFixed(1)} ms for extension.activate() (${inside.toFixed(1)} ms inside activate())`);
+      if (hoverTimes.length) {
+        console.log(`[iommu-lens] hover over ${hoverTimes.length} requests: p50 ${percentile(hoverTimes, 50).toFixed(2)} ms, p99 ${percentile(hoverTimes, 99).toFixed(2)} ms (executeHoverProvider round trip); provider alone p99 ${percentile([...api.hoverTimings()], 99).toFixed(2)} ms`);
+      }
+    });
+
+    it('contributes the Kernel Log language and the IOMMU commands', async function () {
+      const langs = await vscode.languages.getLanguages();
+      assert.ok(langs.includes('kernel-log'), 'kernel-log language missing');
+      const cmds = await vscode.commands.getCommands(true);
+      for (const c of ['iommuLens.walkAddress', 'iommuLens.attachSnapshot', 'iommuLens.decodeRegister', 'iommuLens.scanLog', 'iommuLens.exportReport', 'iommuLens.showDetails', 'iommuLens.copyAsJson']) {
+        assert.ok(cmds.includes(c), `command ${c} not registered`);
+      }
+    });
+
+    it('hover decodes only the hovered VT-d record', async function () {
+      const i = lineOf(mixed, 'fault addr 0x7f3a1000');
+      const text = hoverText(await hoverAt(mixed, i));
+      for (const want of ['intel-vtd', 'dma-fault', 'PTE_READ', 'PTE Read access is not set', '0000:00:02.0', '0x7f3a1000', `(lines ${i}–${i + 1})`]) {
+        assert.ok(text.includes(want), `hover lacks "${want}":\n${text}`);
+      }
+      assert.ok(!text.includes('0x7f3a2000'), 'hover mixed in the next record');
+    });
+
+    it('hover assembles the multi-line SMMUv2 and SMMUv3 prints around the hovered line', async function () {
+      const v2 = lineOf(mixed, 'Unhandled context fault: fsr=0x402, iova=0xff3cf000');
+      const t2 = hoverText(await hoverAt(mixed, v2 + 1)); // the "FSR = ..." continuation line
+      for (const want of ['arm-smmu', 'context-fault', `(lines ${v2 + 1}–${v2 + 3})`, 'fd800000.iommu', '0xff3cf000', 'TF']) {
+        assert.ok(t2.includes(want), `SMMUv2 hover lacks "${want}":\n${t2}`);
+      }
+      assert.match(t2, /CB_FSR|FSR/);
+      const v3 = lineOf(mixed, 'arm-smmu-v3.2.auto: event 0x10 received');
+      const t3 = hoverText(await hoverAt(mixed, v3 + 3)); // third dword
+      for (const want of ['arm-smmu-v3', 'F_TRANSLATION', 'stream', '0x7d12', `(lines ${v3 + 1}–${v3 + 5})`]) {
+        assert.ok(t3.includes(want), `SMMUv3 hover lacks "${want}":\n${t3}`);
+      }
+    });
+
+    it('gives no hover on lines that are not fault prints', async function () {
+      const i = lineOf(mixed, 'Linux version 6.1.0');
+      const text = hoverText(await hoverAt(mixed, i));
+      assert.ok(!/dma-fault|context-fault|IOMMU/.test(text), `unexpected hover: ${text}`);
+    });
+
+    it('answers hovers fast (p99 reported)', async function () {
+      const lines = [lineOf(mixed, 'fault addr 0x7f3a1000'), lineOf(mixed, 'FSR    = 00000402'), lineOf(mixed, 'IO_PAGE_FAULT'), lineOf(mixed, 'INTR-REMAP')];
+      for (let k = 0; k < 200; k++) {
+        const t0 = performance.now();
+        const h = await hoverAt(mixed, lines[k % lines.length]!);
+        hoverTimes.push(performance.now() - t0);
+        assert.ok(h.length > 0);
+      }
+      assert.ok(percentile(hoverTimes, 99) < 1000, `hover p99 ${percentile(hoverTimes, 99)} ms`);
+    });
+
+    it('fills the IOMMU Faults tree: instance → device → kind, with counts', async function () {
+      await vscode.commands.executeCommand('iommuLens.scanLog', mixed.uri);
+      const src = await waitFor('scan of mixed-faults.log', () => {
+        const s = api.source();
+        return s && s.uri.toString() === mixed.uri.toString() && s.state === 'done' ? s : undefined;
+      });
+      assert.equal(src.index.total, 14);
+      assert.equal(src.index.suppressed, 2557);
+      type N = { label: string; description?: string; children?: N[] };
+      const roots = api.treeSnapshot() as N[];
+      const labels = roots.map((r) => r.label);
+      for (const want of ['fd800000.iommu', '/axi/smmu@fd800000', 'arm-smmu-v3.2.auto']) assert.ok(labels.includes(want), `tree roots ${labels.join(', ')} lack ${want}`);
+      const vtd = roots.find((r) => r.description?.startsWith('intel-vtd'));
+      assert.ok(vtd, 'no intel-vtd root');
+      assert.match(vtd.description!, /^intel-vtd · 9 · /);
+      const gpu = vtd.children?.find((c) => c.label === '0000:00:02.0');
+      assert.ok(gpu, 'no 0000:00:02.0 under the VT-d instance');
+      const kind = gpu.children?.find((c) => c.label === 'dma-fault: PTE_READ');
+      assert.ok(kind, 'no "dma-fault: PTE_READ" group');
+      assert.match(kind.description!, /^7 · 182\.241805–182\.741870 s$/);
+      const v2 = roots.find((r) => r.label === 'fd800000.iommu')!;
+      assert.equal(v2.children?.[0]?.label, 'stream 0x877');
+
+      await vscode.commands.executeCommand('iommuLens.filterFaults', 'amd-vi');
+      const filtered = api.treeSnapshot() as N[];
+      assert.equal(filtered.length, 1);
+      assert.match(filtered[0]!.description!, /^amd-vi/);
+      await vscode.commands.executeCommand('iommuLens.clearFilter');
+      assert.equal((api.treeSnapshot() as N[]).length, roots.length);
+
+      const target = lineOf(mixed, 'IO_PAGE_FAULT') + 1;
+      await vscode.commands.executeCommand('iommuLens.revealLine', mixed.uri.toString(), target);
+      assert.equal(vscode.window.activeTextEditor?.selection.start.line, target - 1);
+    });
+
+    it('copies a fault as the scan --json record', async function () {
+      const i = lineOf(mixed, 'IO_PAGE_FAULT');
+      const ed = await vscode.window.showTextDocument(mixed);
+      ed.selection = new vscode.Selection(i, 0, i, 0);
+      const json = await vscode.commands.executeCommand<string>('iommuLens.copyAsJson');
+      const rec = JSON.parse(json) as { family: string; line: number; device: string };
+      assert.equal(rec.family, 'amd-vi');
+      assert.equal(rec.line, i + 1);
+      assert.equal(rec.device, '0000:02:00.0');
+    });
+
+    it('decodes a register value typed by the user and shows it in the details page', async function () {
+      const renderedP = new Promise((r) => { const d = api.onDidRender((m) => { d.dispose(); r(m); }); });
+      const reg = await vscode.commands.executeCommand<DecodedRegister>('iommuLens.decodeRegister', 'arm-smmu', 'fsr', '0x402');
+      assert.ok(reg, 'no decoded register');
+      assert.equal(reg.value, '0x402');
+      const tf = reg.fields.find((f) => f.name === 'TF');
+      assert.ok(tf?.active, 'TF not set in FSR 0x402');
+      await renderedP;
+      assert.equal(api.lastRendered()?.registers, 1);
+    });
+
+    it('walks the faulting address in the attached snapshot: hover, command, webview', async function () {
+      if (!cfg.walk) this.skip();
+      const doc = await vscode.workspace.openTextDocument(wsFile(cfg.walkLog ?? 'smmuv3-virt-stream10.log'));
+      await vscode.window.showTextDocument(doc);
+      const ev = lineOf(doc, 'event 0x10 received');
+      const text = hoverText(await hoverAt(doc, ev + 2));
+      for (const want of ['F_TRANSLATION', 'Walk', '0xffeb4206', '0x433d9206', 'translates in the snapshot']) {
+        assert.ok(text.includes(want), `walk hover lacks "${want}":\n${text}`);
+      }
+      const raw = (await hoverAt(doc, ev + 2)).flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
+      assert.ok(raw.includes('command:iommuLens.showWalk?'), 'no "Show walk" command link');
+
+      const rendered = new Promise<NonNullable<ReturnType<IommuLensApi['lastRendered']>>>((r) => {
+        const d = api.onDidRender((m) => { if (m.title.includes('0xffeb4206')) { d.dispose(); r(m); } });
+      });
+      const view = await vscode.commands.executeCommand<WalkView>('iommuLens.walkAddress', '0xffeb4206 stream=0x10');
+      assert.ok(view?.result, `walk failed: ${view?.error}`);
+      assert.equal(view.result.result, 'translated');
+      assert.equal(view.result.pa, '0x433d9206');
+      const drawn = await rendered;
+      assert.equal(drawn.steps, view.result.steps.length, 'webview drew a different number of walk steps');
+      assert.equal(drawn.failingStep, undefined);
+
+      const rendered2 = new Promise<NonNullable<ReturnType<IommuLensApi['lastRendered']>>>((r) => {
+        const d = api.onDidRender((m) => { if (m.title.includes('F_TRANSLATION')) { d.dispose(); r(m); } });
+      });
+      const details = await vscode.commands.executeCommand<FaultDetails>('iommuLens.showWalk', { uri: doc.uri.toString(), line: ev + 1 });
+      assert.equal(details.walk?.result?.pa, '0x433d9206');
+      assert.equal(details.lines.length, 5);
+      const d2 = await rendered2;
+      assert.equal(d2.steps, details.walk!.result!.steps.length);
+      assert.ok(d2.registers >= 4, `expected the four event dwords decoded, got ${d2.registers}`);
+      await checkpoint('walk-webview');
+    });
+
+    it('exports the report as Markdown, HTML and JSON', async function () {
+      await vscode.commands.executeCommand('iommuLens.scanLog', mixed.uri);
+      await waitFor('scan', () => api.source()?.uri.toString() === mixed.uri.toString() && api.source()?.state === 'done');
+      const dir = join(tmpdir(), `iommu-lens-report-${process.pid}`);
+      mkdirSync(dir, { recursive: true });
+      try {
+        const jsonPath = await vscode.commands.executeCommand<string>('iommuLens.exportReport', 'json', join(dir, 'r.json'));
+        const rep = JSON.parse(readFileSync(jsonPath, 'utf8')) as { records: number; suppressed: number; groups: { family: string; device: string; kind: string; count: number }[] };
+        assert.equal(rep.records, 14);
+        assert.equal(rep.suppressed, 2557);
+        const g = rep.groups.find((x) => x.family === 'intel-vtd' && x.device === '0000:00:02.0');
+        assert.equal(g?.count, 7);
+        assert.equal(g?.kind, 'dma-fault: PTE_READ');
+        const md = readFileSync(await vscode.commands.executeCommand<string>('iommuLens.exportReport', 'markdown', join(dir, 'r.md')), 'utf8');
+        assert.ok(md.startsWith('# IOMMU fault report'));
+        assert.match(md, /\| 0000:00:02\.0 \| dma\\-fault: PTE\\_READ \| 7 \|/);
+        const html = readFileSync(await vscode.commands.executeCommand<string>('iommuLens.exportReport', 'html', join(dir, 'r.html')), 'utf8');
+        assert.ok(html.includes('<td>0000:00:02.0</td>'));
+        assert.ok(!/<script/i.test(html), 'report HTML carries a script');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('hovers can be turned off', async function () {
+      const c = vscode.workspace.getConfiguration('iommuLens');
+      await c.update('hover.enabled', false, vscode.ConfigurationTarget.Global);
+      try {
+        await sleep(200);
+        const text = hoverText(await hoverAt(mixed, lineOf(mixed, 'fault addr 0x7f3a1000')));
+        assert.ok(!text.includes('dma-fault'), 'hover still shown with iommuLens.hover.enabled = false');
+      } finally {
+        await c.update('hover.enabled', undefined, vscode.ConfigurationTarget.Global);
+      }
+      await sleep(200);
+      assert.ok(hoverText(await hoverAt(mixed, lineOf(mixed, 'fault addr 0x7f3a1000'))).includes('dma-fault'));
+    });
+
+    it('screenshots: tree, hover and webview in dark and light themes', async function () {
+      if (!cfg.checkpoints) this.skip();
+      for (const kind of ['dark', 'light'] as const) {
+        await setScheme(kind);
+        await vscode.commands.executeCommand('iommuLens.scanLog', mixed.uri);
+        await vscode.commands.executeCommand('workbench.action.closeEditorsInOtherGroups');
+        await vscode.commands.executeCommand('iommuLens.faults.focus');
+        const ed = await vscode.window.showTextDocument(mixed, { viewColumn: vscode.ViewColumn.One });
+        const i = lineOf(mixed, 'FSR    = 00000402');
+        ed.selection = new vscode.Selection(i, 40, i, 40);
+        ed.revealRange(new vscode.Range(i, 0, i, 0), vscode.TextEditorRevealType.InCenter);
+        await sleep(500);
+        await vscode.commands.executeCommand('editor.action.showHover');
+        await checkpoint(`tree-hover-${kind}`);
+        if (cfg.walk) {
+          const doc = await vscode.workspace.openTextDocument(wsFile(cfg.walkLog ?? 'smmuv3-virt-stream10.log'));
+          const ev = lineOf(doc, 'event 0x10 received');
+          await vscode.commands.executeCommand('workbench.action.focusSideBar'); // dismisses the hover
+          const drawn = new Promise<string>((r) => { const d = api.onDidRender((m) => { d.dispose(); r(m.theme); }); });
+          await vscode.commands.executeCommand('iommuLens.showWalk', { uri: doc.uri.toString(), line: ev + 1 });
+          const bodyTheme = await drawn;
+          assert.equal(bodyTheme, kind === 'dark' ? 'vscode-dark' : 'vscode-light');
+          await checkpoint(`webview-${kind}`);
+        }
+      }
+      await setScheme('dark');
+    });
+  });
+}
