@@ -27,6 +27,20 @@ export function bitsOf(lo: number, hi: number, s: number, n: number): number {
   return ((lo >>> s) | (hi << (32 - s))) & m;
 }
 
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** split a 64-bit value into 32-bit halves; the common < 2^53 case costs one conversion */
+export function splitQ(v: bigint, out: { lo: number; hi: number }): void {
+  if (v >= 0n && v <= MAX_SAFE) {
+    const n = Number(v);
+    out.lo = n >>> 0;
+    out.hi = Math.floor(n / TWO32);
+  } else {
+    out.lo = loOf(v);
+    out.hi = hiOf(v);
+  }
+}
+
 /** low 32 bits of a qword as an unsigned Number */
 export function loOf(v: bigint): number {
   return Number(BigInt.asUintN(32, v));
@@ -178,7 +192,15 @@ interface SnapInfo {
   gstsStep?: WalkStep;
   rtaddr?: bigint;
   rtaddrStep?: WalkStep;
+  /** successful entry steps by kind then entry address, reused while the entry's value is unchanged */
+  entries: (Map<number, CachedStep> | undefined)[];
 }
+
+interface CachedStep { lo: number; hi: number; lo2?: number; hi2?: number; step: WalkStep }
+
+/** entry-step cache kinds: SL level L (+5 in nested), FL level L (+5 in nested), root and context entries */
+const K_SL = 0, K_ROOT = 21, K_CTX = 24;
+const CACHE_MAX = 1 << 16;
 
 const INFO = new WeakMap<Snapshot, SnapInfo>();
 
@@ -194,7 +216,7 @@ function infoOf(snap: Snapshot): SnapInfo {
     cap, ecap, oas, capLo, capHi,
     ecapLo: ecap === undefined ? 0 : loOf(ecap), ecapHi: ecap === undefined ? 0 : hiOf(ecap),
     mgaw: cap === undefined ? undefined : bitsOf(capLo, capHi, 16, 6) + 1,
-    haw, hawHiMask: aboveHawHi(haw),
+    haw, hawHiMask: aboveHawHi(haw), entries: [],
   };
   INFO.set(snap, i);
   return i;
@@ -297,9 +319,10 @@ class VtdWalk {
     this.isExec = req.access === 'exec';
     this.priv = req.privileged === true;
     this.hasPasid = req.pasid !== undefined;
-    this.iova = BigInt.asUintN(64, req.iova);
-    this.iovaLo = loOf(this.iova);
-    this.iovaHi = hiOf(this.iova);
+    this.iova = req.iova >= 0n && req.iova <= MAX_SAFE ? req.iova : BigInt.asUintN(64, req.iova);
+    splitQ(this.iova, this);
+    this.iovaLo = this.lo;
+    this.iovaHi = this.hi;
   }
 
   private capBit(b: number): boolean | undefined {
@@ -317,8 +340,8 @@ class VtdWalk {
   }
 
   // scratch of rd(): the qword just read, as 32-bit halves
-  private lo = 0;
-  private hi = 0;
+  lo = 0;
+  hi = 0;
 
   /** 64-bit little-endian read into lo/hi without bigint arithmetic; false when not in the snapshot */
   private rd(addr: number): boolean {
@@ -330,6 +353,27 @@ class VtdWalk {
     this.lo = lo >>> 0;
     this.hi = hi >>> 0;
     return true;
+  }
+
+  /** the shared step of an entry that succeeded before with the same value, if any */
+  private hit(kind: number, addr: number): WalkStep | undefined {
+    const c = this.info.entries[kind]?.get(addr);
+    return c !== undefined && c.lo === this.lo && c.hi === this.hi ? c.step : undefined;
+  }
+
+  /** hit() for 128-bit entries */
+  private hit2(kind: number, addr: number, lo: number, hi: number, lo2: number, hi2: number): WalkStep | undefined {
+    const c = this.info.entries[kind]?.get(addr);
+    return c !== undefined && c.lo === lo && c.hi === hi && c.lo2 === lo2 && c.hi2 === hi2 ? c.step : undefined;
+  }
+
+  private remember(kind: number, addr: number, lo: number, hi: number, step: WalkStep, lo2?: number, hi2?: number): void {
+    let m = this.info.entries[kind];
+    if (!m) m = this.info.entries[kind] = new Map();
+    else if (m.size >= CACHE_MAX) m.clear();
+    const c: CachedStep = { lo, hi, step: frozenStep(step) };
+    if (lo2 !== undefined) { c.lo2 = lo2; c.hi2 = hi2!; }
+    m.set(addr, c);
   }
 
   private finding(severity: SanityFinding['severity'], where: string, message: string): void {
@@ -387,7 +431,8 @@ class VtdWalk {
 
     const gsts = this.snap.registers['gsts'];
     if (gsts !== undefined) {
-      const g = loOf(gsts);
+      splitQ(gsts, this);
+      const g = this.lo;
       const tes = (g >>> 31) & 1;
       const info = this.info;
       if (info.gsts !== gsts || !info.gstsStep) {
@@ -406,12 +451,14 @@ class VtdWalk {
 
     const rtaddr = this.snap.registers['rtaddr'];
     if (rtaddr === undefined) return this.configError('NO_RTADDR', 'the snapshot has no rtaddr register: the root table cannot be found');
-    const rtLo = loOf(rtaddr);
-    const rtHi = hiOf(rtaddr);
+    splitQ(rtaddr, this);
+    const rtLo = this.lo;
+    const rtHi = this.hi;
     const rta = addr4k(rtLo, rtHi);
     const ttm = (rtLo >>> 10) & 3;
     if (this.info.rtaddr !== rtaddr || !this.info.rtaddrStep) {
       this.info.rtaddr = rtaddr;
+      this.info.entries = [];
       this.info.rtaddrStep = frozenStep({
         structure: 'RTADDR', value: '0x' + qhex(rtaddr),
         decoded: { RTA: hexN(rta), TTM: ttm, mode: ttm === 0 ? 'legacy' : ttm === 1 ? 'scalable' : ttm === 2 ? 'reserved (VT-d 2.x extended)' : 'abort-DMA' },
@@ -444,20 +491,25 @@ class VtdWalk {
       return this.fail('device-entry', this.sm ? 0x38 : 0x8);
     }
     const ul = this.lo, uh = this.hi;
-    const rootValue = '0x' + whex(ul, uh) + whex(rl, rh);
     let ctxTable: number;
     if (!this.sm) {
       const p = rl & 1;
       const ctp = addr4k(rl, rh);
       const rsvd = (rl & 0xffe) !== 0 || (rh & this.hawHiMask) !== 0 || ul !== 0 || uh !== 0;
       const ok = p === 1 && !rsvd;
-      this.steps.push({
-        structure: 'root entry', address: hexN(reAddr), value: rootValue, decoded: { bus, P: p, CTP: hexN(ctp) },
-        rule: p === 0 ? 'VT-d 9.1: root entry P=0, no context table for this bus (fault 0x1)'
-          : rsvd ? 'VT-d 9.1: reserved bits set (bits 11:1, bits above HAW, or the upper 64 bits) (fault 0xA)'
-            : 'VT-d 9.1: root entry present, context table at CTP (bits 63:12)',
-        ok,
-      });
+      const cached = ok ? this.hit2(K_ROOT, reAddr, rl, rh, ul, uh) : undefined;
+      if (cached) this.steps.push(cached);
+      else {
+        const step: WalkStep = {
+          structure: 'root entry', address: hexN(reAddr), value: '0x' + whex(ul, uh) + whex(rl, rh), decoded: { bus, P: p, CTP: hexN(ctp) },
+          rule: p === 0 ? 'VT-d 9.1: root entry P=0, no context table for this bus (fault 0x1)'
+            : rsvd ? 'VT-d 9.1: reserved bits set (bits 11:1, bits above HAW, or the upper 64 bits) (fault 0xA)'
+              : 'VT-d 9.1: root entry present, context table at CTP (bits 63:12)',
+          ok,
+        };
+        if (ok) this.remember(K_ROOT, reAddr, rl, rh, step, ul, uh);
+        this.steps.push(step);
+      }
       if (!p) return this.fail('device-entry', 0x1);
       if (rsvd) return this.fail('configuration', 0xa);
       ctxTable = ctp;
@@ -467,7 +519,7 @@ class VtdWalk {
       const lctp = addr4k(rl, rh), uctp = addr4k(ul, uh);
       const rsvd = upper ? ((ul & 0xffe) !== 0 || (uh & this.hawHiMask) !== 0) : ((rl & 0xffe) !== 0 || (rh & this.hawHiMask) !== 0);
       this.steps.push({
-        structure: 'root entry', address: hexN(reAddr), value: rootValue,
+        structure: 'root entry', address: hexN(reAddr), value: '0x' + whex(ul, uh) + whex(rl, rh),
         decoded: { bus, LP: rl & 1, LCTP: hexN(lctp), UP: ul & 1, UCTP: hexN(uctp), half: upper ? 'upper (devfn >= 0x80)' : 'lower (devfn < 0x80)' },
         rule: p === 0 ? `VT-d 9.2: scalable-mode root entry ${upper ? 'UP' : 'LP'}=0 for devfn 0x${devfn.toString(16)} (fault 0x39)`
           : rsvd ? 'VT-d 9.2: reserved bits set in the used half of the scalable-mode root entry (fault 0x3A)'
@@ -495,35 +547,36 @@ class VtdWalk {
     const l1 = this.lo, h1 = this.hi;
     const p = l0 & 1, fpd = (l0 >>> 1) & 1, tt = (l0 >>> 2) & 3, aw = l1 & 7, did = (l1 >>> 8) & 0xffff;
     const slpt = addr4k(l0, h0);
-    const decoded = { devfn, P: p, FPD: fpd, TT: tt, translationType: TT_NAMES[tt], SLPTPTR: hexN(slpt), AW: aw, levels: aw + 2, DID: did };
-    const step: WalkStep = { structure: 'context entry', address: hexN(ceAddr), value: '0x' + whex(l1, h1) + whex(l0, h0), decoded, rule: '', ok: false };
-    this.steps.push(step);
-    if (fpd) this.fpd = 'context entry';
-    if (!p) {
-      step.rule = 'VT-d 9.3: context entry P=0: the device has no translation set up (fault 0x2)';
-      return this.fail('device-entry', 0x2);
-    }
-    const rsvd = (l0 & 0xff0) !== 0 || (h0 & this.hawHiMask) !== 0 || (l1 & 0x80) !== 0 || (l1 >>> 24) !== 0 || h1 !== 0;
-    if (rsvd) {
-      step.rule = 'VT-d 9.3: reserved bits set (lo 11:4, SLPTPTR above HAW, hi bit 7, hi bits 63:24) (fault 0xB)';
-      return this.fail('configuration', 0xb);
-    }
-    if (tt === 3 || (tt === 1 && this.ecapBit(2) === false) || (tt === 2 && this.ecapBit(6) === false)) {
-      step.rule = tt === 3 ? 'VT-d 9.3: TT=11b is reserved (fault 0x3)' : `VT-d 9.3: TT=${tt} needs ECAP.${tt === 1 ? 'DT' : 'PT'}=1, which this unit does not report (fault 0x3)`;
-      return this.fail('configuration', 0x3);
-    }
-    if (tt === 2) {
-      step.rule = 'VT-d 9.3: TT=10b pass-through: untranslated requests use their address as the host physical address';
-      step.ok = true;
-      return this.identity('VT-d 3.9 pass-through translation: output address = input address', 'pass-through');
-    }
     const levels = aw + 2;
-    if (aw > 3 || this.capBit(8 + aw) === false) {
-      step.rule = `VT-d 9.3: AW=${aw} (${levels}-level, ${30 + 9 * aw}-bit) is not a supported guest address width (CAP.SAGAW) (fault 0x3)`;
-      return this.fail('configuration', 0x3);
+    if (fpd) this.fpd = 'context entry';
+    let rule: string, stage: WalkStage = 'configuration', code = 0;
+    if (!p) {
+      rule = 'VT-d 9.3: context entry P=0: the device has no translation set up (fault 0x2)';
+      stage = 'device-entry'; code = 0x2;
+    } else if ((l0 & 0xff0) !== 0 || (h0 & this.hawHiMask) !== 0 || (l1 & 0x80) !== 0 || (l1 >>> 24) !== 0 || h1 !== 0) {
+      rule = 'VT-d 9.3: reserved bits set (lo 11:4, SLPTPTR above HAW, hi bit 7, hi bits 63:24) (fault 0xB)';
+      code = 0xb;
+    } else if (tt === 3 || (tt === 1 && this.ecapBit(2) === false) || (tt === 2 && this.ecapBit(6) === false)) {
+      rule = tt === 3 ? 'VT-d 9.3: TT=11b is reserved (fault 0x3)' : `VT-d 9.3: TT=${tt} needs ECAP.${tt === 1 ? 'DT' : 'PT'}=1, which this unit does not report (fault 0x3)`;
+      code = 0x3;
+    } else if (tt !== 2 && (aw > 3 || this.capBit(8 + aw) === false)) {
+      rule = `VT-d 9.3: AW=${aw} (${levels}-level, ${30 + 9 * aw}-bit) is not a supported guest address width (CAP.SAGAW) (fault 0x3)`;
+      code = 0x3;
+    } else {
+      rule = tt === 2 ? 'VT-d 9.3: TT=10b pass-through: untranslated requests use their address as the host physical address'
+        : `VT-d 9.3: context entry present, TT=${tt}, ${levels}-level second-level table at SLPTPTR, domain ${did}`;
     }
-    step.rule = `VT-d 9.3: context entry present, TT=${tt}, ${levels}-level second-level table at SLPTPTR, domain ${did}`;
-    step.ok = true;
+    const ok = code === 0;
+    const cached = ok ? this.hit2(K_CTX, ceAddr, l0, h0, l1, h1) : undefined;
+    if (cached) this.steps.push(cached);
+    else {
+      const decoded = { devfn, P: p, FPD: fpd, TT: tt, translationType: TT_NAMES[tt], SLPTPTR: hexN(slpt), AW: aw, levels, DID: did };
+      const step: WalkStep = { structure: 'context entry', address: hexN(ceAddr), value: '0x' + whex(l1, h1) + whex(l0, h0), decoded, rule, ok };
+      if (ok) this.remember(K_CTX, ceAddr, l0, h0, step, l1, h1);
+      this.steps.push(step);
+    }
+    if (!ok) return this.fail(stage, code);
+    if (tt === 2) return this.identity('VT-d 3.9 pass-through translation: output address = input address', 'pass-through');
     if (this.isExec) this.finding('info', 'request', 'legacy mode has no execute requests (execute is requested only with a PASID): checked as a read');
     const fault = this.slWalk(slpt, levels, this.iova, this.iovaLo, this.iovaHi, SlUse.Request, undefined);
     if (fault) return fault;
@@ -539,6 +592,16 @@ class VtdWalk {
 
   private overlapsInterrupt(base: number, size: number): boolean {
     return base <= INTR_HI && base + size - 1 >= INTR_LO;
+  }
+
+  private slStep(name: string, L: number, ea: number, lo: number, hi: number, idx: number, leaf: boolean, next: number, stage: string | undefined): WalkStep {
+    const decoded: Record<string, unknown> = { index: idx, R: lo & 1, W: (lo >>> 1) & 1, X: (lo >>> 2) & 1 };
+    if (L === 2 || L === 3) decoded['PS'] = (lo >>> 7) & 1;
+    if (leaf) { decoded['SNP'] = (lo >>> 11) & 1; decoded['page'] = hexN(L === 1 ? next : L === 2 ? next - (next % 0x200000) : next - (next % 0x40000000)); }
+    else decoded['next'] = hexN(next);
+    const step: WalkStep = { structure: name, level: L, address: hexN(ea), value: '0x' + whex(lo, hi), decoded, rule: '', ok: false };
+    if (stage) step.stage = stage;
+    return step;
   }
 
   /**
@@ -581,58 +644,75 @@ class VtdWalk {
       const er = lo & 1, ew = (lo >>> 1) & 1, ex = (lo >>> 2) & 1, ps = (lo >>> 7) & 1;
       const leaf = L === 1 || (ps === 1 && (L === 2 || L === 3));
       const next = addr4k(lo, hi);
-      const decoded: Record<string, unknown> = { index: idx, R: er, W: ew, X: ex };
-      if (L === 2 || L === 3) decoded['PS'] = ps;
-      if (leaf) { decoded['SNP'] = (lo >>> 11) & 1; decoded['page'] = hexN(L === 1 ? next : L === 2 ? next - (next % 0x200000) : next - (next % 0x40000000)); }
-      else decoded['next'] = hexN(next);
-      const step: WalkStep = { structure: name, level: L, address: hexN(ea), value: '0x' + whex(lo, hi), decoded, rule: '', ok: false };
-      if (stage) step.stage = stage;
-      this.steps.push(step);
+      const kind = K_SL + L + (stage ? 5 : 0);
+      const cached = this.hit(kind, ea);
       const sec = 'VT-d 9.8';
+      let rule: string | undefined;
+      let failStage: WalkStage = 'table-entry';
+      let code = 0;
       // not present: R=W=0 (Linux dma_pte_present); both a read and a write fault on it
       if (er === 0 && ew === 0) {
-        const code = nestedCode && forTable ? (flLevel === this.flLevels ? 0x75 : 0x76) : sm ? 0x79 : this.isWrite ? 0x5 : 0x6;
-        step.rule = `${sec}: ${name} has R=W=0: not present, nothing is mapped here (fault 0x${code.toString(16)})`;
-        return this.fail('table-entry', code, L);
+        code = nestedCode && forTable ? (flLevel === this.flLevels ? 0x75 : 0x76) : sm ? 0x79 : this.isWrite ? 0x5 : 0x6;
+        rule = `${sec}: ${name} has R=W=0: not present, nothing is mapped here (fault 0x${code.toString(16)})`;
+      } else if (!cached) {
+        // reserved bits (VT-d 9.8; QEMU VTD_SPTE_*_RSVD_MASK); a cached entry passed these already
+        let rsvdLo = 0, rsvdHi = this.hawHiMask;
+        if (L >= 4) rsvdLo |= 0x80;
+        if (leaf) {
+          if (!snpOk) rsvdLo |= 0x800;
+          if (!tmOk) rsvdHi |= 0x40000000;
+          if (L === 2) rsvdLo |= 0x1ff000;
+          else if (L === 3) rsvdLo |= 0x3ffff000;
+        } else {
+          if (!sm) rsvdLo |= 0x800;
+          rsvdHi |= 0x40000000;
+        }
+        const badPs = leaf && L > 1 && ((L === 2 && !(sslps & 1)) || (L === 3 && !(sslps & 2)));
+        if ((lo & rsvdLo) !== 0 || (hi & rsvdHi) !== 0 || badPs) {
+          const bits = whex((lo & rsvdLo) >>> 0, (hi & rsvdHi) >>> 0);
+          rule = badPs ? `${sec}: PS=1 at level ${L} but CAP.SSLPS does not report ${L === 2 ? '2 MiB' : '1 GiB'} pages (reserved) (fault ${sm ? '0x7A' : '0xC'})`
+            : `${sec}: reserved bits set (mask 0x${bits}; HAW ${this.haw}) (fault ${sm ? '0x7A' : '0xC'})`;
+          failStage = 'configuration';
+          code = sm ? 0x7a : 0xc;
+        }
       }
-      // reserved bits (VT-d 9.8; QEMU VTD_SPTE_*_RSVD_MASK)
-      let rsvdLo = 0, rsvdHi = this.hawHiMask;
-      if (L >= 4) rsvdLo |= 0x80;
-      if (leaf) {
-        if (!snpOk) rsvdLo |= 0x800;
-        if (!tmOk) rsvdHi |= 0x40000000;
-        if (L === 2) rsvdLo |= 0x1ff000;
-        else if (L === 3) rsvdLo |= 0x3ffff000;
-      } else {
-        if (!sm) rsvdLo |= 0x800;
-        rsvdHi |= 0x40000000;
+      // permissions are checked at every level (VT-d 3.7.1: the effective right is the AND of the path)
+      if (rule === undefined && ((wantRead && !er) || (wantWrite && !ew) || (wantExec && (!ex || !er)))) {
+        const what = wantWrite ? 'write request with W=0' : wantExec ? 'execute request with X=0 or R=0 (SSEE=1)' : 'read request with R=0';
+        code = nestedCode && forTable ? (flLevel === this.flLevels ? 0x75 : 0x76) : sm ? (wantExec ? 0x82 : 0x79) : wantWrite ? 0x5 : 0x6;
+        rule = `${sec}: ${name}: ${what} (fault 0x${code.toString(16)})`;
+        failStage = 'permission';
       }
-      const badPs = leaf && L > 1 && ((L === 2 && !(sslps & 1)) || (L === 3 && !(sslps & 2)));
-      if ((lo & rsvdLo) !== 0 || (hi & rsvdHi) !== 0 || badPs) {
-        const bits = qhex((BigInt((hi & rsvdHi) >>> 0) << 32n) | BigInt((lo & rsvdLo) >>> 0));
-        step.rule = badPs ? `${sec}: PS=1 at level ${L} but CAP.SSLPS does not report ${L === 2 ? '2 MiB' : '1 GiB'} pages (reserved) (fault ${sm ? '0x7A' : '0xC'})`
-          : `${sec}: reserved bits set (mask 0x${bits}; HAW ${this.haw}) (fault ${sm ? '0x7A' : '0xC'})`;
-        return this.fail('configuration', sm ? 0x7a : 0xc, L);
+      if (rule !== undefined) {
+        const step = this.slStep(name, L, ea, lo, hi, idx, leaf, next, stage);
+        step.rule = rule;
+        this.steps.push(step);
+        return this.fail(failStage, code, L);
       }
       r = r && er === 1; w = w && ew === 1; x = x && ex === 1;
-      // permissions are checked at every level (VT-d 3.7.1: the effective right is the AND of the path)
-      if ((wantRead && !er) || (wantWrite && !ew) || (wantExec && (!ex || !er))) {
-        const what = wantWrite ? 'write request with W=0' : wantExec ? 'execute request with X=0 or R=0 (SSEE=1)' : 'read request with R=0';
-        const code = nestedCode && forTable ? (flLevel === this.flLevels ? 0x75 : 0x76) : sm ? (wantExec ? 0x82 : 0x79) : wantWrite ? 0x5 : 0x6;
-        step.rule = `${sec}: ${name}: ${what} (fault 0x${code.toString(16)})`;
-        return this.fail('permission', code, L);
-      }
       if (leaf) {
         const size = L === 1 ? 0x1000 : L === 2 ? 0x200000 : 0x40000000;
         this.slPa = next - (next % size);
         this.slSize = size;
         this.slR = r; this.slW = w; this.slX = x;
-        step.rule = `${sec}: ${name} is a leaf${L > 1 ? ' (PS=1)' : ''}: ${size === 0x1000 ? '4 KiB' : size === 0x200000 ? '2 MiB' : '1 GiB'} page at 0x${this.slPa.toString(16)}`;
-        step.ok = true;
+        if (cached) this.steps.push(cached);
+        else {
+          const step = this.slStep(name, L, ea, lo, hi, idx, leaf, next, stage);
+          step.rule = `${sec}: ${name} is a leaf${L > 1 ? ' (PS=1)' : ''}: ${size === 0x1000 ? '4 KiB' : size === 0x200000 ? '2 MiB' : '1 GiB'} page at 0x${this.slPa.toString(16)}`;
+          step.ok = true;
+          this.remember(kind, ea, lo, hi, step);
+          this.steps.push(step);
+        }
         return undefined;
       }
-      step.rule = `${sec}: ${name} points to the level-${L - 1} table at bits 51:12`;
-      step.ok = true;
+      if (cached) this.steps.push(cached);
+      else {
+        const step = this.slStep(name, L, ea, lo, hi, idx, leaf, next, stage);
+        step.rule = `${sec}: ${name} points to the level-${L - 1} table at bits 51:12`;
+        step.ok = true;
+        this.remember(kind, ea, lo, hi, step);
+        this.steps.push(step);
+      }
       if (next === table) this.finding('warning', name, `entry at 0x${ea.toString(16)} points to its own table: a looping table`);
       table = next;
     }
