@@ -19,6 +19,7 @@ import {
   granuleFromTg0,
   granuleFromTg1,
   granuleName,
+  hexn as hexNum,
   newCtx,
   paBits,
   runStage1,
@@ -50,7 +51,7 @@ export type SmmuV3EventName = keyof typeof SMMUV3_EVENTS;
 const M52 = (1n << 56n) - 1n;
 
 function hexn(n: number | bigint): string {
-  return '0x' + n.toString(16);
+  return typeof n === 'number' ? hexNum(n) : '0x' + n.toString(16);
 }
 function f(v: bigint, lo: number, width: number): number {
   return Number((v >> BigInt(lo)) & ((1n << BigInt(width)) - 1n));
@@ -97,19 +98,172 @@ function walkFaultFromLpae(o: LpaeFailure, cls: 'CD' | 'TT' | 'IN', rec: Recordi
   return wf;
 }
 
-function readDwords(ctx: WalkCtx, addr: number, count: number): bigint[] | undefined {
-  const bytes = ctx.mem.read(BigInt(addr), count * 8);
-  if (!bytes) return undefined;
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out: bigint[] = [];
-  for (let i = 0; i < count; i++) out.push(dv.getBigUint64(i * 8, true));
-  return out;
+/** A 64-byte structure (STE, CD) read and decoded; decoded objects are shared between results. */
+interface Decoded64<T> {
+  bytes: Uint8Array;
+  value: string;
+  fields: T;
+  decoded: Record<string, unknown>;
 }
 
-function wideHex(dw: bigint[]): string {
-  let s = '';
-  for (let i = dw.length - 1; i >= 0; i--) s += dw[i]!.toString(16).padStart(16, '0');
-  return '0x' + s;
+const STRUCT_CACHE_LIMIT = 1 << 14;
+const steCaches = new WeakMap<object, Map<number, Decoded64<SteFields>>>();
+const cdCaches = new WeakMap<object, Map<number, Decoded64<CdFields>>>();
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  for (let i = 0; i < 64; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Read and decode a 64-byte structure, reusing the decode of the same bytes at the same address:
+ * storms walk the same STE and CD again and again. Validated by content, so memory that changes
+ * is decoded afresh.
+ */
+function read64B<T>(ctx: WalkCtx, addr: number, caches: WeakMap<object, Map<number, Decoded64<T>>>, decode: (w: Uint32Array) => { fields: T; decoded: Record<string, unknown> }): Decoded64<T> | undefined {
+  const bytes = ctx.mem.read(BigInt(addr), 64);
+  if (!bytes) return undefined;
+  let cache = caches.get(ctx.mem);
+  if (!cache) {
+    cache = new Map();
+    caches.set(ctx.mem, cache);
+  }
+  const hit = cache.get(addr);
+  if (hit && sameBytes(hit.bytes, bytes)) return hit;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, 64);
+  const w = new Uint32Array(16);
+  for (let i = 0; i < 16; i++) w[i] = dv.getUint32(i * 4, true);
+  let value = '0x';
+  for (let i = 15; i >= 0; i--) value += w[i]!.toString(16).padStart(8, '0');
+  const d = decode(w);
+  const entry: Decoded64<T> = { bytes, value, fields: d.fields, decoded: d.decoded };
+  if (cache.size >= STRUCT_CACHE_LIMIT) cache.clear();
+  cache.set(addr, entry);
+  return entry;
+}
+
+const T32 = 4294967296;
+/** address field [55:lo] from the two words of a dword */
+function wAddr(lo32: number, hi32: number, lo: number): number {
+  return (hi32 & 0xffffff) * T32 + ((lo32 >>> 0) - ((lo32 >>> 0) % 2 ** lo));
+}
+
+interface SteFields {
+  v: boolean;
+  config: number;
+  s1fmt: number;
+  ctxPtr: number;
+  s1cdmax: number;
+  s1dss: number;
+  strw: number;
+  s2: { vmid: number; t0sz: number; sl0: number; tg: number; ps: number; aa64: boolean; endi: boolean; affd: boolean; ptw: boolean; hd: boolean; ha: boolean; s: boolean; r: boolean; ttb: number };
+}
+
+const CONFIG_NAMES = ['bypass', 'stage 1', 'stage 2', 'stage 1 + stage 2'] as const;
+
+function decodeSte(w: Uint32Array): { fields: SteFields; decoded: Record<string, unknown> } {
+  const w0 = w[0]!;
+  const w5 = w[5]!;
+  const fields: SteFields = {
+    v: (w0 & 1) === 1,
+    config: (w0 >>> 1) & 7,
+    s1fmt: (w0 >>> 4) & 3,
+    ctxPtr: wAddr(w0, w[1]!, 6),
+    s1cdmax: (w[1]! >>> 27) & 0x1f,
+    s1dss: w[2]! & 3,
+    strw: (w[2]! >>> 30) & 3,
+    s2: {
+      vmid: w[4]! & 0xffff,
+      t0sz: w5 & 0x3f,
+      sl0: (w5 >>> 6) & 3,
+      tg: (w5 >>> 14) & 3,
+      ps: (w5 >>> 16) & 7,
+      aa64: ((w5 >>> 19) & 1) === 1,
+      endi: ((w5 >>> 20) & 1) === 1,
+      affd: ((w5 >>> 21) & 1) === 1,
+      ptw: ((w5 >>> 22) & 1) === 1,
+      hd: ((w5 >>> 23) & 1) === 1,
+      ha: ((w5 >>> 24) & 1) === 1,
+      s: ((w5 >>> 25) & 1) === 1,
+      r: ((w5 >>> 26) & 1) === 1,
+      ttb: wAddr(w[6]!, w[7]!, 4),
+    },
+  };
+  const c = fields.config;
+  const s1On = c === 5 || c === 7;
+  const s2On = c === 6 || c === 7;
+  const decoded: Record<string, unknown> = { v: fields.v ? 1 : 0, config: c < 4 ? 'abort' : CONFIG_NAMES[c - 4] };
+  if (s1On) Object.assign(decoded, { s1Fmt: fields.s1fmt, s1ContextPtr: hexn(fields.ctxPtr), s1CdMax: fields.s1cdmax, s1Dss: fields.s1dss, strw: fields.strw });
+  const s2 = fields.s2;
+  if (s2On) Object.assign(decoded, { s2Vmid: s2.vmid, s2T0sz: s2.t0sz, s2Sl0: s2.sl0, s2Tg: s2.tg, s2Ps: s2.ps, s2Aa64: +s2.aa64, s2Endi: +s2.endi, s2Affd: +s2.affd, s2Ha: +s2.ha, s2Hd: +s2.hd, s2S: +s2.s, s2R: +s2.r, s2Ttb: hexn(s2.ttb) });
+  return { fields, decoded };
+}
+
+interface CdFields {
+  t0sz: number;
+  tg0: number;
+  epd0: boolean;
+  endi: boolean;
+  t1sz: number;
+  tg1: number;
+  epd1: boolean;
+  v: boolean;
+  ips: number;
+  affd: boolean;
+  tbi0: boolean;
+  tbi1: boolean;
+  aa64: boolean;
+  hd: boolean;
+  ha: boolean;
+  s: boolean;
+  r: boolean;
+  a: boolean;
+  asid: number;
+  had0: boolean;
+  ttb0: number;
+  had1: boolean;
+  ttb1: number;
+  ds: boolean;
+  mair: bigint;
+}
+
+function decodeCd(w: Uint32Array): { fields: CdFields; decoded: Record<string, unknown> } {
+  const w0 = w[0]!;
+  const w1 = w[1]!;
+  const bit = (x: number, n: number): boolean => ((x >>> n) & 1) === 1;
+  const c: CdFields = {
+    t0sz: w0 & 0x3f,
+    tg0: (w0 >>> 6) & 3,
+    epd0: bit(w0, 14),
+    endi: bit(w0, 15),
+    t1sz: (w0 >>> 16) & 0x3f,
+    tg1: (w0 >>> 22) & 3,
+    epd1: bit(w0, 30),
+    v: bit(w0, 31),
+    ips: w1 & 7,
+    affd: bit(w1, 3),
+    tbi0: bit(w1, 6),
+    tbi1: bit(w1, 7),
+    aa64: bit(w1, 9),
+    hd: bit(w1, 10),
+    ha: bit(w1, 11),
+    s: bit(w1, 12),
+    r: bit(w1, 13),
+    a: bit(w1, 14),
+    asid: w1 >>> 16,
+    had0: bit(w[2]!, 1),
+    ttb0: wAddr(w[2]!, w[3]!, 4),
+    had1: bit(w[4]!, 1),
+    ttb1: wAddr(w[4]!, w[5]!, 4),
+    ds: bit(w[5]!, 26),
+    mair: (BigInt(w[7]!) << 32n) | BigInt(w[6]!),
+  };
+  const decoded = {
+    v: +c.v, aa64: +c.aa64, t0sz: c.t0sz, tg0: c.tg0, epd0: +c.epd0, t1sz: c.t1sz, tg1: c.tg1, epd1: +c.epd1,
+    ips: c.ips, affd: +c.affd, ha: +c.ha, hd: +c.hd, s: +c.s, r: +c.r, a: +c.a, asid: c.asid,
+    ttb0: hexn(c.ttb0), ttb1: hexn(c.ttb1), mair: '0x' + c.mair.toString(16),
+  };
+  return { fields: c, decoded };
 }
 
 interface Idr {
@@ -177,6 +331,38 @@ function cdAddress(ipa: number, s2: Stage2Params | undefined, ctx: WalkCtx): Lpa
   return o.ok ? o.oa : o;
 }
 
+/** Register-derived state, decoded once per snapshot registers (validated against the values). */
+interface StreamTableRegs {
+  key: (bigint | undefined)[];
+  idr: Idr;
+  fmt: number;
+  log2size: number;
+  split: number;
+  ra: number;
+  addr: number;
+  addrHex: string;
+  baseHex: string;
+}
+const strtabCache = new WeakMap<object, StreamTableRegs>();
+
+function streamTableOf(snap: Snapshot): StreamTableRegs {
+  const r = snap.registers;
+  const key = [r.strtab_base, r.strtab_base_cfg, r.idr0, r.idr1, r.idr3, r.idr5];
+  const hit = strtabCache.get(r);
+  if (hit && hit.key.every((v, i) => v === key[i])) return hit;
+  const idr = readIdr(snap);
+  const base = r.strtab_base!;
+  const cfgv = r.strtab_base_cfg!;
+  let log2size = f(cfgv, 0, 6);
+  let split = f(cfgv, 6, 5);
+  if (split !== 6 && split !== 8 && split !== 10) split = 6;
+  if (idr.sidSize !== undefined && log2size > idr.sidSize) log2size = idr.sidSize;
+  const addr = addrField(base, 6);
+  const st: StreamTableRegs = { key, idr, fmt: f(cfgv, 16, 2), log2size, split, ra: b(base, 62) ? 1 : 0, addr, addrHex: hexn(addr), baseHex: hexn(base) };
+  strtabCache.set(r, st);
+  return st;
+}
+
 export function walkSmmuV3(snap: Snapshot, req: WalkRequest): WalkResult {
   const ctx = newCtx(snap.memory, req);
   const { steps, findings } = ctx;
@@ -210,20 +396,13 @@ export function walkSmmuV3(snap: Snapshot, req: WalkRequest): WalkResult {
     steps.push({ structure: 'stream ID', ok: false, rule: 'a StreamID (or PCI device) is needed to index the stream table' });
     return done({ stage: 'configuration', reason: { name: 'NO_STREAM_ID', text: 'no stream ID or PCI device given for an SMMUv3 walk' } });
   }
-  const idr = readIdr(snap);
-  const base = regs.strtab_base;
-  const cfgv = regs.strtab_base_cfg;
-  const fmt = f(cfgv, 16, 2);
-  let log2size = f(cfgv, 0, 6);
-  let split = f(cfgv, 6, 5);
-  if (split !== 6 && split !== 8 && split !== 10) split = 6;
-  if (idr.sidSize !== undefined && log2size > idr.sidSize) log2size = idr.sidSize;
-  const ra = b(base, 62);
-  let addr = addrField(base, 6);
+  const st = streamTableOf(snap);
+  const { idr, fmt, log2size, split } = st;
+  let addr = st.addr;
   steps.push({
     structure: 'STRTAB_BASE/STRTAB_BASE_CFG',
-    value: hexn(base),
-    decoded: { addr: hexn(addr), ra: ra ? 1 : 0, fmt: fmt === 1 ? '2-level' : 'linear', log2size, split: fmt === 1 ? split : undefined, streamId: hexn(sid) },
+    value: st.baseHex,
+    decoded: { addr: st.addrHex, ra: st.ra, fmt: fmt === 1 ? '2-level' : 'linear', log2size, split: fmt === 1 ? split : undefined, streamId: hexn(sid) },
     rule: RULE_STRTAB,
     ok: true,
   });
@@ -263,42 +442,16 @@ export function walkSmmuV3(snap: Snapshot, req: WalkRequest): WalkResult {
     addr -= addr % align;
     steAddr = addr + 64 * sid;
   }
-  const ste = readDwords(ctx, steAddr, 8);
-  if (!ste) {
+  const steEntry = read64B(ctx, steAddr, steCaches, decodeSte);
+  if (!steEntry) {
     steps.push({ structure: 'STE', address: hexn(steAddr), rule: RULE_FETCH, ok: false });
     return done(eventFault('F_STE_FETCH', 'device-entry', `STE for StreamID ${hexn(sid)} at ${hexn(steAddr)} is not in the snapshot`));
   }
-  const [d0, d1, d2, d3] = ste as [bigint, bigint, bigint, bigint];
-  const v = b(d0, 0);
-  const config = f(d0, 1, 3);
-  const s1fmt = f(d0, 4, 2);
-  const ctxPtr = addrField(d0, 6);
-  const s1cdmax = f(d0, 59, 5);
-  const s1dss = f(d1, 0, 2);
-  const strw = f(d1, 30, 2);
-  const s2 = {
-    vmid: f(d2, 0, 16),
-    t0sz: f(d2, 32, 6),
-    sl0: f(d2, 38, 2),
-    tg: f(d2, 46, 2),
-    ps: f(d2, 48, 3),
-    aa64: b(d2, 51),
-    endi: b(d2, 52),
-    affd: b(d2, 53),
-    ptw: b(d2, 54),
-    hd: b(d2, 55),
-    ha: b(d2, 56),
-    s: b(d2, 57),
-    r: b(d2, 58),
-    ttb: addrField(d3, 4),
-  };
-  const configName = config < 4 ? 'abort' : (['bypass', 'stage 1', 'stage 2', 'stage 1 + stage 2'] as const)[config - 4]!;
+  const { v, config, s1fmt, ctxPtr, s1cdmax, s1dss, strw, s2 } = steEntry.fields;
+  const configName = config < 4 ? 'abort' : CONFIG_NAMES[config - 4]!;
   const s1On = config === 5 || config === 7;
   const s2On = config === 6 || config === 7;
-  const steDecoded: Record<string, unknown> = { v: v ? 1 : 0, config: configName };
-  if (s1On) Object.assign(steDecoded, { s1Fmt: s1fmt, s1ContextPtr: hexn(ctxPtr), s1CdMax: s1cdmax, s1Dss: s1dss, strw });
-  if (s2On) Object.assign(steDecoded, { s2Vmid: s2.vmid, s2T0sz: s2.t0sz, s2Sl0: s2.sl0, s2Tg: s2.tg, s2Ps: s2.ps, s2Aa64: +s2.aa64, s2Endi: +s2.endi, s2Affd: +s2.affd, s2Ha: +s2.ha, s2Hd: +s2.hd, s2S: +s2.s, s2R: +s2.r, s2Ttb: hexn(s2.ttb) });
-  const steStep: WalkStep = { structure: 'STE', address: hexn(steAddr), value: wideHex(ste), decoded: steDecoded, rule: RULE_STE, ok: true };
+  const steStep: WalkStep = { structure: 'STE', address: hexn(steAddr), value: steEntry.value, decoded: steEntry.decoded, rule: RULE_STE, ok: true };
   steps.push(steStep);
   const badSte = (why: string): WalkResult => {
     steStep.ok = false;
@@ -390,51 +543,13 @@ export function walkSmmuV3(snap: Snapshot, req: WalkRequest): WalkResult {
   }
   const cdPa = cdAddress(cdIpa, s2p, ctx);
   if (typeof cdPa !== 'number') return done(walkFaultFromLpae(cdPa, 'CD', rec));
-  const cd = readDwords(ctx, cdPa, 8);
-  if (!cd) {
+  const cdEntry = read64B(ctx, cdPa, cdCaches, decodeCd);
+  if (!cdEntry) {
     steps.push({ structure: 'CD', address: hexn(cdPa), rule: RULE_FETCH, ok: false });
     return done(eventFault('F_CD_FETCH', 'pasid-entry', `context descriptor ${cdIndex} at ${hexn(cdPa)} is not in the snapshot`));
   }
-  const [c0, c1, c2, c3] = cd as [bigint, bigint, bigint, bigint];
-  const cdf = {
-    t0sz: f(c0, 0, 6),
-    tg0: f(c0, 6, 2),
-    epd0: b(c0, 14),
-    endi: b(c0, 15),
-    t1sz: f(c0, 16, 6),
-    tg1: f(c0, 22, 2),
-    epd1: b(c0, 30),
-    v: b(c0, 31),
-    ips: f(c0, 32, 3),
-    affd: b(c0, 35),
-    tbi0: b(c0, 38),
-    tbi1: b(c0, 39),
-    aa64: b(c0, 41),
-    hd: b(c0, 42),
-    ha: b(c0, 43),
-    s: b(c0, 44),
-    r: b(c0, 45),
-    a: b(c0, 46),
-    asid: f(c0, 48, 16),
-    had0: b(c1, 1),
-    ttb0: addrField(c1, 4),
-    had1: b(c2, 1),
-    ttb1: addrField(c2, 4),
-    ds: b(c2, 58),
-    mair: c3,
-  };
-  const cdStep: WalkStep = {
-    structure: 'CD',
-    address: hexn(cdPa),
-    value: wideHex(cd),
-    decoded: {
-      ssid: cdIndex, v: +cdf.v, aa64: +cdf.aa64, t0sz: cdf.t0sz, tg0: cdf.tg0, epd0: +cdf.epd0, t1sz: cdf.t1sz, tg1: cdf.tg1, epd1: +cdf.epd1,
-      ips: cdf.ips, affd: +cdf.affd, ha: +cdf.ha, hd: +cdf.hd, s: +cdf.s, r: +cdf.r, a: +cdf.a, asid: cdf.asid,
-      ttb0: hexn(cdf.ttb0), ttb1: hexn(cdf.ttb1), mair: hexn(cdf.mair),
-    },
-    rule: RULE_CD,
-    ok: true,
-  };
+  const cdf = cdEntry.fields;
+  const cdStep: WalkStep = { structure: 'CD', address: hexn(cdPa), value: cdEntry.value, decoded: cdEntry.decoded, rule: RULE_CD, ok: true };
   steps.push(cdStep);
   rec.s1Record = cdf.r;
   const badCd = (why: string): WalkResult => {
