@@ -314,3 +314,25 @@ describe('arm-lpae nested (stage-1 tables at IPAs translated by stage 2)', () =>
     expect(r.steps.at(-1)?.stage).toBe('stage 2');
   });
 });
+
+describe('arm-lpae FEAT_LPA2 (TCR.DS=1)', () => {
+  it('4K granule, 52-bit VA from level -1, OA[51:50] in bits [9:8] and OA[49:48] in bits [49:48]', () => {
+    const mem = new SparseMemory();
+    // tables: L-1 (16 entries) -> L0 -> L1 -> L2 -> L3, each 4K-aligned and below 2^48
+    const tl = [mem.alloc(4096, 4096), mem.alloc(4096, 4096), mem.alloc(4096, 4096), mem.alloc(4096, 4096), mem.alloc(4096, 4096)];
+    const va = 0xa_1234_5678_9000n; // IA[51:48] = 0xa
+    const idx = (l: number): bigint => (va >> BigInt(12 + 9 * (3 - l))) & (l === -1 ? 0xfn : 0x1ffn);
+    for (let l = -1; l < 3; l++) mem.write64(tl[l + 1]! + idx(l) * 8n, tl[l + 2]! | 3n);
+    const pa = 0xd_5678_9abc_d000n; // PA[51:50] = 0b11, PA[49:48] = 0b01
+    const leaf = (pa & 0xffff_ffff_f000n) | (((pa >> 48n) & 3n) << 48n) | (((pa >> 50n) & 3n) << 8n) | (1n << 10n) | (1n << 6n) | 3n;
+    mem.write64(tl[4]! + idx(3) * 8n, leaf);
+    const tcr = 12n | (6n << 32n) | (1n << 59n) | (1n << 23n); // T0SZ=12, IPS=52, DS=1, EPD1
+    const snap = snapOf(mem, { tcr, ttbr0: tl[0]! });
+    const r = walkArmLpae(snap, { iova: va | 0x123n });
+    expect(r.result).toBe('translated');
+    expect(r.pa).toBe(hex(pa | 0x123n));
+    expect(r.steps.filter((s) => s.level !== undefined).map((s) => s.structure)).toEqual(['L-1 table descriptor', 'L0 table descriptor', 'L1 table descriptor', 'L2 table descriptor', 'L3 page descriptor']);
+    // without DS the same T0SZ is not a legal 4K configuration
+    expect(walkArmLpae(snapOf(mem, { tcr: tcr & ~(1n << 59n), ttbr0: tl[0]! }), { iova: va }).fault?.stage).toBe('configuration');
+  });
+});

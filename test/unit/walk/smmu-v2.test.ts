@@ -192,4 +192,17 @@ describe('SMMUv2 single cases', () => {
     expect(walkSmmuV2(snap, { iova: 0x20_3010n, streamId: 4, access: 'write' }).fault).toMatchObject({ stage: 'permission', level: 2, reason: { name: 'PF' } });
     expect(walkSmmuV2(snap, { iova: 0x30_0000n, streamId: 4 }).fault).toMatchObject({ stage: 'table-entry', level: 1, reason: { name: 'TF' } });
   });
+
+  it('AArch32 LPAE context (VA64=0, TTBCR.EAE=1): 4K long-descriptor tables from level 1, 32-bit input', () => {
+    const mem = new SparseMemory();
+    const t = buildLpae(mem, { stage: 1, granule: 4096, inputBits: 32, startLevel: 1 }, [
+      { iova: 0xc000_0000n, pa: 0x80_4000_0000n, size: 1n << 30n, perms },
+      { iova: 0x1000n, pa: 0x2000n, size: 4096n, perms: { read: true, write: false, exec: false, user: true } },
+    ]);
+    const bank = { ...smmuV2S1Bank(t, 40, 0), tcr: 1n << 31n, cba2r: 0n };
+    const snap = snapOf(mem, { smr: [smr(9, 0)], s2cr: [s2cr('translate', 0)], contextBanks: { 0: bank } });
+    expect(walkSmmuV2(snap, { iova: 0xc123_4567n, streamId: 9 })).toMatchObject({ result: 'translated', pa: '0x8041234567', pageSize: 1 << 30 });
+    expect(walkSmmuV2(snap, { iova: 0x1010n, streamId: 9, access: 'write' }).fault).toMatchObject({ stage: 'permission', level: 3, reason: { name: 'PF' } });
+    expect(walkSmmuV2(snap, { iova: 0x1_0000_0000n, streamId: 9 }).fault).toMatchObject({ reason: { name: 'TF' } });
+  });
 });
