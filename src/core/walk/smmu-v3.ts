@@ -473,7 +473,8 @@ export function walkSmmuV3(snap: Snapshot, req: WalkRequest): WalkResult {
     if (g === undefined) return badSte('S2TG=3 is reserved');
     if (idr.gran && !idr.gran[g as 12 | 14 | 16]) return badSte(`S2TG selects the ${granuleName(g)} granule, not supported by IDR5`);
     const start = s2StartLevel(s2.sl0, g);
-    if (start === undefined || start === 3) return badSte(`S2SL0=${s2.sl0} is reserved for the ${granuleName(g)} granule`);
+    // SL0=3 with 4K means level 3 (FEAT_TTST), which the STE cannot use
+    if (start === undefined || (g === 12 && s2.sl0 === 3)) return badSte(`S2SL0=${s2.sl0} is reserved for the ${granuleName(g)} granule`);
     const bad = checkS2Size(s2.t0sz, start, g);
     if (bad) return badSte('S2T0SZ/S2SL0: ' + bad);
     let ps = Math.min(paBits(s2.ps) ?? 52, oas);

@@ -299,4 +299,17 @@ describe('SMMUv3 configuration faults land on the right stage', () => {
     writeCd(mem, cd, { t0: t, ipsBits: 44, asid: 1, affd: true });
     expect(walkSmmuV3(snap, { iova: 0x20_1000n, streamId: 0 })).toMatchObject({ result: 'translated', pa: '0x401000', pageSize: 0x20_0000 });
   });
+
+  it('stage-2 STE with the 64K granule starting at level 3 (S2SL0=0) and 8 concatenated tables', () => {
+    const mem = new SparseMemory();
+    const layout: LpaeLayout = { stage: 2, granule: 65536, inputBits: 32, startLevel: 3 };
+    const t = buildLpae(mem, layout, [{ iova: 0xfedc_0000n, pa: 0x3_0000_0000n, size: 65536n, perms: { read: true, write: true, exec: false } }]);
+    expect(t.concatenated).toBe(8);
+    const st = buildStreamTable(mem, 4, false);
+    writeSte(mem, st.steAddress(2), { config: 's2', s2: { tables: t, psBits: 44, vmid: 1 } });
+    const snap = snapOf(mem, { strtab_base: st.strtabBase, strtab_base_cfg: st.strtabBaseCfg });
+    expect(walkSmmuV3(snap, { iova: 0xfedc_1234n, streamId: 2 })).toMatchObject({ result: 'translated', pa: '0x300001234', pageSize: 65536 });
+    expectEvent(walkSmmuV3(snap, { iova: 0xfedd_0000n, streamId: 2 }), 'F_TRANSLATION', 'table-entry', 3);
+    expectEvent(walkSmmuV3(snap, { iova: 0x1_0000_0000n, streamId: 2 }), 'F_TRANSLATION', 'table-entry');
+  });
 });
