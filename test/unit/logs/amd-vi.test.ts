@@ -154,7 +154,8 @@ describe('AMD-Vi, Linux print generations built from their format strings', () =
     expect(r[0]).toMatchObject({ iommu: 'ivhd1', device: '0000:01:00.0', iova: '0xabc000', access: 'write', decoded: { flags: { TR: true } } });
     expect(r[2]).toMatchObject({ decoded: { commandAddress: '0x1f000000', flags: { TYPE: 1 } } });
     expect(r[2]!.iova).toBeUndefined();
-    expect(r[3]).toMatchObject({ device: '0000:41:00.0', iova: '0x1f001000' });
+    expect(r[3]).toMatchObject({ device: '0000:41:00.0', decoded: { commandAddress: '0x1f001000' } });
+    expect(r[3]!.iova).toBeUndefined(); // the SPA of the timed-out invalidation command, not a DMA address
     expect(r[4]).toMatchObject({ device: '0000:41:00.1', pasid: '0x10', iova: '0x3000' });
     expect(r[5]).toMatchObject({ pasid: '0x10', registers: { tag: '0x1ff' } });
     expect(r[6]).toMatchObject({ device: '0000:42:00.1', iova: '0x1234000', access: 'write', registers: { flags_rmp: '0x3' }, decoded: { vmg_tag: '0x1' } });
@@ -272,7 +273,8 @@ describe('AMD-Vi, Xen prints', () => {
     const b = '(XEN) ' + cprintf('AMD-Vi: event 0x%08x 0x%08x 0x%08x 0x%08x', 0x0300, (7 << 28), 0x2000, 0);
     const [ra, rb] = amd(a + '\n' + b);
     expect(ra).toMatchObject({ host: 'xen', device: '0000:00:02.0', iova: '0x1000', access: 'write', reason: { code: 1, name: 'ILLEGAL_DEV_TABLE_ENTRY' }, decoded: { printedAs: 'ILLEGAL_DEV_TABLE_ENTRY' } });
-    expect(rb).toMatchObject({ host: 'xen', device: '0000:03:00.0', iova: '0x2000', reason: { code: 7, name: 'IOTLB_INV_TIMEOUT' } });
+    expect(rb).toMatchObject({ host: 'xen', device: '0000:03:00.0', decoded: { commandAddress: '0x2000' }, reason: { code: 7, name: 'IOTLB_INV_TIMEOUT' } });
+    expect(rb!.iova).toBeUndefined();
   });
 
   it('iommu=verbose page walk after the fault is folded into the record', () => {

@@ -98,12 +98,16 @@ export function applyEventDwords(rec: FaultRecord, dw: readonly number[], segmen
       else rec.domain = hex(e1 & 0xffff);
       rec.iova = hex(addr);
       break;
-    case 0x3: case 0x7:
+    case 0x3:
       rec.iova = hex(addr);
       break;
     case 0x5: case 0x6:
       delete rec.device; // the address is that of the command; no requester
       d.commandAddress = hex(addr);
+      break;
+    case 0x7:
+      // the device that did not answer, and the address of the INVALIDATE_IOTLB_PAGES command
+      d.commandAddress = hex((BigInt(e3) << 32n) | BigInt(e2 & 0xfffffff0));
       break;
     case 0x9:
       rec.pasid = hex((((e1 >>> 10) & 0xf) << 16) | (e0 >>> 16));

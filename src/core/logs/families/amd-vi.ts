@@ -29,7 +29,8 @@ const FAMILY = 'amd-vi';
 const RE_PREFIX = /(?:^|[\s\]])(AMD-Vi|AMD IOMMU): (?:AMD-Vi: )?/;
 // "driver device: " in front of the prefix (dev_err / pci_err).
 const RE_DEV = /(?:^|\s)([\w.-]{1,64}) ([\w.:@-]{1,80}): $/;
-const RE_KV = /(?:^|[\s(\[,])([a-z_]{1,12}(?:\[[0-3]\])?)=(0x[0-9a-fA-F]{1,16}|[0-9a-fA-F]{1,4}:[0-9a-fA-F]{1,2}:[0-9a-fA-F]{1,2}\.[0-7]|[0-9a-fA-F]{1,2}:[0-9a-fA-F]{1,2}\.[0-7]|\d{1,10})(?=[\s,\])]|$)/g;
+// "=3D" is "=" in quoted-printable mail archives (bugzilla mails, list digests).
+const RE_KV = /(?:^|[\s(\[,])([a-z_]{1,12}(?:\[[0-3]\])?)=(?:3D)?(0x[0-9a-fA-F]{1,16}|[0-9a-fA-F]{1,4}:[0-9a-fA-F]{1,2}:[0-9a-fA-F]{1,2}\.[0-7]|[0-9a-fA-F]{1,2}:[0-9a-fA-F]{1,2}\.[0-7]|\d{1,10})(?=[\s,\])]|$)/g;
 const RE_EVENT_NAME = /^\s{0,4}\[?\s{0,2}([A-Z][A-Z0-9_]{2,40})(?=[\s\]]|$)/;
 const RE_NOT_ATTACHED = /^\s{0,4}\[?Device not attached to domain properly\]?/;
 
@@ -117,7 +118,9 @@ function applyEventBody(rec: FaultRecord, body: string): boolean {
   if (pasid !== undefined) rec.pasid = hex(pasid);
   const addr = kv.get('address') ?? kv.get('gpa');
   if (addr !== undefined) {
-    if (code === 0x5 || code === 0x6) (rec.decoded ??= {}).commandAddress = hex(addr);
+    // ILLEGAL_COMMAND, COMMAND_HARDWARE_ERROR and IOTLB_INV_TIMEOUT log the system physical
+    // address of a command in the command buffer, not a device address.
+    if (code === 0x5 || code === 0x6 || code === 0x7) (rec.decoded ??= {}).commandAddress = hex(addr);
     else rec.iova = hex(addr);
   }
   const spa = kv.get('spa');
@@ -199,6 +202,43 @@ function wrappedContinuation(rec: FaultRecord): Continuation {
   };
 }
 
+// A mail client broke the line inside the bracket: the name is here, its fields on the next line.
+const RE_NAME_ONLY = /^\s{0,4}\[\s{0,2}[A-Z][A-Z0-9_]{2,40}\s{0,4}$/;
+// Quote marks, indentation and bar quoting in front of the wrapped half.
+const RE_QUOTE_LEAD = /^[\s>|]{0,24}/;
+
+/** The fields of an event whose bracket was wrapped after the event name. */
+function fieldsContinuation(rec: FaultRecord, body: string, then: (() => Continuation | undefined)): Continuation {
+  let next: Continuation | undefined;
+  return {
+    window: 1,
+    feed(l) {
+      if (next) {
+        const v = next.feed(l);
+        this.window = next.window;
+        return v;
+      }
+      const t = l.message.replace(RE_QUOTE_LEAD, '');
+      if (!/^[a-z_]{1,12}=/.test(t)) return 'end';
+      applyEventBody(rec, `${body.trimEnd()} ${t}`);
+      next = then();
+      if (!next) return 'done';
+      this.window = next.window;
+      return 'more';
+    },
+    finish() {
+      next?.finish?.();
+    },
+  };
+}
+
+function afterEvent(rec: FaultRecord): Continuation | undefined {
+  const code = rec.reason?.code;
+  if (code === 0x1) return dumpContinuation(rec, 'dte');
+  if (code === 0x5) return dumpContinuation(rec, 'cmd');
+  return undefined;
+}
+
 function eventLogged(line: LogLine, w: Where, body: string): Recognition {
   const rec = base(line, w, 'event');
   if (body.trim() === '' || body.trim() === '[') {
@@ -206,9 +246,11 @@ function eventLogged(line: LogLine, w: Where, body: string): Recognition {
     return { record: rec, more: wrappedContinuation(rec) };
   }
   if (!applyEventBody(rec, body)) return { record: rec };
-  const code = rec.reason?.code;
-  if (code === 0x1) return { record: rec, more: dumpContinuation(rec, 'dte') };
-  if (code === 0x5) return { record: rec, more: dumpContinuation(rec, 'cmd') };
+  if (RE_NAME_ONLY.test(body) && rec.decoded?.printedAs === undefined) {
+    return { record: rec, more: fieldsContinuation(rec, body, () => afterEvent(rec)) };
+  }
+  const after = afterEvent(rec);
+  if (after) return { record: rec, more: after };
   if (rec.decoded?.notAttached) {
     return {
       record: rec,

@@ -12,6 +12,7 @@ import { hex } from '../normalize';
 import { decodedFields, type RegisterDescription } from '../../decode/register';
 import { DART_T8020_ERROR, DART_T8110_ERROR } from '../../decode/registers/soc-iommus';
 import { devPrefixAt } from './dev-prefix';
+import { wrappedContinuation } from './wrapped';
 
 const FAMILY = 'apple-dart';
 const RE = /translation fault: status:(0x[0-9a-fA-F]{1,8}|0) stream:(\d{1,3}) code:(0x[0-9a-fA-F]{1,8}|0) \(([A-Za-z ]{3,24})\) at (0x[0-9a-fA-F]{1,16}|0)/;
@@ -36,25 +37,54 @@ function layoutOf(status: number, stream: number, code: number, name: string): R
   return b !== undefined && code === 1 << b ? DART_T8110_ERROR : DART_T8020_ERROR;
 }
 
+// The start of a print wrapped after "status:" or "stream:" (mail, markdown notes).
+const RE_HEAD = /translation fault: status:(0x[0-9a-fA-F]{1,8}|0)(?: stream:(\d{1,3}))?(?: code:(?:0x[0-9a-fA-F]{0,8})?(?: \([A-Za-z ]{0,24}\)?)?)?\s*$/;
+
+/** Fill a record from a whole print. */
+function fill(rec: FaultRecord, m: RegExpExecArray): void {
+  const status = Number(BigInt(hex(m[1]!)!));
+  const stream = Number(m[2]);
+  const code = Number(BigInt(hex(m[3]!)!));
+  const name = m[4]!;
+  const desc = layoutOf(status, stream, code, name);
+  rec.iova = hex(m[5]!);
+  rec.streamId = hex(stream);
+  if (name === 'READ FAULT') rec.access = 'read';
+  if (name === 'WRITE FAULT') rec.access = 'write';
+  rec.registers = { [desc.key]: hex(status)! };
+  rec.decoded = { [desc.key]: decodedFields(desc, BigInt(status)), layout: desc === DART_T8110_ERROR ? 'T8110' : 'T8020' };
+  // The driver prints "unknown" for a code it has no name for.
+  rec.reason = { code: hex(code)!, name: name.toUpperCase().replace(/ /g, '_'), text: NAMES[name] ?? 'error code the driver does not name (several bits set?)' };
+}
+
 export const appleDartRecognizer: Recognizer = {
   family: FAMILY,
   keys: ['translation fault: status:'],
   recognize(line) {
-    const m = RE.exec(line.message);
-    if (!m) return undefined;
-    const p = devPrefixAt(line.message, m.index);
-    const status = Number(BigInt(hex(m[1]!)!));
-    const stream = Number(m[2]);
-    const code = Number(BigInt(hex(m[3]!)!));
-    const name = m[4]!;
-    const desc = layoutOf(status, stream, code, name);
-    const rec: FaultRecord = { line: line.line, family: FAMILY, kind: 'page-fault', iova: hex(m[5]!), streamId: hex(stream) };
+    const msg = line.message;
+    const m = RE.exec(msg);
+    const h = m ? null : RE_HEAD.exec(msg);
+    const at = m?.index ?? h?.index;
+    if (at === undefined) return undefined;
+    const p = devPrefixAt(msg, at);
+    const rec: FaultRecord = { line: line.line, family: FAMILY, kind: 'page-fault' };
     if (p) rec.iommu = p.device;
-    if (name === 'READ FAULT') rec.access = 'read';
-    if (name === 'WRITE FAULT') rec.access = 'write';
-    rec.registers = { [desc.key]: hex(status)! };
-    rec.decoded = { [desc.key]: decodedFields(desc, BigInt(status)), layout: desc === DART_T8110_ERROR ? 'T8110' : 'T8020' };
-    rec.reason = { code: hex(code)!, name: name.replace(/ /g, '_'), text: NAMES[name] ?? 'error code the driver does not name (several bits set?)' };
-    return { record: rec };
+    if (m) {
+      fill(rec, m);
+      return { record: rec };
+    }
+    rec.registers = { error: hex(h![1]!)! };
+    if (h![2] !== undefined) rec.streamId = hex(Number(h![2]));
+    rec.reason = { name: 'TRANSLATION_FAULT', text: 'DART translation fault; the rest of the print was cut off' };
+    const more = wrappedContinuation(h![0], {
+      max: 2,
+      complete: (j) => {
+        const f = RE.exec(j);
+        if (f) fill(rec, f);
+        return f !== null;
+      },
+      partial: (j) => RE_HEAD.test(j),
+    });
+    return { record: rec, more };
   },
 };

@@ -87,6 +87,14 @@ const RE_PRI_START = /^unexpected PRI request received:\s*$/;
 const RE_PRI_LINE = /^\s{0,12}sid 0x([0-9a-fA-F]{1,8})\.0x([0-9a-fA-F]{1,5}): \[(\d{1,5})(L?)\] (un)?privileged (R?)(W?)(X?) access at iova 0x([0-9a-fA-F]{1,16})\s*$/;
 
 const RE_OWN_TEXT = /^(?:CMDQ error \(cons |skipping command in error state:|unexpected global error reported \(|CMD_SYNC timeout at |EVTQ overflow detected|PRIQ overflow detected)/;
+// The same texts quoted with every prefix cut away (commit messages, bug reports).
+const RE_OWN_BARE = /^(?:CMDQ error \(cons 0x|skipping command in error state:|unexpected global error reported \(0x|CMD_SYNC timeout at 0x|EVTQ overflow detected|PRIQ overflow detected|device has entered Service Failure Mode)/;
+
+/** A line with no prefix at all: every such line is a candidate continuation of a bare record. */
+export const barePrefix: PrefixParser = (message) => {
+  const rest = message.replace(RE_LEAD, '');
+  return rest.length ? { key: '', rest } : undefined;
+};
 
 /** GERROR bit lines: message → [bit, short name, meaning]. */
 const GERROR_LINES: readonly [RegExp, number, string, string][] = [
@@ -535,7 +543,10 @@ export const armSmmuV3Recognizer: Recognizer = {
   ],
   recognize(line) {
     const p = linuxPrefix(line.message);
-    if (!p) return undefined;
+    if (!p) {
+      const b = barePrefix(line.message);
+      return b && RE_OWN_BARE.test(b.rest) ? recognizeSmmuV3(line, b, barePrefix) : undefined;
+    }
     // Generic texts ("event 0x10 received:") only from an SMMU-looking device; the queue texts are
     // SMMUv3's own and may come from a companion device (Tegra241 CMDQV prints CMDQ errors itself).
     if (!/smmu|iommu/i.test(p.key) && !RE_OWN_TEXT.test(p.rest)) return undefined;

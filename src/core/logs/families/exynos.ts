@@ -14,9 +14,12 @@ import type { FaultRecord } from '../record';
 import { hex } from '../normalize';
 import { decodedFields } from '../../decode/register';
 import { EXYNOS_LV1, EXYNOS_LV2 } from '../../decode/registers/soc-iommus';
+import { unquote, wrappedContinuation } from './wrapped';
 
 const FAMILY = 'exynos';
 const RE_NEW = /(?:^|\s)[\w.-]{1,64} ([\w.:@-]{1,96}): ([\w.:@-]{1,96}): (?:\[(READ|WRITE)\] )?([A-Z][A-Z -]{1,40}?) FAULT occurred at (0x[0-9a-fA-F]{1,16}|0)\s*$/;
+// The start of a v4.10+ print that a mail client wrapped before or inside the fault name.
+const RE_HEAD = /(?:^|\s)[\w.-]{0,48}sysmmu[\w.-]{0,16} ([\w.:@-]{1,96}): ([\w.:@-]{1,96}):(?: \[(READ|WRITE)\])?(?: [A-Z][A-Z -]{0,40})?(?: occurred(?: at)?)?\s*$/;
 const RE_OLD = /(?:^|\s)([A-Z][A-Z -]{1,40}?) occurred at (0x[0-9a-fA-F]{1,16}|0) by ([\w.:@-]{1,96})\(Page table base: (0x[0-9a-fA-F]{1,16})\)\s*$/;
 
 const TEXT: readonly [RegExp, string][] = [
@@ -40,13 +43,24 @@ function build(line: number, iommu: string | undefined, master: string | undefin
 }
 
 function entriesContinuation(rec: FaultRecord): Continuation {
+  let baseWrapped = false;
   return {
-    window: 2,
+    // other drivers' lines (and their wrapped halves) may come between the fault and its entries
+    window: 3,
     feed(l) {
       const msg = l.message;
       let m: RegExpExecArray | null;
+      if (baseWrapped && l.time === undefined && (m = /^(0x[0-9a-fA-F]{1,16})\s*$/.exec(unquote(msg)))) {
+        baseWrapped = false;
+        (rec.decoded ??= {}).pageTableBase = hex(m[1]!);
+        return 'more';
+      }
       if ((m = /(?:^|\s)Page table base: (0x[0-9a-fA-F]{1,16})\s*$/.exec(msg))) {
         (rec.decoded ??= {}).pageTableBase = hex(m[1]!);
+        return 'more';
+      }
+      if (/(?:^|\s)Page table base:\s*$/.test(msg)) {
+        baseWrapped = true;
         return 'more';
       }
       if ((m = /(?:^|\s)Lv([12]) entry: (0x[0-9a-fA-F]{1,8}|0)\s*$/.exec(msg))) {
@@ -66,13 +80,28 @@ function entriesContinuation(rec: FaultRecord): Continuation {
 
 export const exynosRecognizer: Recognizer = {
   family: FAMILY,
-  keys: ['FAULT occurred at', 'occurred at'],
+  keys: ['FAULT occurred at', 'occurred at', 'sysmmu'],
   recognize(line) {
     const msg = line.message;
     let m: RegExpExecArray | null;
     if ((m = RE_NEW.exec(msg))) {
       const rec = build(line.line, m[1], m[2], m[3], m[4]!, m[5]!);
       return { record: rec, more: entriesContinuation(rec) };
+    }
+    if ((m = RE_HEAD.exec(msg))) {
+      const rec = build(line.line, m[1], m[2], m[3], 'UNKNOWN FAULT', '0');
+      delete rec.iova;
+      rec.reason!.text = 'SysMMU fault; the rest of the print was cut off';
+      const more = wrappedContinuation(m[0], {
+        max: 2,
+        complete: (j) => {
+          const f = RE_NEW.exec(j);
+          if (f) Object.assign(rec, build(line.line, f[1], f[2], f[3], f[4]!, f[5]!));
+          return f !== null;
+        },
+        partial: (j) => RE_HEAD.test(j),
+      }, () => entriesContinuation(rec));
+      return { record: rec, more };
     }
     if ((m = RE_OLD.exec(msg))) {
       const rec = build(line.line, m[3], undefined, undefined, m[1]!, m[2]!);

@@ -23,6 +23,10 @@ const HEX = '(0x[0-9a-fA-F]{1,16}|[0-9a-fA-F]{1,16})';
 const RE_FAULT = /Page fault at (0x[0-9a-fA-F]{1,16}) of type (read|write)\s*$/;
 const RE_IOVA = new RegExp(`iova = ${HEX}: dte_index: ${HEX} pte_index: ${HEX} page_offset: ${HEX}\\s*$`);
 const RE_WALK = new RegExp(`mmu_dte_addr: ${HEX} dte@${HEX}: ${HEX} valid: ([01]) pte@${HEX}: ${HEX} valid: ([01]) page@${HEX} flags: ${HEX}\\s*$`);
+// A pager (journalctl, less -S) cut the line at the terminal width and marked the cut with '>':
+// the fields before the cut are still good.
+const RE_IOVA_CUT = new RegExp(`iova = ${HEX}: dte_index: ${HEX}(?: pte_index: ${HEX})?(?: page_offset: ${HEX}?)?[^>]{0,24}>\\s*$`);
+const RE_WALK_CUT = new RegExp(`mmu_dte_addr: ${HEX} dte@${HEX}: ${HEX} valid: ([01])(?: pte@${HEX}: ${HEX} valid: ([01]))?[^>]{0,80}>\\s*$`);
 const RE_BUS = /BUS_ERROR occurred at (0x[0-9a-fA-F]{1,16})\s*$/;
 const RE_UNEXPECTED = /unexpected int_status: (0x[0-9a-fA-F]{1,8}|0)\s*$/;
 
@@ -49,10 +53,27 @@ function walkContinuation(rec: FaultRecord, iommu: string | undefined): Continua
       const msg = l.message;
       let m: RegExpExecArray | null;
       const mine = (idx: number) => iommu === undefined || devPrefixAt(msg, idx)?.device === iommu;
-      if ((m = RE_IOVA.exec(msg)) && mine(m.index)) {
+      if ((m = RE_IOVA.exec(msg) ?? RE_IOVA_CUT.exec(msg)) && mine(m.index)) {
         d.dteIndex = Number(h(m[2]!));
-        d.pteIndex = Number(h(m[3]!));
-        d.pageOffset = Number(h(m[4]!));
+        if (m[3] !== undefined) d.pteIndex = Number(h(m[3]));
+        if (m[4] !== undefined) d.pageOffset = Number(h(m[4]));
+        if (m[0].trimEnd().endsWith('>')) d.truncated = true;
+        return 'more';
+      }
+      if ((m = RE_WALK_CUT.exec(msg)) && !RE_WALK.test(msg) && mine(m.index)) {
+        const regs = (rec.registers ??= {});
+        d.mmuDteAddr = h(m[1]!);
+        d.dteAddress = h(m[2]!);
+        regs.dte = h(m[3]!);
+        d.dteValid = m[4] === '1';
+        d.dte = decodedFields(RK_DTE, BigInt(regs.dte));
+        if (d.dteValid && m[7] !== undefined) {
+          d.pteAddress = h(m[5]!);
+          regs.pte = h(m[6]!);
+          d.pteValid = m[7] === '1';
+          d.pte = decodedFields(RK_PTE, BigInt(regs.pte));
+        }
+        d.truncated = true;
         return 'more';
       }
       if ((m = RE_WALK.exec(msg)) && mine(m.index)) {

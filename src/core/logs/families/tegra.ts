@@ -11,9 +11,28 @@
 import type { Recognizer } from '../recognizer';
 import type { FaultRecord } from '../record';
 import { hex } from '../normalize';
+import { wrappedContinuation } from './wrapped';
 
 const FAMILY = 'tegra';
 const RE = /(?:^|\s)([\w.-]{1,64}) ([\w.:@-]{1,96}): ([\w.-]{1,48}): (secure )?(read|write) @(0x[0-9a-fA-F]{1,16}): ([A-Za-z][\w .-]{1,60}?) \(([A-Za-z][\w .-]{0,60}?)(?: \[([R-])([W-])([S-])\])?\)\s*$/;
+
+// The same print wrapped after the address (or inside the status) by a mail client.
+const RE_HEAD = /(?:^|\s)([\w.-]{1,64}) ([\w.:@-]{1,96}): ([\w.-]{1,48}): (secure )?(read|write) @(0x[0-9a-fA-F]{1,16}):(?: [A-Za-z][\w .-]{0,60})?\s*$/;
+// Tegra186+ memory controllers (and NVIDIA's L4T kernels) may print only the MC_INTSTATUS name.
+const RE_STATUS_ONLY = /(?:^|\s)(tegra[\w-]{0,16}mc) ([\w.:@-]{1,96}): (EMEM address decode error|GART page fault|Page fault|Security violation|VPR violation|Secure carveout violation|MTS carveout violation|Generalized carveout violation|Route Sanity error|GIC_MSI error|Invalid address|External interrupt)\s*$/;
+
+/** MC_INTSTATUS bit names (tegra_mc_status_names) and their architectural short names. */
+const STATUS: Readonly<Record<string, string>> = {
+  'EMEM address decode error': 'DECERR_EMEM',
+  'GART page fault': 'GART_PAGE_FAULT',
+  'Page fault': 'INVALID_SMMU_PAGE',
+  'Security violation': 'SECERR',
+  'VPR violation': 'DECERR_VPR',
+  'Secure carveout violation': 'SECERR_SEC',
+  'MTS carveout violation': 'DECERR_MTS',
+  'Generalized carveout violation': 'DECERR_GENERALIZED_CARVEOUT',
+  'Route Sanity error': 'DECERR_ROUTE_SANITY',
+};
 
 /** MC_ERR_STATUS type names (tegra_mc_error_names) and their architectural short names. */
 const TYPES: Readonly<Record<string, string>> = {
@@ -23,32 +42,68 @@ const TYPES: Readonly<Record<string, string>> = {
   'SMMU translation error': 'INVALID_SMMU_PAGE',
 };
 
+function fill(rec: FaultRecord, m: RegExpExecArray): void {
+  const status = m[7]!;
+  const type = m[8]!;
+  const smmu = /SMMU/.test(type) || /Page fault|GART page fault/.test(status);
+  Object.assign(rec, { kind: smmu ? 'page-fault' : 'mc-error', iommu: m[2]!, device: m[3]!, iova: hex(m[6]!), access: m[5]! });
+  const d: Record<string, unknown> = { client: m[3]!, secure: m[4] !== undefined, status, type };
+  let why = '';
+  if (m[9] !== undefined) {
+    const perms = { readable: m[9] === 'R', writable: m[10] === 'W', secure: m[11] === 'S' };
+    d.pagePermissions = perms;
+    if (!perms.readable && !perms.writable) why = '; the SMMU page has neither read nor write permission: the address is not mapped for this client';
+    else if (m[5] === 'write' && !perms.writable) why = '; the page is mapped read-only';
+    else if (m[5] === 'read' && !perms.readable) why = '; the page is mapped without read permission';
+  }
+  rec.decoded = d;
+  rec.reason = { name: TYPES[type] ?? type.toUpperCase().replace(/[ .-]+/g, '_'), text: `${status} (${type}): ${m[3]} ${m[5]} at ${rec.iova}${why}` };
+}
+
+/** Only the memory controller prints these shapes; do not take other drivers' "x: read @0x..". */
+function isMc(driver: string, device: string): boolean {
+  return /tegra|mc/.test(driver) || /memory-controller|\.mc$/.test(device);
+}
+
 export const tegraRecognizer: Recognizer = {
   family: FAMILY,
-  keys: [' @0x'],
+  keys: [' @0x', 'tegra-mc '],
   recognize(line) {
-    const m = RE.exec(line.message);
-    if (!m) return undefined;
-    // Only the memory controller prints this shape; do not take other drivers' "x: read @0x..".
-    if (!/tegra|mc/.test(m[1]!) && !/memory-controller|\.mc$/.test(m[2]!)) return undefined;
-    const status = m[7]!;
-    const type = m[8]!;
-    const smmu = /SMMU/.test(type) || /Page fault|GART page fault/.test(status);
-    const rec: FaultRecord = {
-      line: line.line, family: FAMILY, kind: smmu ? 'page-fault' : 'mc-error',
-      iommu: m[2]!, device: m[3]!, iova: hex(m[6]!), access: m[5]!,
-    };
-    const d: Record<string, unknown> = { client: m[3]!, secure: m[4] !== undefined, status, type };
-    let why = '';
-    if (m[9] !== undefined) {
-      const perms = { readable: m[9] === 'R', writable: m[10] === 'W', secure: m[11] === 'S' };
-      d.pagePermissions = perms;
-      if (!perms.readable && !perms.writable) why = '; the SMMU page has neither read nor write permission: the address is not mapped for this client';
-      else if (m[5] === 'write' && !perms.writable) why = '; the page is mapped read-only';
-      else if (m[5] === 'read' && !perms.readable) why = '; the page is mapped without read permission';
+    const msg = line.message;
+    let m = RE.exec(msg);
+    if (m) {
+      if (!isMc(m[1]!, m[2]!)) return undefined;
+      const rec: FaultRecord = { line: line.line, family: FAMILY, kind: 'mc-error' };
+      fill(rec, m);
+      return { record: rec };
     }
-    rec.decoded = d;
-    rec.reason = { name: TYPES[type] ?? type.toUpperCase().replace(/[ .-]+/g, '_'), text: `${status} (${type}): ${m[3]} ${m[5]} at ${rec.iova}${why}` };
-    return { record: rec };
+    if ((m = RE_HEAD.exec(msg))) {
+      if (!isMc(m[1]!, m[2]!)) return undefined;
+      const rec: FaultRecord = {
+        line: line.line, family: FAMILY, kind: 'mc-error', iommu: m[2]!, device: m[3]!, iova: hex(m[6]!), access: m[5]!,
+        reason: { name: 'MC_ERROR', text: 'memory controller error; the rest of the print was cut off' },
+      };
+      const more = wrappedContinuation(m[0], {
+        max: 2,
+        complete: (j) => {
+          const f = RE.exec(j);
+          if (f) fill(rec, f);
+          return f !== null;
+        },
+        partial: (j) => RE_HEAD.test(j),
+      });
+      return { record: rec, more };
+    }
+    if ((m = RE_STATUS_ONLY.exec(msg))) {
+      const status = m[3]!;
+      return {
+        record: {
+          line: line.line, family: FAMILY, kind: /Page fault|GART/.test(status) ? 'page-fault' : 'mc-error', iommu: m[2]!,
+          decoded: { status },
+          reason: { name: STATUS[status] ?? status.toUpperCase().replace(/[ .-]+/g, '_'), text: `${status}: this print names no client or address (look for the SMMU fault printed next to it)` },
+        },
+      };
+    }
+    return undefined;
   },
 };

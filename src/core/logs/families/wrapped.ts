@@ -1,0 +1,74 @@
+/**
+ * One print broken over several lines by a mail client, a bug tracker or an author's editor:
+ *
+ *   > [  837.255952] mtk-iommu 10205000.iommu: fault type=0x5
+ *   > iova=0xfcff0001 pa=0x0 larb=0 port=0 layer=1 read
+ *
+ * The SoC families recognise the first half, then join the following lines (without their quote
+ * marks) until the whole print is there. A following line is taken only while the joined text is
+ * still a beginning of the print, so an unrelated next line is never swallowed.
+ */
+import type { Continuation } from '../recognizer';
+import type { LogLine } from '../line';
+
+// Quote marks, bar quoting and indentation in front of a wrapped half.
+const RE_QUOTE_LEAD = /^[\s>|]{0,24}/;
+
+/** A wrapped half without the marks the quoting put in front of it. */
+export function unquote(message: string): string {
+  return message.replace(RE_QUOTE_LEAD, '').trimStart();
+}
+
+/** Join a wrapped half; a break right after "key=" keeps the value with its key. */
+export function joinWrapped(head: string, next: string): string {
+  const h = head.trimEnd();
+  return h.endsWith('=') ? h + next.trimEnd() : `${h} ${next.trimEnd()}`;
+}
+
+export interface WrappedPrint {
+  /** the joined text is the whole print: fill the record from it */
+  complete(joined: string): boolean;
+  /** the joined text can still grow into the whole print */
+  partial(joined: string): boolean;
+  /** at most this many following lines */
+  max: number;
+}
+
+/**
+ * Continuation that joins the wrapped halves of one print. A line that carries a timestamp of
+ * its own is a new printk record, never a wrapped half.
+ */
+export function wrappedContinuation(head: string, w: WrappedPrint, after?: () => Continuation | undefined): Continuation {
+  let joined = head;
+  let taken = 0;
+  let next: Continuation | undefined;
+  const c: Continuation = {
+    window: 1,
+    feed(l: LogLine) {
+      if (next) {
+        const v = next.feed(l);
+        c.window = next.window;
+        return v;
+      }
+      if (l.time !== undefined || taken >= w.max) return 'end';
+      const part = unquote(l.message);
+      if (!part) return 'end';
+      const candidate = joinWrapped(joined, part);
+      if (w.complete(candidate)) {
+        joined = candidate;
+        next = after?.();
+        if (!next) return 'done';
+        c.window = next.window;
+        return 'more';
+      }
+      if (!w.partial(candidate)) return 'end';
+      joined = candidate;
+      taken++;
+      return 'more';
+    },
+    finish() {
+      next?.finish?.();
+    },
+  };
+  return c;
+}
