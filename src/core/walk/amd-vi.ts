@@ -12,7 +12,7 @@ import type { Snapshot } from '../snapshot/types';
 import type { PhysicalMemory } from '../snapshot/memory';
 import type { Access, SanityFinding, WalkFault, WalkRequest, WalkResult, WalkStage, WalkStep } from './types';
 import { hexAddr } from './types';
-import { TWO32, addr4k, bitsOf, hexN, loOf, hiOf, qhex } from './intel-vtd';
+import { TWO32, addr4k, bitsOf, hex8, hexN, loOf, hiOf, parseDevice, qhex, splitQ, whex, type Requester } from './intel-vtd';
 
 const EVENTS: Record<number, string> = {
   1: 'ILLEGAL_DEV_TABLE_ENTRY',
@@ -46,19 +46,39 @@ function levelShift(L: number): number {
   return 12 + 9 * (L - 1);
 }
 
+// batches walk many addresses of one device: remember the last text parsed
+let lastDevice: string | undefined;
+let lastParsed: Requester | string = '';
+
 function parseDeviceId(req: WalkRequest): { seg: number; id: number } | string {
   if (req.device !== undefined) {
-    const m = /^\[?(?:([0-9a-fA-F]{1,4}):)?([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})\.([0-7])\]?$/.exec(req.device.trim());
-    if (!m) return `device "${req.device}" is not a PCI address (DDDD:BB:DD.F)`;
-    const dev = parseInt(m[3]!, 16);
-    if (dev > 0x1f) return `device number 0x${dev.toString(16)} in "${req.device}" is above 0x1f`;
-    return { seg: m[1] ? parseInt(m[1], 16) : 0, id: (parseInt(m[2]!, 16) << 8) | (dev << 3) | parseInt(m[4]!, 10) };
+    if (req.device !== lastDevice) { lastParsed = parseDevice(req.device); lastDevice = req.device; }
+    const p = lastParsed;
+    return typeof p === 'string' ? p : { seg: p.seg, id: (p.bus << 8) | p.devfn };
   }
   if (req.streamId !== undefined) {
     if (!Number.isInteger(req.streamId) || req.streamId < 0 || req.streamId > 0xffff) return `DeviceID ${req.streamId} is not a 16-bit value`;
     return { seg: 0, id: req.streamId };
   }
   return 'an AMD-Vi walk needs the requester: --device BDF (or a 16-bit DeviceID)';
+}
+
+/** register steps shared (frozen) between the walks of one snapshot while the register is unchanged */
+interface SnapInfo {
+  control?: bigint;
+  controlStep?: WalkStep;
+  dtb?: bigint;
+  dtbStep?: WalkStep;
+  /** successful page-table entry steps by "level*8+stageKind" then address, valid while the value is unchanged */
+  entries: (Map<number, { lo: number; hi: number; step: WalkStep }> | undefined)[];
+}
+
+const INFO = new WeakMap<Snapshot, SnapInfo>();
+const CACHE_MAX = 1 << 16;
+
+function frozen(s: WalkStep): WalkStep {
+  if (s.decoded) Object.freeze(s.decoded);
+  return Object.freeze(s);
 }
 
 class AmdWalk {
@@ -72,8 +92,9 @@ class AmdWalk {
   private readonly iovaHi: number;
   private flagsBase = 0;
   // scratch for 64-bit reads
-  private lo = 0;
-  private hi = 0;
+  lo = 0;
+  hi = 0;
+  private readonly info: SnapInfo;
   // outputs of a v1 walk
   private outPa = 0;
   private outSize = 0;
@@ -85,8 +106,12 @@ class AmdWalk {
     this.access = req.access;
     this.isWrite = req.access === 'write';
     this.iova = BigInt.asUintN(64, req.iova);
-    this.iovaLo = loOf(this.iova);
-    this.iovaHi = hiOf(this.iova);
+    splitQ(this.iova, this);
+    this.iovaLo = this.lo;
+    this.iovaHi = this.hi;
+    let info = INFO.get(snap);
+    if (!info) INFO.set(snap, (info = { entries: [] }));
+    this.info = info;
     if (this.isWrite) this.flagsBase |= F_RW;
     if (req.pasid !== undefined) this.flagsBase |= F_GN;
     if (req.access === 'exec') this.flagsBase |= F_NX;
@@ -155,12 +180,17 @@ class AmdWalk {
       const cl = loOf(control), ch = hiOf(control);
       const en = cl & 1;
       const seg = bitsOf(cl, ch, 34, 2);
-      this.steps.push({
-        structure: 'Control', value: '0x' + qhex(control),
-        decoded: { IommuEn: en, EventLogEn: (cl >>> 2) & 1, CmdBufEn: (cl >>> 12) & 1, GTEn: (cl >>> 16) & 1, GAEn: (cl >>> 17) & 1, DevTblSegEn: seg },
-        rule: en ? 'AMD IOMMU 3.4 Control: IommuEn=1, translation enabled' : 'AMD IOMMU 3.4 Control: IommuEn=0, DMA passes untranslated',
-        ok: true,
-      });
+      const info = this.info;
+      if (info.control !== control || !info.controlStep) {
+        info.control = control;
+        info.controlStep = frozen({
+          structure: 'Control', value: '0x' + qhex(control),
+          decoded: { IommuEn: en, EventLogEn: (cl >>> 2) & 1, CmdBufEn: (cl >>> 12) & 1, GTEn: (cl >>> 16) & 1, GAEn: (cl >>> 17) & 1, DevTblSegEn: seg },
+          rule: en ? 'AMD IOMMU 3.4 Control: IommuEn=1, translation enabled' : 'AMD IOMMU 3.4 Control: IommuEn=0, DMA passes untranslated',
+          ok: true,
+        });
+      }
+      this.steps.push(info.controlStep);
       if (!en) return this.translated(this.iova, undefined, true, true);
       if (seg !== 0) return this.other('configuration', 'SEGMENTED_DEVICE_TABLE', `Control.DevTblSegEn=${seg}: the device table is split into segments whose base registers (MMIO 0x100-0x130) the snapshot does not carry`);
     }
@@ -171,15 +201,26 @@ class AmdWalk {
     const base = addr4k(bl, bh);
     const size = bl & 0x1ff;
     const entries = (size + 1) * 128;
-    this.steps.push({
-      structure: 'Device Table Base', value: '0x' + qhex(dtb),
-      decoded: { base: hexN(base), Size: size, bytes: (size + 1) * 4096, entries },
-      rule: 'AMD IOMMU 3.3.1 Device Table Base: base at bits 51:12, (Size+1) x 4 KiB, 32 bytes per DeviceID',
-      ok: devId < entries,
-    });
     if (devId >= entries) {
+      this.steps.push({
+        structure: 'Device Table Base', value: '0x' + qhex(dtb),
+        decoded: { base: hexN(base), Size: size, bytes: (size + 1) * 4096, entries },
+        rule: `AMD IOMMU 3.3.1 Device Table Base: (Size+1) x 4 KiB holds ${entries} DTEs, DeviceID 0x${devId.toString(16)} is beyond it`,
+        ok: false,
+      });
       return this.event('device-entry', 1, undefined, undefined, `DeviceID 0x${devId.toString(16)} is beyond the Device Table (${entries} entries): ILLEGAL_DEV_TABLE_ENTRY`);
     }
+    if (this.info.dtb !== dtb || !this.info.dtbStep) {
+      this.info.dtb = dtb;
+      this.info.entries = [];
+      this.info.dtbStep = frozen({
+        structure: 'Device Table Base', value: '0x' + qhex(dtb),
+        decoded: { base: hexN(base), Size: size, bytes: (size + 1) * 4096, entries },
+        rule: 'AMD IOMMU 3.3.1 Device Table Base: base at bits 51:12, (Size+1) x 4 KiB, 32 bytes per DeviceID',
+        ok: true,
+      });
+    }
+    this.steps.push(this.info.dtbStep);
 
     // interrupt range: not translated by the page tables (AMD IOMMU 2.2.5)
     if (this.iovaHi === 0 && this.iovaLo >= INTR_LO && this.iovaLo <= INTR_HI && this.req.pasid === undefined) {
@@ -206,7 +247,7 @@ class AmdWalk {
     const gcr3 = bitsOf(l0, h0, 58, 3) * 0x1000 + bitsOf(l1, q[3]!, 16, 16) * 0x8000 + bitsOf(l1, q[3]!, 43, 21) * 0x80000000;
     const domain = l1 & 0xffff;
     let value = '0x';
-    for (let i = 7; i >= 0; i--) value += q[i]!.toString(16).padStart(8, '0');
+    for (let i = 7; i >= 0; i--) value += hex8(q[i]!);
     const decoded: Record<string, unknown> = {
       deviceId: hexN(devId), V: v, TV: tv, Mode: mode, pageTableRoot: hexN(root), IR: ir, IW: iw, domainId: hexN(domain),
       GV: gv, GIoV: giov, GLX: glx, GCR3: hexN(gcr3), PPR: (h0 >>> 20) & 1, HAD: (l0 >>> 7) & 3,
@@ -277,85 +318,101 @@ class AmdWalk {
     let table = root;
     let L = mode;
     let r = ir === 1, w = iw === 1;
+    const sk = stage ? 1 : 0;
     for (let guard = 0; guard < 7; guard++) {
       const shift = levelShift(L);
       const idx = L === 6 ? bitsOf(aLo, aHi, 57, 7) : bitsOf(aLo, aHi, shift, 9);
       const ea = table + 8 * idx;
-      const name = `L${L} ${L === 1 ? 'PTE' : 'PDE'}`;
       if (!this.read(ea)) {
-        this.absent(name, ea, `AMD IOMMU 2.2.3: level-${L} entry at table 0x${table.toString(16)} + 8*index ${idx}`, L, stage);
+        this.absent(`L${L} ${L === 1 ? 'PTE' : 'PDE'}`, ea, `AMD IOMMU 2.2.3: level-${L} entry at table 0x${table.toString(16)} + 8*index ${idx}`, L, stage);
         return this.event(L === mode ? 'table-root' : 'table-entry', 4, L, flags0 & F_RW, `PAGE_TAB_HARDWARE_ERROR at 0x${ea.toString(16)}`);
       }
       const lo = this.lo, hi = this.hi;
       const pr = lo & 1, nl = (lo >>> 9) & 7, er = (hi >>> 29) & 1, ew = (hi >>> 30) & 1;
       const addrF = addr4k(lo, hi);
-      const decoded: Record<string, unknown> = { index: idx, PR: pr, NextLevel: nl, IR: er, IW: ew, A: (lo >>> 5) & 1 };
       const leaf = nl === 0 || nl === 7;
-      const step: WalkStep = { structure: leaf ? `L${L} PTE` : `L${L} PDE`, level: L, address: hexN(ea), value: '0x' + this.hi.toString(16).padStart(8, '0') + this.lo.toString(16).padStart(8, '0'), decoded, rule: '', ok: false };
-      if (stage) step.stage = stage;
-      this.steps.push(step);
+      const kind = L * 2 + sk;
+      const c = this.info.entries[kind]?.get(ea);
+      const cached = c !== undefined && c.lo === lo && c.hi === hi ? c.step : undefined;
       const sec = 'AMD IOMMU 2.2.3';
-      if (!pr) {
-        step.rule = `${sec}: PR=0: not present: IO_PAGE_FAULT (PR=0)`;
-        return this.event('table-entry', 2, L, flags0, 'IO_PAGE_FAULT: page-table entry not present');
-      }
-      // reserved: PDE bits 60:52, PTE bits 58:52 (U and FC are PTE fields)
-      const rsvd = leaf ? (hi & 0x07f00000) !== 0 : (hi & 0x1ff00000) !== 0;
-      if (rsvd) {
-        step.rule = `${sec}: reserved bits set (${leaf ? '58:52' : '60:52'}): IO_PAGE_FAULT (RZ=1)`;
-        return this.event('configuration', 2, L, flags0 | F_PR | F_RZ, 'IO_PAGE_FAULT: reserved bit set in a page-table entry');
-      }
+      let rule: string | undefined, failStage: WalkStage = 'configuration', flags = 0, text = '';
       let size = 0;
       if (nl === 7) {
         // size = 2^(13 + number of consecutive 1 bits from bit 12 of the address field)
         let ones = 0;
         while (ones < 40 && bitsOf(lo, hi, 12 + ones, 1) === 1) ones++;
-        const k = 13 + ones;
-        decoded['pageSize'] = hexN(2 ** k);
-        if (k <= shift || k >= shift + 9 || L === 6 && k >= 64) {
-          step.rule = `${sec}: NextLevel=7 encodes a 2^${k}-byte page, not between the level-${L} default size 2^${shift} and the next level's 2^${shift + 9}: IO_PAGE_FAULT`;
-          return this.event('configuration', 2, L, flags0 | F_PR, 'IO_PAGE_FAULT: invalid large-page size encoding');
+        size = 2 ** (13 + ones);
+      } else if (nl === 0) size = 2 ** shift;
+      if (!pr) {
+        rule = `${sec}: PR=0: not present: IO_PAGE_FAULT (PR=0)`;
+        failStage = 'table-entry'; flags = flags0; text = 'IO_PAGE_FAULT: page-table entry not present';
+      } else if (leaf ? (hi & 0x07f00000) !== 0 : (hi & 0x1ff00000) !== 0) {
+        // reserved: PDE bits 60:52, PTE bits 58:52 (U and FC are PTE fields)
+        rule = `${sec}: reserved bits set (${leaf ? '58:52' : '60:52'}): IO_PAGE_FAULT (RZ=1)`;
+        flags = flags0 | F_PR | F_RZ; text = 'IO_PAGE_FAULT: reserved bit set in a page-table entry';
+      } else if (nl === 7 && (size <= 2 ** shift || size >= 2 ** (shift + 9))) {
+        rule = `${sec}: NextLevel=7 encodes a 2^${Math.log2(size)}-byte page, not between the level-${L} default size 2^${shift} and the next level's 2^${shift + 9}: IO_PAGE_FAULT`;
+        flags = flags0 | F_PR; text = 'IO_PAGE_FAULT: invalid large-page size encoding';
+      } else if (!leaf && nl >= L) {
+        rule = `${sec}: NextLevel=${nl} is not below the entry's level ${L}: invalid level encoding, IO_PAGE_FAULT`;
+        flags = flags0 | F_PR; text = 'IO_PAGE_FAULT: invalid NextLevel encoding';
+      } else if ((wantR && !er) || (wantW && !ew)) {
+        rule = `${sec}: ${wantW ? 'write with IW=0' : 'read with IR=0'}: IO_PAGE_FAULT (PR=1, PE=1)`;
+        failStage = 'permission'; flags = flags0 | F_PR | F_PE; text = `IO_PAGE_FAULT: ${wantW ? 'write' : 'read'} permission denied`;
+      } else if (!leaf && nl < L - 1) {
+        // level skipping: IOVA index bits of the skipped levels must be 0
+        const lowBit = levelShift(nl + 1), highBit = levelShift(L);
+        let nonzero = false;
+        for (let bit = lowBit; bit < highBit && !nonzero; bit += 31) nonzero = bitsOf(aLo, aHi, bit, Math.min(31, highBit - bit)) !== 0;
+        if (nonzero) {
+          rule = `${sec}: NextLevel=${nl} skips levels ${L - 1}..${nl + 1}, but address bits ${highBit - 1}:${lowBit} are not zero: IO_PAGE_FAULT`;
+          failStage = 'table-entry'; flags = flags0 | F_PR; text = 'IO_PAGE_FAULT: address bits of skipped levels are not zero';
         }
-        size = 2 ** k;
-      } else if (nl === 0) {
-        size = 2 ** shift;
-      } else if (nl >= L) {
-        step.rule = `${sec}: NextLevel=${nl} is not below the entry's level ${L}: invalid level encoding, IO_PAGE_FAULT`;
-        return this.event('configuration', 2, L, flags0 | F_PR, 'IO_PAGE_FAULT: invalid NextLevel encoding');
+      }
+      if (rule !== undefined) {
+        const step = this.v1Step(L, ea, lo, hi, idx, nl, size, stage);
+        step.rule = rule;
+        this.steps.push(step);
+        return this.event(failStage, 2, L, flags, text);
       }
       r = r && er === 1; w = w && ew === 1;
-      if ((wantR && !er) || (wantW && !ew)) {
-        step.rule = `${sec}: ${wantW ? 'write with IW=0' : 'read with IR=0'}: IO_PAGE_FAULT (PR=1, PE=1)`;
-        return this.event('permission', 2, L, flags0 | F_PR | F_PE, `IO_PAGE_FAULT: ${wantW ? 'write' : 'read'} permission denied`);
+      if (cached) this.steps.push(cached);
+      else {
+        const step = this.v1Step(L, ea, lo, hi, idx, nl, size, stage);
+        step.rule = leaf
+          ? `${sec}: ${nl === 7 ? 'NextLevel=7: large page' : 'NextLevel=0: default-size page'} of ${size >= 0x40000000 ? size / 0x40000000 + ' GiB' : size >= 0x100000 ? size / 0x100000 + ' MiB' : size / 1024 + ' KiB'} at 0x${(addrF - (addrF % size)).toString(16)}`
+          : `${sec}: PDE points to the level-${nl} table at 0x${addrF.toString(16)}${nl < L - 1 ? ` (skips ${L - 1 - nl} level${L - 1 - nl > 1 ? 's' : ''})` : ''}`;
+        step.ok = true;
+        let m = this.info.entries[kind];
+        if (!m) m = this.info.entries[kind] = new Map();
+        else if (m.size >= CACHE_MAX) m.clear();
+        m.set(ea, { lo, hi, step: frozen(step) });
+        this.steps.push(step);
       }
       if (leaf) {
-        const base = addrF - (addrF % size);
-        decoded['page'] = hexN(base);
-        step.rule = `${sec}: ${nl === 7 ? 'NextLevel=7: large page' : 'NextLevel=0: default-size page'} of ${size >= 0x40000000 ? size / 0x40000000 + ' GiB' : size >= 0x100000 ? size / 0x100000 + ' MiB' : size / 1024 + ' KiB'} at 0x${base.toString(16)}`;
-        step.ok = true;
-        this.outPa = base; this.outSize = size; this.outR = r; this.outW = w;
+        this.outPa = addrF - (addrF % size); this.outSize = size; this.outR = r; this.outW = w;
         return undefined;
       }
-      decoded['next'] = hexN(addrF);
-      // level skipping: IOVA index bits of the skipped levels must be 0
-      if (nl < L - 1) {
-        const lowBit = levelShift(nl + 1), highBit = levelShift(L);
-        const n = highBit - lowBit;
-        let nonzero = false;
-        for (let b = lowBit; b < highBit && !nonzero; b += 31) nonzero = bitsOf(aLo, aHi, b, Math.min(31, highBit - b)) !== 0;
-        decoded['skipped'] = `levels ${L - 1}..${nl + 1}`;
-        if (nonzero) {
-          step.rule = `${sec}: NextLevel=${nl} skips levels ${L - 1}..${nl + 1}, but address bits ${highBit - 1}:${lowBit} (${n} bits) are not zero: IO_PAGE_FAULT`;
-          return this.event('table-entry', 2, L, flags0 | F_PR, 'IO_PAGE_FAULT: address bits of skipped levels are not zero');
-        }
-      }
-      step.rule = `${sec}: PDE points to the level-${nl} table at 0x${addrF.toString(16)}${nl < L - 1 ? ` (skips ${L - 1 - nl} level${L - 1 - nl > 1 ? 's' : ''})` : ''}`;
-      step.ok = true;
-      if (addrF === table) this.finding('warning', name, `entry at 0x${ea.toString(16)} points to its own table: a looping table`);
+      if (addrF === table) this.finding('warning', `L${L} PDE`, `entry at 0x${ea.toString(16)} points to its own table: a looping table`);
       table = addrF;
       L = nl;
     }
     return this.other('configuration', 'WALK_DEPTH', 'page walk deeper than 6 levels');
+  }
+
+  private v1Step(L: number, ea: number, lo: number, hi: number, idx: number, nl: number, size: number, stage: string | undefined): WalkStep {
+    const leaf = nl === 0 || nl === 7;
+    const addrF = addr4k(lo, hi);
+    const decoded: Record<string, unknown> = { index: idx, PR: lo & 1, NextLevel: nl, IR: (hi >>> 29) & 1, IW: (hi >>> 30) & 1, A: (lo >>> 5) & 1 };
+    if (nl === 7) decoded['pageSize'] = hexN(size);
+    if (leaf) decoded['page'] = hexN(addrF - (addrF % size));
+    else {
+      decoded['next'] = hexN(addrF);
+      if (nl < L - 1 && nl > 0) decoded['skipped'] = `levels ${L - 1}..${nl + 1}`;
+    }
+    const step: WalkStep = { structure: leaf ? `L${L} PTE` : `L${L} PDE`, level: L, address: hexN(ea), value: '0x' + whex(lo, hi), decoded, rule: '', ok: false };
+    if (stage) step.stage = stage;
+    return step;
   }
 
   /**
@@ -385,7 +442,7 @@ class AmdWalk {
     // guest-physical -> system-physical for table reads
     const sysAddr = (gpa: number, what: string): number | WalkResult => {
       if (!nested) return gpa;
-      const f = this.v1(root, mode, BigInt(gpa), gpa >>> 0, Math.floor(gpa / TWO32), ir, iw, 'host', true);
+      const f = this.v1(root, mode, BigInt(gpa), gpa >>> 0, Math.floor(gpa / TWO32), ir, iw, 'stage 2 (host)', true);
       if (f) { this.finding('info', what, `the guest-physical address 0x${gpa.toString(16)} of the ${what} did not translate through the host table`); return f; }
       return this.outPa + (gpa % this.outSize);
     };
@@ -396,11 +453,11 @@ class AmdWalk {
       const sa = sysAddr(ga, 'GCR3 table');
       if (typeof sa !== 'number') return sa;
       if (!this.read(sa)) {
-        this.absent('GCR3 entry', sa, `AMD IOMMU 2.2.6: GCR3 table level ${lv + 1} entry for PASID 0x${pasid.toString(16)}`, lv + 1, 'guest');
+        this.absent('GCR3 entry', sa, `AMD IOMMU 2.2.6: GCR3 table level ${lv + 1} entry for PASID 0x${pasid.toString(16)}`, lv + 1, 'stage 1 (guest)');
         return this.event('pasid-entry', 4, lv + 1, this.flagsBase & F_RW, `PAGE_TAB_HARDWARE_ERROR at 0x${sa.toString(16)}`);
       }
       const valid = this.lo & 1, ptr = addr4k(this.lo, this.hi);
-      const s: WalkStep = { structure: 'GCR3 entry', level: lv + 1, address: hexN(sa), value: '0x' + this.hi.toString(16).padStart(8, '0') + this.lo.toString(16).padStart(8, '0'), decoded: { index: idx, V: valid, [lv ? 'next' : 'guestCR3']: hexN(ptr) }, rule: '', ok: valid === 1, stage: 'guest' };
+      const s: WalkStep = { structure: 'GCR3 entry', level: lv + 1, address: hexN(sa), value: '0x' + whex(this.lo, this.hi), decoded: { index: idx, V: valid, [lv ? 'next' : 'guestCR3']: hexN(ptr) }, rule: '', ok: valid === 1, stage: 'stage 1 (guest)' };
       this.steps.push(s);
       if (!valid) {
         s.rule = 'AMD IOMMU 2.2.6: GCR3 entry not valid: no guest table for this PASID: IO_PAGE_FAULT';
@@ -414,7 +471,7 @@ class AmdWalk {
     const top = gl === 5 ? 56 : 47;
     const hiTop = top === 47 ? this.iovaHi >>> 15 : this.iovaHi >>> 24;
     if (!(hiTop === 0 || hiTop === (top === 47 ? 0x1ffff : 0xff))) {
-      this.steps.push({ structure: `guest PML${gl}E`, level: gl, decoded: { input: hexAddr(this.iova) }, rule: `AMD IOMMU 2.2.6: guest address not canonical for ${gl}-level paging: IO_PAGE_FAULT`, ok: false, stage: 'guest' });
+      this.steps.push({ structure: `guest PML${gl}E`, level: gl, decoded: { input: hexAddr(this.iova) }, rule: `AMD IOMMU 2.2.6: guest address not canonical for ${gl}-level paging: IO_PAGE_FAULT`, ok: false, stage: 'stage 1 (guest)' });
       return this.event('table-entry', 2, gl, this.flagsBase, 'IO_PAGE_FAULT: non-canonical guest address');
     }
     const names = ['', 'guest PTE', 'guest PDE', 'guest PDPE', 'guest PML4E', 'guest PML5E'];
@@ -425,14 +482,14 @@ class AmdWalk {
       const sa = sysAddr(ga, names[L]!);
       if (typeof sa !== 'number') return sa;
       if (!this.read(sa)) {
-        this.absent(names[L]!, sa, `AMD IOMMU 2.2.6: guest level-${L} entry`, L, 'guest');
+        this.absent(names[L]!, sa, `AMD IOMMU 2.2.6: guest level-${L} entry`, L, 'stage 1 (guest)');
         return this.event(L === gl ? 'table-root' : 'table-entry', 4, L, this.flagsBase & F_RW, `PAGE_TAB_HARDWARE_ERROR at 0x${sa.toString(16)}`);
       }
       const lo = this.lo, hi = this.hi;
       const p = lo & 1, rw = (lo >>> 1) & 1, us = (lo >>> 2) & 1, ps = (lo >>> 7) & 1, xd = hi >>> 31;
       const leaf = L === 1 || (ps === 1 && (L === 2 || L === 3));
       const next = addr4k(lo, hi);
-      const s: WalkStep = { structure: names[L]!, level: L, address: hexN(sa), value: '0x' + hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0'), decoded: { index: idx, P: p, RW: rw, US: us, PS: ps, XD: xd, [leaf ? 'page' : 'next']: hexN(next) }, rule: '', ok: false, stage: 'guest' };
+      const s: WalkStep = { structure: names[L]!, level: L, address: hexN(sa), value: '0x' + whex(lo, hi), decoded: { index: idx, P: p, RW: rw, US: us, PS: ps, XD: xd, [leaf ? 'page' : 'next']: hexN(next) }, rule: '', ok: false, stage: 'stage 1 (guest)' };
       this.steps.push(s);
       if (!p) {
         s.rule = 'x86-64 paging (AMD IOMMU 2.2.6): P=0: IO_PAGE_FAULT (PR=0)';
@@ -456,7 +513,7 @@ class AmdWalk {
         const goff = Number(this.iova & BigInt(size - 1));
         const gpa = gbase + goff;
         if (!nested) return this.translated(BigInt(gpa), size, true, w, u, !nx);
-        const f = this.v1(root, mode, BigInt(gpa), gpa >>> 0, Math.floor(gpa / TWO32), ir, iw, 'host', false);
+        const f = this.v1(root, mode, BigInt(gpa), gpa >>> 0, Math.floor(gpa / TWO32), ir, iw, 'stage 2 (host)', false);
         if (f) return f;
         const pa = this.outPa + (gpa % this.outSize);
         return this.translated(BigInt(pa), Math.min(size, this.outSize), this.outR, w && this.outW, u, !nx && this.outR);

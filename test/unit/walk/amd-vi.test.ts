@@ -211,7 +211,7 @@ describe('AMD-Vi v2 (GCR3) tables', () => {
     const snap = snapOf(mem, dtb);
     const r = walkAmdVi(snap, { iova: 0x5abcn, streamId: 9 });
     expect(r).toMatchObject({ result: 'translated', pa: '0x8abc', permissions: { write: false } });
-    expect(r.steps.some((s) => s.stage === 'host') && r.steps.some((s) => s.stage === 'guest')).toBe(true);
+    expect(r.steps.some((s) => s.stage === 'stage 2 (host)') && r.steps.some((s) => s.stage === 'stage 1 (guest)')).toBe(true);
     expect(walkAmdVi(snap, { iova: 0x5abcn, streamId: 9, access: 'write' }).fault?.stage).toBe('permission');
   });
 });
