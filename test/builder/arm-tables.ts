@@ -381,26 +381,28 @@ export function buildStreamTable(mem: SparseMemory, log2size: number, twoLevel: 
   };
 }
 
-/** CD table for `count` SSIDs: linear (S1Fmt=0) or 2-level with 4K (S1Fmt=1, 64 CDs) leaves. */
-export function buildCdTable(mem: SparseMemory, s1CdMax: number, fmt: 0 | 1): { ptr: bigint; cdAddress(ssid: number): bigint } {
+/** CD table for 2^s1CdMax SSIDs: linear (S1Fmt=0) or 2-level with 4K (S1Fmt=1, 64 CDs) or 64K (S1Fmt=2, 1024 CDs) leaves. */
+export function buildCdTable(mem: SparseMemory, s1CdMax: number, fmt: 0 | 1 | 2): { ptr: bigint; cdAddress(ssid: number): bigint } {
   if (fmt === 0) {
     const bytes = 64 * 2 ** s1CdMax;
     const base = mem.alloc(bytes, Math.max(64, bytes));
     return { ptr: base, cdAddress: (ssid) => base + BigInt(ssid) * 64n };
   }
-  const l1Count = 2 ** Math.max(0, s1CdMax - 6);
+  const leafBits = fmt === 1 ? 6 : 10;
+  const l1Count = 2 ** Math.max(0, s1CdMax - leafBits);
   const l1 = mem.alloc(Math.max(64, l1Count * 8), Math.max(64, l1Count * 8));
   return {
     ptr: l1,
     cdAddress(ssid) {
-      const at = l1 + BigInt(ssid >> 6) * 8n;
+      const at = l1 + BigInt(ssid >> leafBits) * 8n;
       let desc = mem.read64(at) ?? 0n;
       if ((desc & 1n) === 0n) {
-        const leaf = mem.alloc(4096, 4096);
+        const bytes = 64 * 2 ** leafBits;
+        const leaf = mem.alloc(bytes, bytes);
         desc = leaf | 1n;
         mem.write64(at, desc);
       }
-      return (desc & 0x00ff_ffff_ffff_f000n) + BigInt(ssid & 63) * 64n;
+      return (desc & 0x00ff_ffff_ffff_f000n) + BigInt(ssid & (2 ** leafBits - 1)) * 64n;
     },
   };
 }

@@ -60,13 +60,13 @@ interface StreamSpec {
   tsz: number;
   mappings: ArmMapping[];
   s1CdMax: number;
-  cdFmt: 0 | 1;
+  cdFmt: 0 | 1 | 2;
   /** SSIDs that get a valid CD (all share the same tables) */
   ssids: number[];
 }
 
 const streamArb: fc.Arbitrary<StreamSpec> = fc
-  .record({ sid: fc.integer({ min: 0, max: 255 }), granule: fc.constantFrom(...GRANULES), tsz: fc.integer({ min: 16, max: 39 }), s1CdMax: fc.constantFrom(0, 0, 3, 7), cdFmt: fc.constantFrom<0 | 1>(0, 1), ssidSeeds: fc.array(fc.nat(200), { maxLength: 4 }) })
+  .record({ sid: fc.integer({ min: 0, max: 255 }), granule: fc.constantFrom(...GRANULES), tsz: fc.integer({ min: 16, max: 39 }), s1CdMax: fc.constantFrom(0, 0, 3, 7, 12), cdFmt: fc.constantFrom<0 | 1 | 2>(0, 1, 2), ssidSeeds: fc.array(fc.nat(5000), { maxLength: 4 }) })
   .chain((s) => {
     const inputBits = 64 - s.tsz;
     const start = s1StartLevelFor(inputBits, s.granule);
@@ -88,7 +88,7 @@ describe('SMMUv3 stage 1 (differential: stream table, CDs by SSID, page tables)'
       fc.assert(
         fc.property(
           fc.uniqueArray(streamArb, { selector: (s) => s.sid, minLength: 1, maxLength: 4 }),
-          fc.array(fc.record({ pick: fc.nat(), sidAny: fc.integer({ min: 0, max: 300 }), useAny: fc.boolean(), inside: fc.boolean(), off: fc.bigInt({ min: 0n, max: 1n << 40n }), any: fc.bigInt({ min: 0n, max: (1n << 48n) - 1n }), pasid: fc.option(fc.nat(130), { nil: undefined }), access: fc.constantFrom<'read' | 'write' | undefined>('read', 'write', undefined) }), { minLength: 1, maxLength: 10 }),
+          fc.array(fc.record({ pick: fc.nat(), sidAny: fc.integer({ min: 0, max: 300 }), useAny: fc.boolean(), inside: fc.boolean(), off: fc.bigInt({ min: 0n, max: 1n << 40n }), any: fc.bigInt({ min: 0n, max: (1n << 48n) - 1n }), pasid: fc.option(fc.nat(5000), { nil: undefined }), access: fc.constantFrom<'read' | 'write' | undefined>('read', 'write', undefined) }), { minLength: 1, maxLength: 10 }),
           (streams, queries) => {
             const mem = new SparseMemory();
             const split = 6;
@@ -100,7 +100,7 @@ describe('SMMUv3 stage 1 (differential: stream table, CDs by SSID, page tables)'
               for (const ssid of s.ssids) writeCd(mem, cdt.cdAddress(ssid), { t0: t, ipsBits: 44, asid: s.sid + 1 });
               writeSte(mem, st.steAddress(s.sid), { config: 's1', cdPtr: cdt.ptr, s1Fmt: s.s1CdMax ? s.cdFmt : 0, s1CdMax: s.s1CdMax, s1Dss: 2 });
             }
-            const snap = snapOf(mem, { strtab_base: st.strtabBase, strtab_base_cfg: st.strtabBaseCfg, cr0: 1n, idr1: 8n << 6n | 16n });
+            const snap = snapOf(mem, { strtab_base: st.strtabBase, strtab_base_cfg: st.strtabBaseCfg, cr0: 1n, idr1: (16n << 6n) | 16n });
             for (const q of queries) {
               const s = q.useAny ? streams.find((x) => x.sid === q.sidAny) : streams[q.pick % streams.length]!;
               const sid = s ? s.sid : q.sidAny;
@@ -119,8 +119,9 @@ describe('SMMUv3 stage 1 (differential: stream table, CDs by SSID, page tables)'
                   continue;
                 }
                 if (!s.ssids.includes(q.pasid)) {
-                  const l1Present = s.ssids.some((x) => x >> 6 === q.pasid! >> 6);
-                  if (s.cdFmt === 1 && !l1Present) expectEvent(r, 'C_BAD_SUBSTREAMID', 'pasid-entry');
+                  const leafBits = s.cdFmt === 1 ? 6 : 10;
+                  const l1Present = s.ssids.some((x) => x >> leafBits === q.pasid! >> leafBits);
+                  if (s.cdFmt !== 0 && !l1Present) expectEvent(r, 'C_BAD_SUBSTREAMID', 'pasid-entry');
                   else expectEvent(r, 'C_BAD_CD', 'pasid-entry');
                   continue;
                 }
