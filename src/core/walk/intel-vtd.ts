@@ -111,7 +111,7 @@ const REASONS: Record<number, Reason> = {
   0xb: { name: 'CONTEXT_ENTRY_RESERVED', text: 'non-zero reserved fields in CTP' },
   0xc: { name: 'PTE_RESERVED', text: 'non-zero reserved fields in PTE' },
   0xd: { name: 'TRANSLATION_TYPE_BLOCKED', text: 'PCE for translation request specifies blocking' },
-  0xe: { name: 'INTERRUPT_ADDRESS', text: 'Output address in the interrupt address range' },
+  0xe: { name: 'INTERRUPT_ADDRESS', text: 'Output address in the interrupt address range (QEMU VTD_FR_INTERRUPT_ADDR; Linux prints "Unknown")' },
   0x30: { name: 'SM_ROOT_TABLE_ADDR_INVALID', text: 'SM: Invalid Root Table Address' },
   0x31: { name: 'SM_TTM0_PASID_REQUEST', text: 'SM: TTM 0 for request with PASID' },
   0x38: { name: 'SM_ROOT_ENTRY_ACCESS', text: 'SM: Error attempting to access Root Entry' },
@@ -478,7 +478,8 @@ class VtdWalk {
     // requests without PASID to the interrupt range are interrupt requests (VT-d 3.15)
     if (!this.hasPasid && this.iovaHi === 0 && this.iovaLo >= INTR_LO && this.iovaLo <= INTR_HI) {
       this.steps.push({ structure: 'interrupt address range', rule: 'VT-d 3.15: requests without PASID to 0xFEEx_xxxx are interrupt requests, handled by interrupt remapping, not by DMA remapping', ok: this.access !== 'read' && this.access !== 'exec' });
-      if (this.access === 'read' || this.access === 'exec') return this.configError('INTERRUPT_RANGE_READ', 'read request to the interrupt address range: an unsupported request, not translated');
+      // QEMU vtd_do_iommu_translate(): a read there is reported as a read-permission fault
+      if (this.access === 'read' || this.access === 'exec') return this.fail('permission', this.sm ? 0x87 : 0x6);
       return this.translated(this.iova, undefined, { read: false, write: true, exec: false });
     }
 
@@ -559,7 +560,8 @@ class VtdWalk {
     } else if (tt === 3 || (tt === 1 && this.ecapBit(2) === false) || (tt === 2 && this.ecapBit(6) === false)) {
       rule = tt === 3 ? 'VT-d 9.3: TT=11b is reserved (fault 0x3)' : `VT-d 9.3: TT=${tt} needs ECAP.${tt === 1 ? 'DT' : 'PT'}=1, which this unit does not report (fault 0x3)`;
       code = 0x3;
-    } else if (tt !== 2 && (aw > 3 || this.capBit(8 + aw) === false)) {
+    } else if (aw > 3 || this.capBit(8 + aw) === false) {
+      // also for pass-through: VirtualBox validates AW there too (Linux programs the largest SAGAW)
       rule = `VT-d 9.3: AW=${aw} (${levels}-level, ${30 + 9 * aw}-bit) is not a supported guest address width (CAP.SAGAW) (fault 0x3)`;
       code = 0x3;
     } else {
@@ -654,6 +656,12 @@ class VtdWalk {
       if (er === 0 && ew === 0) {
         code = nestedCode && forTable ? (flLevel === this.flLevels ? 0x75 : 0x76) : sm ? 0x79 : this.isWrite ? 0x5 : 0x6;
         rule = `${sec}: ${name} has R=W=0: not present, nothing is mapped here (fault 0x${code.toString(16)})`;
+      } else if ((wantRead && !er) || (wantWrite && !ew) || (wantExec && (!ex || !er))) {
+        // permissions at every level, before reserved bits (VT-d 7.1.3 order; VirtualBox and QEMU agree)
+        const what = wantWrite ? 'write request with W=0' : wantExec ? 'execute request with X=0 or R=0 (SSEE=1)' : 'read request with R=0';
+        code = nestedCode && forTable ? (flLevel === this.flLevels ? 0x75 : 0x76) : sm ? (wantExec ? 0x82 : 0x79) : wantWrite ? 0x5 : 0x6;
+        rule = `${sec}: ${name}: ${what} (fault 0x${code.toString(16)})`;
+        failStage = 'permission';
       } else if (!cached) {
         // reserved bits (VT-d 9.8; QEMU VTD_SPTE_*_RSVD_MASK); a cached entry passed these already
         let rsvdLo = 0, rsvdHi = this.hawHiMask;
@@ -664,7 +672,8 @@ class VtdWalk {
           if (L === 2) rsvdLo |= 0x1ff000;
           else if (L === 3) rsvdLo |= 0x3ffff000;
         } else {
-          if (!sm) rsvdLo |= 0x800;
+          // bit 11 is reserved in non-leaf entries in both modes (VT-d 9.8; QEMU drops it in scalable mode)
+          rsvdLo |= 0x800;
           rsvdHi |= 0x40000000;
         }
         const badPs = leaf && L > 1 && ((L === 2 && !(sslps & 1)) || (L === 3 && !(sslps & 2)));
@@ -675,13 +684,6 @@ class VtdWalk {
           failStage = 'configuration';
           code = sm ? 0x7a : 0xc;
         }
-      }
-      // permissions are checked at every level (VT-d 3.7.1: the effective right is the AND of the path)
-      if (rule === undefined && ((wantRead && !er) || (wantWrite && !ew) || (wantExec && (!ex || !er)))) {
-        const what = wantWrite ? 'write request with W=0' : wantExec ? 'execute request with X=0 or R=0 (SSEE=1)' : 'read request with R=0';
-        code = nestedCode && forTable ? (flLevel === this.flLevels ? 0x75 : 0x76) : sm ? (wantExec ? 0x82 : 0x79) : wantWrite ? 0x5 : 0x6;
-        rule = `${sec}: ${name}: ${what} (fault 0x${code.toString(16)})`;
-        failStage = 'permission';
       }
       if (rule !== undefined) {
         const step = this.slStep(name, L, ea, lo, hi, idx, leaf, next, stage);

@@ -412,3 +412,21 @@ describe('VT-d scalable-mode faults', () => {
     expect(r.steps.find((s) => s.structure === 'root entry')!.value).toMatch(/^0x[0-9a-f]{32}$/);
   });
 });
+
+describe('VT-d steps reused between walks follow the memory', () => {
+  it('a changed entry is decoded again; reused steps are frozen', () => {
+    const mem = new SparseMemory();
+    const sl = buildSecondStage(mem, 3, [{ iova: 0x3000n, pa: 0x6000n, size: 0x1000n, read: true, write: true }]);
+    const rt = buildVtdLegacy(mem, [{ bus: 0, devfn: 8, aw: 1, slptptr: sl }]);
+    const snap = snapOf(mem, rt);
+    const first = walkIntelVtd(snap, { iova: 0x3000n, device: '00:01.0', access: 'write' });
+    expect(first.pa).toBe('0x6000');
+    const again = walkIntelVtd(snap, { iova: 0x3000n, device: '00:01.0', access: 'write' });
+    expect(Object.isFrozen(again.steps.at(-1))).toBe(true);
+    const pte = BigInt(first.steps.at(-1)!.address!);
+    mem.write64(pte, 0x7001n); // read-only now, another page
+    const r = walkIntelVtd(snap, { iova: 0x3000n, device: '00:01.0', access: 'write' });
+    expect(r.fault).toMatchObject({ stage: 'permission', reason: { code: 0x5 } });
+    expect(walkIntelVtd(snap, { iova: 0x3010n, device: '00:01.0' }).pa).toBe('0x7010');
+  });
+});
