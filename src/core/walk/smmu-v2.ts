@@ -92,7 +92,9 @@ interface StreamMatch {
 function matchStream(v2: SmmuV2Registers, sid: number, exids: boolean, ctx: WalkCtx): StreamMatch | undefined {
   if (v2.smr.length === 0) {
     // stream indexing (ID0.SMS=0): the S2CR is selected by the StreamID itself
-    return sid < v2.s2cr.length ? { index: sid, how: 'stream indexing (no SMRs): S2CR[StreamID]' } : undefined;
+    const ok = sid < v2.s2cr.length;
+    ctx.steps.push({ structure: 'stream index', decoded: { streamId: hexn(sid), s2crCount: v2.s2cr.length }, rule: 'IHI0062 stream indexing (ID0.SMS=0, no SMRs): S2CR[StreamID]', ok });
+    return ok ? { index: sid, how: 'stream indexing (no SMRs): S2CR[StreamID]' } : undefined;
   }
   const matches: number[] = [];
   for (let i = 0; i < v2.smr.length; i++) {

@@ -205,4 +205,23 @@ describe('SMMUv2 single cases', () => {
     expect(walkSmmuV2(snap, { iova: 0x1010n, streamId: 9, access: 'write' }).fault).toMatchObject({ stage: 'permission', level: 3, reason: { name: 'PF' } });
     expect(walkSmmuV2(snap, { iova: 0x1_0000_0000n, streamId: 9 }).fault).toMatchObject({ reason: { name: 'TF' } });
   });
+
+  it('stream indexing without SMRs, extended 16-bit stream IDs (EXIDS, validity in S2CR.EXIDVALID), conflicting SMRs', () => {
+    const mem = new SparseMemory();
+    const t = buildLpae(mem, { stage: 1, granule: 4096, inputBits: 32, startLevel: 1 }, [{ iova: 0n, pa: 0x77_0000n, size: 4096n, perms }]);
+    const bank = smmuV2S1Bank(t, 40, 0);
+    const indexed = snapOf(mem, { smr: [], s2cr: [s2cr('fault', 0), s2cr('translate', 0)], contextBanks: { 0: bank } });
+    expect(walkSmmuV2(indexed, { iova: 0x10n, streamId: 1 }).pa).toBe('0x770010');
+    expect(walkSmmuV2(indexed, { iova: 0x10n, streamId: 0 }).fault?.reason.name).toBe('S2CR_FAULT');
+    expect(walkSmmuV2(indexed, { iova: 0x10n, streamId: 2 }).fault?.reason.name).toBe('USF');
+    // EXIDS: ID 0xc123 uses bit 15, which a 15-bit SMR cannot hold; bit 31 is MASK[15], not VALID
+    const ext = snapOf(mem, { smr: [0xc123n], s2cr: [s2cr('translate', 0) | (1n << 10n)], contextBanks: { 0: bank } }, { scr0: (1n << 10n) | (1n << 3n), idr0: 1n << 8n });
+    expect(walkSmmuV2(ext, { iova: 0x20n, streamId: 0xc123 }).pa).toBe('0x770020');
+    expect(walkSmmuV2(ext, { iova: 0x20n, streamId: 0x4123 }).fault?.reason.name).toBe('USF');
+    const noValid = snapOf(mem, { smr: [0xc123n], s2cr: [s2cr('translate', 0)], contextBanks: { 0: bank } }, { scr0: (1n << 10n) | (1n << 3n), idr0: 1n << 8n });
+    expect(walkSmmuV2(noValid, { iova: 0x20n, streamId: 0xc123 }).fault?.reason.name).toBe('USF');
+    const conflict = walkSmmuV2(snapOf(mem, { smr: [smr(0x10, 0xf), smr(0x11, 0)], s2cr: [s2cr('translate', 0), s2cr('bypass', 0)], contextBanks: { 0: bank } }), { iova: 0x30n, streamId: 0x11 });
+    expect(conflict.pa).toBe('0x770030');
+    expect(conflict.findings?.some((f) => /SMCF/.test(f.message))).toBe(true);
+  });
 });
