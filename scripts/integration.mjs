@@ -62,6 +62,10 @@ await esbuild.build({
   external: ['vscode', 'mocha'], logLevel: 'warning',
 });
 
+// The grammar, with the TextMate engine of this VS Code build.
+r = spawnSync(process.execPath, ['test/integration/grammar-check.mjs'], { cwd: ROOT, stdio: 'inherit' });
+const grammarOk = r.status === 0;
+
 // 2. A throw-away workspace with the fixture logs (and the real QEMU snapshot when available).
 rmSync(WORKSPACE, { recursive: true, force: true });
 rmSync(CHECKPOINTS, { recursive: true, force: true });
@@ -73,6 +77,9 @@ for (const f of readdirSync(RESULTS)) if (/\.(png|json|log)$/.test(f)) rmSync(jo
 const mixedSrc = join(ROOT, 'examples', 'mixed-faults.log');
 if (!existsSync(mixedSrc)) fail(`missing ${mixedSrc}`);
 copyFileSync(mixedSrc, join(WORKSPACE, 'mixed-faults.log'));
+// The Kernel Log language by file extension, and by first line for a file without one.
+copyFileSync(mixedSrc, join(WORKSPACE, 'mixed-faults.dmesg'));
+copyFileSync(mixedSrc, join(WORKSPACE, 'serial-console'));
 const walkLog = 'smmuv3-virt-stream10.log';
 copyFileSync(join(ROOT, 'test/fixtures/editor', walkLog), join(WORKSPACE, walkLog));
 
@@ -219,4 +226,5 @@ if (existsSync(resultsFile)) {
 }
 log(`screenshots: ${shots.length ? shots.map((s) => s.slice(ROOT.length + 1)).join(', ') : 'none'}`);
 log(`exit code ${code} after ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-process.exit(typeof code === 'number' ? code : 1);
+if (!grammarOk) log('the grammar check failed (see above)');
+process.exit(typeof code === 'number' ? (code || (grammarOk ? 0 : 1)) : 1);

@@ -120,6 +120,14 @@ export function registerSuite(): void {
       }
     });
 
+    it('recognises kernel logs by file name and by first line', async function () {
+      const dmesg = await vscode.workspace.openTextDocument(wsFile('mixed-faults.dmesg'));
+      assert.equal(dmesg.languageId, 'kernel-log');
+      const bare = await vscode.workspace.openTextDocument(wsFile('serial-console'));
+      assert.equal(bare.languageId, 'kernel-log', 'first-line detection');
+      await vscode.window.showTextDocument(mixed);
+    });
+
     it('hover decodes only the hovered VT-d record', async function () {
       const i = lineOf(mixed, 'fault addr 0x7f3a1000');
       const text = hoverText(await hoverAt(mixed, i));
