@@ -148,9 +148,27 @@ describe('near misses and hostile input', () => {
     expect(scanText('usb 1-1: something occurred at 0x10')).toHaveLength(0);
   });
 
+  it('a wrapped half is joined only while it continues the print; a new printk line is never swallowed', () => {
+    const dart = 'apple-dart 285800000.iommu: ' + cprintf('translation fault: status:0x%x stream:%d', 0x80040008, 0);
+    const next = '[   12.000001] ' + 'apple-dart 285800000.iommu: ' + cprintf('translation fault: status:0x%x stream:%d code:0x%x (%s) at 0x%llx', 0x80040008, 0, 8, 'NO PTE FOR IOVA', 0x1000n);
+    const recs = of('apple-dart', [dart, next].join('\n'));
+    expect(recs).toHaveLength(2);
+    expect(recs[0]).toMatchObject({ line: 1, streamId: '0x0', registers: { error: '0x80040008' }, reason: { name: 'TRANSLATION_FAULT' } });
+    expect(recs[0]!.endLine).toBeUndefined();
+    expect(recs[1]).toMatchObject({ line: 2, iova: '0x1000', reason: { name: 'NO_PTE_FOR_IOVA' } });
+    // an unrelated untimestamped line after a MediaTek head ends the record and is not consumed
+    const mtk = of('mediatek', ['mtk-iommu 10205000.iommu: fault type=0x5', 'some other driver: hello', 'iova=0x1 pa=0x0 larb=0 port=0 layer=1 read'].join('\n'));
+    expect(mtk).toHaveLength(1);
+    expect(mtk[0]!.endLine).toBeUndefined();
+    expect(mtk[0]!.iova).toBeUndefined();
+  });
+
   it('long lines stay linear', () => {
     const t0 = Date.now();
-    for (const s of ['fault type=0x1 iova=0x1 pa=0x1 '.repeat(20000), 'Page fault at '.repeat(30000), ' @0x'.repeat(50000) + ': x (y', 'translation fault: status:'.repeat(20000), 'A FAULT occurred at '.repeat(20000)]) {
+    for (const s of ['fault type=0x1 iova=0x1 pa=0x1 '.repeat(20000), 'Page fault at '.repeat(30000), ' @0x'.repeat(50000) + ': x (y', 'translation fault: status:'.repeat(20000), 'A FAULT occurred at '.repeat(20000),
+      'exynos-sysmmu a: b: ' + 'A '.repeat(30000), 'tegra-mc x: c: read @0x1: ' + 'a '.repeat(30000) + '(',
+      'rk_iommu x: iova = 0x1: dte_index: 0x1 ' + 'x'.repeat(60000) + '>', 'x: mmu_dte_addr: 0x1 dte@0x1: 0x0 valid: 1 ' + '1'.repeat(60000) + '>',
+      'mtk-iommu a.iommu: fault type=0x5' + ' larb=1'.repeat(20000)]) {
       expect(() => scanText(s)).not.toThrow();
     }
     expect(Date.now() - t0).toBeLessThan(3000);

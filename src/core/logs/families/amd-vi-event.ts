@@ -25,10 +25,24 @@ export function eventNameOf(code: number): string {
 const F_GN = 0x001, F_NX = 0x002, F_US = 0x004, F_I = 0x008, F_PR = 0x010, F_RW = 0x020, F_PE = 0x040, F_RZ = 0x080, F_TR = 0x100;
 
 /** Events whose flags carry the RW bit of the faulting transaction. */
-const HAS_ACCESS = new Set([0x1, 0x2, 0x3, 0x4, 0x8, 0xd]);
+const HAS_ACCESS = new Set([0x1, 0x2, 0x3, 0x4, 0xd]);
+
+/**
+ * INVALID_DEVICE_REQUEST has no RW bit: its TYPE field (flags bits 11:9) says what was refused
+ * (AMD IOMMU spec, INVALID_DEVICE_REQUEST event; 0x0a00 = type 5 is the common "posted write to
+ * the interrupt range" one). [text, access]
+ */
+const INV_DEV_REQ_TYPES: Readonly<Record<number, readonly [string, string | undefined]>> = {
+  0: ['read request or non-posted write in the interrupt address range', undefined],
+  1: ['pretranslated (ATS) transaction from a device whose DTE has I=0 or V=0', undefined],
+  2: ['port I/O space transaction from a device whose DTE has IoCtl=00b', undefined],
+  3: ['posted write to the system management address range from a device whose DTE has SysMgt=00b', 'write'],
+  5: ['posted write to the interrupt/EOI address range from a device whose DTE has IntCtl=00b (interrupts from this device are blocked)', 'write'],
+};
 
 /** Access implied by the flags of an event: interrupt requests have none (an MSI, not a memory access). */
 export function accessFromFlags(code: number | undefined, flags: number): string | undefined {
+  if (code === 0x8) return INV_DEV_REQ_TYPES[(flags >> 9) & 7]?.[1];
   if (code !== undefined && !HAS_ACCESS.has(code)) return undefined;
   if (flags & F_I) return undefined;
   return flags & F_RW ? 'write' : 'read';
@@ -54,6 +68,10 @@ export function ioPageFaultText(flags: number): string {
 export function eventReason(code: number | undefined, name: string, flags: number | undefined): FaultReason {
   const r: FaultReason = code !== undefined ? { code, name } : { name };
   if (code === 0x2 && flags !== undefined) r.text = ioPageFaultText(flags);
+  else if (code === 0x8 && flags !== undefined) {
+    const type = (flags >> 9) & 7;
+    r.text = `the device issued a request it is not allowed to make: ${INV_DEV_REQ_TYPES[type]?.[0] ?? `request type ${type}`}`;
+  }
   else if (code !== undefined && AMD_EVENT_CODES[code]) r.text = AMD_EVENT_CODES[code]!.text;
   return r;
 }
