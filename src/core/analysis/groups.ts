@@ -1,0 +1,210 @@
+/**
+ * One fault group (IOMMU instance + device or stream): counts, reasons, distinct pages, storms
+ * and the symptoms attached to it. Everything is an aggregate with a cap, so a group that takes
+ * millions of records stays a few kilobytes.
+ */
+import type { FaultRecord } from '../logs/record';
+import type { Culprit, WalkStage } from '../walk/types';
+import { PageSet, type PageBudget, type PageSample, type PageSummary } from './pages';
+import { StormStream, type Storm, type StormOptions } from './storms';
+import type { SymptomHit } from './symptoms';
+import type { XenContext } from './xen-context';
+
+export type MatchHow = 'pci-address' | 'device-name' | 'alias' | 'driver' | 'proximity';
+
+export interface SymptomMatch extends SymptomHit {
+  match: MatchHow;
+  /** seconds from the group's last fault before the symptom (when both lines have times) */
+  deltaSeconds?: number;
+  /** lines from that fault */
+  deltaLines: number;
+}
+
+export interface ReasonCount {
+  name?: string;
+  text?: string;
+  code?: number | string;
+  /** the family's stage for this reason, when it decodes one */
+  stage?: string;
+  count: number;
+}
+
+export interface FaultGroup {
+  id: string;
+  family: string;
+  iommu?: string;
+  device?: string;
+  streamId?: string;
+  contextBanks?: number[];
+  printedBy: ('xen' | 'linux')[];
+  records: number;
+  kinds: { kind: string; count: number }[];
+  reasons: ReasonCount[];
+  access: { access: string; count: number }[];
+  pasids: string[];
+  domains: string[];
+  guestConsoles: number[];
+  drivers: string[];
+  firstLine: number;
+  lastLine: number;
+  first?: number;
+  last?: number;
+  /** lines of the first records, for links back into the log */
+  sampleLines: number[];
+  pages: PageSummary;
+  /** tracked pages, most faults first (what a snapshot walk looks at) */
+  pageSamples: PageSample[];
+  storms: Storm[];
+  symptoms: SymptomMatch[];
+  /** symptoms attached, including those beyond the list's cap */
+  symptomTotal: number;
+  xen?: XenContext;
+  logCulprit?: Culprit & { stage: WalkStage };
+}
+
+const MAX_REASONS = 32;
+const MAX_SMALL = 32;
+const MAX_SYMPTOMS = 50;
+const SAMPLE_LINES = 5;
+const WALK_SAMPLES = 256;
+
+function bump(m: Map<string, number>, k: string, cap = MAX_SMALL): void {
+  const n = m.get(k);
+  if (n !== undefined) m.set(k, n + 1);
+  else if (m.size < cap) m.set(k, 1);
+}
+
+function addCapped<T>(s: Set<T>, v: T, cap = MAX_SMALL): void {
+  if (s.size < cap) s.add(v);
+}
+
+export function groupKeyOf(r: FaultRecord): string {
+  const who = r.device ?? (r.streamId !== undefined ? `sid ${r.streamId}` : r.contextBank !== undefined ? `cb ${r.contextBank}` : '');
+  return `${r.family}\u0000${r.iommu ?? ''}\u0000${who}`;
+}
+
+export class GroupAgg {
+  records = 0;
+  firstLine = 0;
+  lastLine = 0;
+  first: number | undefined;
+  last: number | undefined;
+  readonly printedBy = new Set<'xen' | 'linux'>();
+  readonly kinds = new Map<string, number>();
+  readonly reasons = new Map<string, ReasonCount>();
+  readonly access = new Map<string, number>();
+  readonly pasids = new Set<string>();
+  readonly domains = new Set<string>();
+  readonly guestConsoles = new Set<number>();
+  readonly drivers = new Set<string>();
+  readonly contextBanks = new Set<number>();
+  readonly sampleLines: number[] = [];
+  readonly pages: PageSet;
+  readonly storm: StormStream;
+  readonly symptoms: SymptomMatch[] = [];
+  symptomTotal = 0;
+  streamId: string | undefined;
+  private readonly tail: { line: number; time?: number }[] = [];
+
+  constructor(
+    readonly id: string,
+    readonly family: string,
+    readonly iommu: string | undefined,
+    readonly device: string | undefined,
+    storm: StormOptions,
+    pageCap: number,
+    budget: PageBudget,
+  ) {
+    this.pages = new PageSet(pageCap, budget);
+    this.storm = new StormStream(storm, Math.min(pageCap, 512), budget);
+  }
+
+  /** The group's latest record at or before `line` (records can arrive after later lines were read). */
+  lastBefore(line: number): { line: number; time?: number } | undefined {
+    for (let i = this.tail.length - 1; i >= 0; i--) if (this.tail[i]!.line <= line) return this.tail[i];
+    return undefined;
+  }
+
+  add(r: FaultRecord, xenDomain: number | undefined): void {
+    if (this.tail.length >= 4) this.tail.shift();
+    this.tail.push(r.time !== undefined ? { line: r.line, time: r.time } : { line: r.line });
+    if (this.records === 0) this.firstLine = r.line;
+    this.records++;
+    this.lastLine = r.line;
+    if (r.time !== undefined) {
+      if (this.first === undefined) this.first = r.time;
+      this.last = r.time;
+    }
+    if (this.sampleLines.length < SAMPLE_LINES) this.sampleLines.push(r.line);
+    if (r.host) this.printedBy.add(r.host);
+    bump(this.kinds, r.kind);
+    if (r.reason) {
+      const k = `${r.reason.name ?? ''}\u0000${r.reason.code ?? ''}`;
+      const c = this.reasons.get(k);
+      if (c) c.count++;
+      else if (this.reasons.size < MAX_REASONS) {
+        const rc: ReasonCount = { count: 1 };
+        if (r.reason.name !== undefined) rc.name = r.reason.name;
+        if (r.reason.text !== undefined) rc.text = r.reason.text;
+        if (r.reason.code !== undefined) rc.code = r.reason.code;
+        const st = ((r.decoded as Record<string, unknown> | undefined)?.reason as { stage?: unknown } | undefined)?.stage;
+        if (typeof st === 'string') rc.stage = st;
+        this.reasons.set(k, rc);
+      }
+    }
+    if (r.access) bump(this.access, r.access);
+    if (r.pasid) addCapped(this.pasids, r.pasid);
+    if (r.domain) addCapped(this.domains, r.domain, 16);
+    if (xenDomain !== undefined) addCapped(this.guestConsoles, xenDomain, 16);
+    if (r.contextBank !== undefined) addCapped(this.contextBanks, r.contextBank, 16);
+    if (this.streamId === undefined && r.streamId !== undefined) this.streamId = r.streamId;
+    const drv = (r.decoded as Record<string, unknown> | undefined)?.driver;
+    if (typeof drv === 'string') addCapped(this.drivers, drv, 8);
+    if (r.iova !== undefined) this.pages.add(r.iova, r.access, r.pasid);
+    this.storm.add(r.time, r.line, r.iova, r.access);
+  }
+
+  attach(s: SymptomMatch): void {
+    this.symptomTotal++;
+    if (this.symptoms.length < MAX_SYMPTOMS) this.symptoms.push(s);
+  }
+
+  /** The most frequent reason. */
+  topReason(): ReasonCount | undefined {
+    let best: ReasonCount | undefined;
+    for (const r of this.reasons.values()) if (!best || r.count > best.count) best = r;
+    return best;
+  }
+
+  build(): FaultGroup {
+    const byCount = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]);
+    const g: FaultGroup = {
+      id: this.id,
+      family: this.family,
+      printedBy: [...this.printedBy],
+      records: this.records,
+      kinds: byCount(this.kinds).map(([kind, count]) => ({ kind, count })),
+      reasons: [...this.reasons.values()].sort((a, b) => b.count - a.count),
+      access: byCount(this.access).map(([access, count]) => ({ access, count })),
+      pasids: [...this.pasids],
+      domains: [...this.domains],
+      guestConsoles: [...this.guestConsoles],
+      drivers: [...this.drivers],
+      firstLine: this.firstLine,
+      lastLine: this.lastLine,
+      sampleLines: this.sampleLines,
+      pages: this.pages.summary(),
+      pageSamples: this.pages.samples(WALK_SAMPLES),
+      storms: this.storm.storms,
+      symptoms: this.symptoms,
+      symptomTotal: this.symptomTotal,
+    };
+    if (this.iommu !== undefined) g.iommu = this.iommu;
+    if (this.device !== undefined) g.device = this.device;
+    if (this.streamId !== undefined) g.streamId = this.streamId;
+    if (this.contextBanks.size) g.contextBanks = [...this.contextBanks].sort((a, b) => a - b);
+    if (this.first !== undefined) g.first = this.first;
+    if (this.last !== undefined) g.last = this.last;
+    return g;
+  }
+}

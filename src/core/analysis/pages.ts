@@ -1,0 +1,108 @@
+/**
+ * Distinct faulting pages (4 KiB) of a group or storm, with bounded memory: a set capped per
+ * owner and by a budget shared across the whole analysis. Pages seen after the cap are counted,
+ * not stored, so a storm over millions of addresses still reports "at least N distinct, M more
+ * faults on pages not tracked".
+ */
+
+export interface PageSample {
+  /** the first faulting address seen on this page */
+  iova: string;
+  access?: string;
+  pasid?: string;
+  faults: number;
+}
+
+export interface PageRange {
+  start: string;
+  /** last byte of the range */
+  end: string;
+  pages: number;
+  faults: number;
+}
+
+export interface PageSummary {
+  /** distinct pages tracked */
+  distinct: number;
+  /** faults on pages that were not tracked because the cap was reached (their pages may or may not be new) */
+  untracked: number;
+  lowest?: string;
+  highest?: string;
+  /** contiguous runs of tracked pages, most faults first */
+  ranges: PageRange[];
+}
+
+/** Shared allowance of stored pages for one analysis. */
+export interface PageBudget {
+  left: number;
+}
+
+const PAGE_SHIFT = 12n;
+
+/** Page key of a normalised address ("0x7f3a1234" -> "0x7f3a1"): string slicing, no BigInt per fault. */
+export function pageKey(iova: string): string {
+  return iova.length > 5 ? iova.slice(0, -3) : '0x0';
+}
+
+/** Normalised hex strings order by length first, then by text. */
+function hexLess(a: string, b: string): boolean {
+  return a.length !== b.length ? a.length < b.length : a < b;
+}
+
+export class PageSet {
+  private readonly pages = new Map<string, PageSample>();
+  private untracked = 0;
+  private lowest: string | undefined;
+  private highest: string | undefined;
+
+  constructor(private readonly cap: number, private readonly budget?: PageBudget) {}
+
+  add(iova: string, access?: string, pasid?: string): void {
+    if (this.lowest === undefined || hexLess(iova, this.lowest)) this.lowest = iova;
+    if (this.highest === undefined || hexLess(this.highest, iova)) this.highest = iova;
+    const k = pageKey(iova);
+    const p = this.pages.get(k);
+    if (p) { p.faults++; return; }
+    if (this.pages.size >= this.cap || (this.budget && this.budget.left <= 0)) { this.untracked++; return; }
+    if (this.budget) this.budget.left--;
+    const s: PageSample = { iova, faults: 1 };
+    if (access !== undefined) s.access = access;
+    if (pasid !== undefined) s.pasid = pasid;
+    this.pages.set(k, s);
+  }
+
+  get size(): number {
+    return this.pages.size;
+  }
+
+  /** Tracked pages, most faults first (what a snapshot walk should look at first). */
+  samples(max = Infinity): PageSample[] {
+    return [...this.pages.values()].sort((a, b) => b.faults - a.faults).slice(0, max);
+  }
+
+  summary(maxRanges = 16): PageSummary {
+    const s: PageSummary = { distinct: this.pages.size, untracked: this.untracked, ranges: ranges(this.pages, maxRanges) };
+    if (this.lowest !== undefined) s.lowest = this.lowest;
+    if (this.highest !== undefined) s.highest = this.highest;
+    return s;
+  }
+}
+
+function ranges(pages: Map<string, PageSample>, max: number): PageRange[] {
+  const list = [...pages].map(([k, v]) => ({ page: BigInt(k), faults: v.faults })).sort((a, b) => (a.page < b.page ? -1 : a.page > b.page ? 1 : 0));
+  const out: { first: bigint; last: bigint; pages: number; faults: number }[] = [];
+  for (const p of list) {
+    const cur = out[out.length - 1];
+    if (cur && p.page === cur.last + 1n) { cur.last = p.page; cur.pages++; cur.faults += p.faults; }
+    else out.push({ first: p.page, last: p.page, pages: 1, faults: p.faults });
+  }
+  return out
+    .sort((a, b) => b.faults - a.faults || b.pages - a.pages)
+    .slice(0, max)
+    .map((r) => ({
+      start: '0x' + (r.first << PAGE_SHIFT).toString(16),
+      end: '0x' + (((r.last + 1n) << PAGE_SHIFT) - 1n).toString(16),
+      pages: r.pages,
+      faults: r.faults,
+    }));
+}

@@ -1,0 +1,222 @@
+/**
+ * Fault storms of one stream (an IOMMU, or one device/stream behind it): the fault rate in a
+ * sliding window kept as a ring of sub-window buckets, so memory stays constant however fast
+ * the faults come. A storm starts when the window holds `threshold` records and ends when it
+ * falls below half of that (hysteresis, so one slow second does not split a storm in two).
+ *
+ * Logs without timestamps use line numbers as the axis (window in lines). Ratelimit notices
+ * ("N callbacks suppressed") are folded in: added to the storm they belong to, or, when the
+ * printed faults alone never reached the threshold (printk ratelimit lets ~10 through per 5 s),
+ * they are the evidence of a storm that the printed lines hide.
+ */
+import { PageSet, type PageBudget, type PageSummary } from './pages';
+
+export type StormAxis = 'time' | 'lines';
+
+export interface StormOptions {
+  /** window length in seconds (time axis) */
+  window: number;
+  /** window length in lines (logs without timestamps) */
+  windowLines: number;
+  /** records in one window that make a storm */
+  threshold: number;
+  /** records in one window of lines that make a storm (logs without timestamps) */
+  thresholdLines: number;
+  /** printk ratelimit interval assumed between "callbacks suppressed" notices (DEFAULT_RATELIMIT_INTERVAL = 5 s) */
+  ratelimitInterval: number;
+}
+
+export const DEFAULT_STORM_OPTIONS: StormOptions = { window: 1, windowLines: 200, threshold: 20, thresholdLines: 100, ratelimitInterval: 5 };
+
+export interface Storm {
+  axis: StormAxis;
+  /** seconds (time axis) or line numbers (lines axis) */
+  start: number;
+  end: number;
+  startLine: number;
+  endLine: number;
+  /** highest records per second (time) or per window of lines seen in the storm */
+  peakRate: number;
+  peakAt: number;
+  /** fault records printed in the storm */
+  printed: number;
+  /** faults the ratelimit suppressed, from "callbacks suppressed" notices folded into this storm */
+  suppressed: number;
+  /** the storm is inferred from ratelimit notices, its bounds and peak are estimates */
+  estimated?: boolean;
+  /** still storming at the end of the log */
+  ongoing?: boolean;
+  pages: PageSummary;
+  /** devices/streams with the most records in the storm (IOMMU-level storms) */
+  topSources?: { source: string; records: number }[];
+}
+
+const BUCKETS = 10;
+const MAX_STORMS = 64;
+const MAX_SOURCES = 64;
+
+interface Open {
+  storm: Omit<Storm, 'pages' | 'topSources'>;
+  pages: PageSet;
+  sources: Map<string, number>;
+}
+
+export class StormStream {
+  axis: StormAxis | undefined;
+  readonly storms: Storm[] = [];
+  /** storms beyond MAX_STORMS, counted only */
+  dropped = 0;
+  /** suppressed faults that no storm could take (a quiet stream's occasional notice) */
+  suppressedOutside = 0;
+  records = 0;
+  private readonly counts = new Float64Array(BUCKETS);
+  private readonly firstPos = new Float64Array(BUCKETS);
+  private readonly firstLine = new Float64Array(BUCKETS);
+  private cur = -1;
+  private sum = 0;
+  private open: Open | undefined;
+  private lastPos = 0;
+  private lastStorm: Omit<Storm, 'pages' | 'topSources'> | undefined;
+
+  constructor(private readonly opts: StormOptions, private readonly pageCap: number, private readonly budget?: PageBudget) {}
+
+  private get width(): number {
+    return (this.axis === 'lines' ? this.opts.windowLines : this.opts.window) / BUCKETS;
+  }
+
+  private get threshold(): number {
+    return this.axis === 'lines' ? this.opts.thresholdLines : this.opts.threshold;
+  }
+
+  private rate(sum: number): number {
+    return this.axis === 'lines' ? sum : sum / this.opts.window;
+  }
+
+  /** One record at `time` (seconds, when the line had one) on `line`. */
+  add(time: number | undefined, line: number, iova?: string, access?: string, source?: string): void {
+    if (this.axis === undefined) this.axis = time !== undefined ? 'time' : 'lines';
+    const pos = this.axis === 'lines' ? line : time ?? this.lastPos;
+    const k = Math.floor(pos / this.width);
+    if (this.cur < 0) this.cur = k;
+    if (k > this.cur) this.advance(k);
+    else if (k <= this.cur - BUCKETS) this.restart(k); // the clock went back (a reboot in a concatenated log)
+    const b = ((k % BUCKETS) + BUCKETS) % BUCKETS;
+    if (this.counts[b] === 0) { this.firstPos[b] = pos; this.firstLine[b] = line; }
+    this.counts[b]!++;
+    this.sum++;
+    this.records++;
+    const o = this.open;
+    if (o) {
+      o.storm.printed++;
+      o.storm.end = pos;
+      o.storm.endLine = line;
+    } else if (this.sum >= this.threshold) {
+      this.startStorm(pos, line);
+    }
+    const s = this.open;
+    if (s) {
+      const r = this.rate(this.sum);
+      if (r > s.storm.peakRate) { s.storm.peakRate = r; s.storm.peakAt = pos; }
+      if (iova !== undefined) s.pages.add(iova, access);
+      if (source !== undefined) {
+        const n = s.sources.get(source);
+        if (n !== undefined) s.sources.set(source, n + 1);
+        else if (s.sources.size < MAX_SOURCES) s.sources.set(source, 1);
+      }
+    }
+    this.lastPos = pos;
+  }
+
+  /** A ratelimit notice: `n` faults of this stream were not printed in the interval before `line`. */
+  addSuppressed(n: number, time: number | undefined, line: number): void {
+    if (this.axis === undefined) this.axis = time !== undefined ? 'time' : 'lines';
+    const pos = this.axis === 'lines' ? line : time ?? this.lastPos;
+    const interval = this.axis === 'lines' ? this.opts.windowLines : this.opts.ratelimitInterval;
+    const o = this.open?.storm;
+    if (o) {
+      o.suppressed += n;
+      this.raisePeak(o, n, interval, pos);
+      return;
+    }
+    const last = this.lastStorm;
+    if (last && pos - last.end <= interval) {
+      last.suppressed += n;
+      if (last.estimated) { last.end = pos; last.endLine = line; }
+      this.raisePeak(last, n, interval, pos);
+      return;
+    }
+    // Printed faults alone stayed under the threshold; the notice says how many really happened.
+    const perWindow = this.axis === 'lines' ? n : (n / interval) * this.opts.window;
+    if (perWindow >= this.threshold) {
+      const s: Omit<Storm, 'pages' | 'topSources'> = {
+        axis: this.axis, start: Math.max(0, pos - interval), end: pos, startLine: line, endLine: line,
+        peakRate: 0, peakAt: pos, printed: 0, suppressed: n, estimated: true,
+      };
+      this.raisePeak(s, n, interval, pos);
+      this.push(s, new PageSet(0), new Map());
+      return;
+    }
+    this.suppressedOutside += n;
+  }
+
+  private raisePeak(s: Omit<Storm, 'pages' | 'topSources'>, n: number, interval: number, pos: number): void {
+    const r = this.axis === 'lines' ? n : n / interval;
+    if (r > s.peakRate) { s.peakRate = r; s.peakAt = pos; }
+  }
+
+  private startStorm(pos: number, line: number): void {
+    let start = pos;
+    let startLine = line;
+    for (let i = 0; i < BUCKETS; i++) {
+      if (this.counts[i]! > 0 && this.firstPos[i]! < start) { start = this.firstPos[i]!; startLine = this.firstLine[i]!; }
+    }
+    this.open = {
+      storm: { axis: this.axis!, start, end: pos, startLine, endLine: line, peakRate: 0, peakAt: pos, printed: this.sum, suppressed: 0 },
+      pages: new PageSet(this.pageCap, this.budget),
+      sources: new Map(),
+    };
+  }
+
+  private advance(k: number): void {
+    const steps = k - this.cur;
+    if (steps >= BUCKETS) { this.counts.fill(0); this.sum = 0; }
+    else {
+      for (let j = this.cur + 1; j <= k; j++) {
+        const b = ((j % BUCKETS) + BUCKETS) % BUCKETS;
+        this.sum -= this.counts[b]!;
+        this.counts[b] = 0;
+      }
+    }
+    this.cur = k;
+    if (this.open && this.sum < this.threshold / 2) this.close(false);
+  }
+
+  private restart(k: number): void {
+    if (this.open) this.close(false);
+    this.counts.fill(0);
+    this.sum = 0;
+    this.cur = k;
+  }
+
+  private close(ongoing: boolean): void {
+    const o = this.open!;
+    this.open = undefined;
+    if (ongoing) o.storm.ongoing = true;
+    this.push(o.storm, o.pages, o.sources);
+  }
+
+  private push(s: Omit<Storm, 'pages' | 'topSources'>, pages: PageSet, sources: Map<string, number>): void {
+    this.lastStorm = s;
+    if (this.storms.length >= MAX_STORMS) { this.dropped++; return; }
+    const full = s as Storm;
+    // The page summary is taken now: the storm's page set is not kept after it ends.
+    full.pages = pages.summary(8);
+    if (sources.size > 1) full.topSources = [...sources].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([source, records]) => ({ source, records }));
+    this.storms.push(full);
+  }
+
+  /** End of the log: a storm still open is reported as ongoing. */
+  finish(): void {
+    if (this.open) this.close(true);
+  }
+}
