@@ -235,7 +235,7 @@ const RULE_LEAF_S1 = 'DDI0487 D8.3 Table D8-52: stage-1 block/page descriptor: O
 const RULE_LEAF_S2 = 'DDI0487 D8.3 Table D8-53: stage-2 block/page descriptor: OA = OA[47:n] | IPA[n-1:0]; S2AP (bit6 read, bit7 write), XN, AF, MemAttr';
 const RULE_ASF = 'DDI0487 D8.2/D8.3: output or next-table address above the effective output size (IPS/PS) -> Address size fault';
 const RULE_AF = 'DDI0487 D8.4 (access flag): leaf with AF=0 and no hardware AF update/AFFD -> Access flag fault (before the permission check)';
-const RULE_PERM_S1 = 'DDI0487 D8.4 Table D8-60 (AP[2:1]), D8.4.2 (UXN/PXN; EL0-writable implies PXN): stage-1 permission check';
+const RULE_PERM_S1 = 'DDI0487 D8.4 Table D8-60 (AP[2:1]), D8.4.2 (UXN/PXN; EL0-writable implies PXN): stage-1 permission check (QEMU\'s SMMU model treats every transaction as privileged and checks writes only)';
 const RULE_PERM_S2 = 'DDI0487 D8.4 (S2AP: bit6 read, bit7 write; XN): stage-2 permission check';
 
 function blockAllowed(level: number, g: number, ds: boolean, outputBits: number): boolean {

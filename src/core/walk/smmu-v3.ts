@@ -432,7 +432,8 @@ export function walkSmmuV3(snap: Snapshot, req: WalkRequest): WalkResult {
     if (span === 0 || span > split + 1 || l2Index >= 2 ** (span - 1)) {
       step.ok = false;
       const why = span === 0 ? (spanRaw === 0 ? 'Span=0 (invalid: no STEs for these stream IDs)' : `Span=${spanRaw} is reserved`) : span > split + 1 ? `Span=${span} exceeds SPLIT+1=${split + 1}` : `StreamID index ${l2Index} is beyond the ${2 ** (span - 1)} STEs of this L2 table`;
-      return done(eventFault('C_BAD_STREAMID', 'device-entry', `L1STD ${l1Index} for StreamID ${hexn(sid)}: ${why}`));
+      const qemu = span !== 0 && l2Index >= 2 ** (span - 1) ? ' (QEMU reports C_BAD_STE here and sizes the L2 array as 2^Span; IHI0070 5.1 says 2^(Span-1) and C_BAD_STREAMID)' : '';
+      return done(eventFault('C_BAD_STREAMID', 'device-entry', `L1STD ${l1Index} for StreamID ${hexn(sid)}: ${why}${qemu}`));
     }
     const l2Align = 2 ** (span - 1 + 6);
     l2ptr -= l2ptr % l2Align;
