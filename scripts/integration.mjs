@@ -193,6 +193,11 @@ const shooter = setInterval(async () => {
       writeFileSync(join(CHECKPOINTS, `${name}.done`), '');
       continue;
     }
+    if (name.startsWith('key-')) {
+      await page.keyboard.press(name.slice(4)).catch(() => undefined);
+      writeFileSync(join(CHECKPOINTS, `${name}.done`), '');
+      continue;
+    }
     const file = join(RESULTS, `${name}.png`);
     try {
       await page.screenshot({ path: file });

@@ -195,6 +195,8 @@ function render(d: FaultDetails): void {
     for (const l of d.related) ul.append(lineLink(d.uri, l));
     app.append(el('section', {}, el('h2', { text: `Same fault elsewhere in the log${d.groupCount ? ` (${d.groupCount} in all)` : ''}` }), ul));
   }
+  // The failing step is what the user came for: bring it into view on long walks.
+  document.querySelector('li.step.failing')?.scrollIntoView({ block: 'center' });
   const msg: FromWebview = { type: 'rendered', title: d.title, steps, registers: d.registers.length, theme: theme() };
   if (failing !== undefined) msg.failingStep = failing;
   vscode.postMessage(msg);

@@ -248,6 +248,18 @@ export function registerSuite(): void {
       assert.equal(drawn.steps, view.result.steps.length, 'webview drew a different number of walk steps');
       assert.equal(drawn.failingStep, undefined);
 
+      // An address the snapshot does not map (expected.jsonl: fault at a table entry).
+      const renderedFault = new Promise<NonNullable<ReturnType<IommuLensApi['lastRendered']>>>((r) => {
+        const d = api.onDidRender((m) => { if (m.title.includes('0xffeb3040')) { d.dispose(); r(m); } });
+      });
+      const bad = await vscode.commands.executeCommand<WalkView>('iommuLens.walkAddress', '0xffeb3040 stream=0x10');
+      assert.equal(bad.result?.result, 'fault');
+      assert.equal(bad.result?.fault?.stage, 'table-entry');
+      assert.ok(bad.result?.culprit, 'a failing walk names a suspected culprit');
+      const drawnFault = await renderedFault;
+      assert.equal(drawnFault.failingStep, bad.result!.steps.findIndex((st) => !st.ok));
+      await checkpoint('walk-fault-webview');
+
       const rendered2 = new Promise<NonNullable<ReturnType<IommuLensApi['lastRendered']>>>((r) => {
         const d = api.onDidRender((m) => { if (m.title.includes('F_TRANSLATION')) { d.dispose(); r(m); } });
       });
@@ -312,10 +324,10 @@ export function registerSuite(): void {
         await sleep(500);
         await vscode.commands.executeCommand('editor.action.showHover');
         await checkpoint(`tree-hover-${kind}`);
+        await checkpoint('key-Escape', 100); // closes the hover (the driver presses Escape)
         if (cfg.walk) {
           const doc = await vscode.workspace.openTextDocument(wsFile(cfg.walkLog ?? 'smmuv3-virt-stream10.log'));
           const ev = lineOf(doc, 'event 0x10 received');
-          await vscode.commands.executeCommand('workbench.action.focusSideBar'); // dismisses the hover
           const drawn = new Promise<string>((r) => { const d = api.onDidRender((m) => { d.dispose(); r(m.theme); }); });
           await vscode.commands.executeCommand('iommuLens.showWalk', { uri: doc.uri.toString(), line: ev + 1 });
           const bodyTheme = await drawn;
