@@ -203,7 +203,7 @@ describe('real logs: AMD-Vi', () => {
   });
 
   it('Xen 4.15+ %pp print: interrupt request from the IOAPIC/HPET device, no access', () => {
-    const recs = scan(F, 'xl dmesg');
+    const recs = scan(F, '14682536782');
     expect(recs).toHaveLength(2);
     for (const r of recs) {
       expect(r).toMatchObject({
@@ -379,5 +379,74 @@ describe('real logs: virtio-iommu', () => {
       expect(r).toMatchObject({ iommu: 'virtio0', streamId: '0x20', registers: { flags: '0x100' } });
       expect(r.access).toBeUndefined();
     }
+  });
+});
+
+describe('real logs: Arm SMMUv3, Linux >= 6.14 decoded lines', () => {
+  const F = 'arm-smmu-v3.txt';
+  const ev = (r: FaultRecord) => (r.decoded as { event: Record<string, unknown> }).event;
+
+  it('raw dwords, decoded header and attribute line form one record; the client is the PCI device', () => {
+    const [r, ...rest] = scan(F, '10870177679');
+    expect(rest).toHaveLength(0);
+    expect(r).toMatchObject({
+      line: 1, endLine: 7, iommu: 'fc900000.iommu', device: '0000:01:00.0', streamId: '0x100', iova: '0x90000f040', access: 'write',
+      reason: { code: 0x10, name: 'F_TRANSLATION' }, registers: { event0: '0x10000000010', event1: '0x20000000000', event2: '0x90000f040', event3: '0x0' },
+    });
+    expect(r!.substreamId).toBeUndefined();
+    expect(ev(r!)).toMatchObject({ privileged: false, instruction: false, s2: false, class: 'IN' });
+  });
+
+  it('a quote that left out the "event 0x10 received:" line: the dwords still start the record', () => {
+    const [r, ...rest] = scan(F, '57621853706');
+    expect(rest).toHaveLength(0);
+    expect(r).toMatchObject({
+      line: 1, endLine: 6, iommu: 'fc900000.iommu', device: '0000:01:00.0', streamId: '0x100', iova: '0x90000f040', access: 'write',
+      reason: { code: 0x10, name: 'F_TRANSLATION' }, registers: { event0: '0x10000000010', event2: '0x90000f040' },
+    });
+  });
+
+  it('PCI segment 1 client and a 17-bit StreamID', () => {
+    const [r] = scan(F, '7526183cfdbe');
+    expect(r).toMatchObject({ endLine: 7, iommu: 'arm-smmu-v3.5.auto', device: '0001:06:00.0', streamId: '0x20600', iova: '0xff9bc000', access: 'write' });
+  });
+
+  it('"> > " quoted, next printk record pasted onto the attribute line: privileged read', () => {
+    const [r, ...rest] = scan(F, '23328129424', 'arm-smmu-v3');
+    expect(rest).toHaveLength(0);
+    expect(r).toMatchObject({ line: 1, endLine: 7, iommu: '490d0000.iommu', device: '0000:01:00.0', streamId: '0x11', iova: '0x9b0cc000', access: 'read' });
+    expect(ev(r!)).toMatchObject({ privileged: true, stag: '0x0' });
+  });
+
+  it('literal TAB before the dwords, fault at IOVA 0 from segment 2', () => {
+    const [r] = scan(F, '62576800846', 'arm-smmu-v3');
+    expect(r).toMatchObject({ line: 2, endLine: 8, device: '0002:21:00.0', streamId: '0x2100', iova: '0x0', access: 'write', reason: { name: 'F_TRANSLATION' } });
+    expect(r!.time).toBeCloseTo(131.474962, 6);
+  });
+});
+
+describe('real logs: AMD-Vi, storms and old prints', () => {
+  const F = 'amd-vi.txt';
+
+  it('ratelimit lines, an event-log overflow and faults at address 0 between two GPUs', () => {
+    const recs = scan(F, 'kinghorn', 'amd-vi');
+    expect(recs.map((r) => r.kind)).toEqual(['event', 'event', 'storm-suppressed', 'queue-error', 'storm-suppressed', 'storm-suppressed', 'event', 'event', 'event', 'event']);
+    expect(recs[2]).toMatchObject({ decoded: { function: 'amd_iommu_int_thread', suppressed: 27 } });
+    expect(recs[3]).toMatchObject({ reason: { name: 'EVENT_LOG_OVERFLOW' } });
+    expect(recs[6]).toMatchObject({ device: '0000:61:00.0', domain: '0xb', iova: '0x37001000', access: 'write' });
+    expect(recs[9]).toMatchObject({ device: '0000:41:00.0', domain: '0x18', iova: '0x0', access: 'read', registers: { flags: '0x0' } });
+  });
+
+  it('Xen <= 4.13 "domain = , device id = " print: requester ID 0x2600 is 26:00.0, interrupt request', () => {
+    const [r, ...rest] = scan(F, '25429781083');
+    expect(rest).toHaveLength(0);
+    expect(r).toMatchObject({ line: 2, host: 'xen', device: '0000:26:00.0', domain: '0x0', iova: '0xfffffffdf8000000', registers: { flags: '0x8' }, reason: { code: 2, name: 'IO_PAGE_FAULT' } });
+    expect(r!.access).toBeUndefined();
+  });
+
+  it('3.x-era pr_err with "device=bb:dd.f" and a 16-digit address', () => {
+    const [r, ...rest] = scan(F, '57014323487');
+    expect(rest).toHaveLength(0);
+    expect(r).toMatchObject({ line: 3, device: '0000:00:14.0', domain: '0x0', iova: '0xfdf800ff98', registers: { flags: '0x8' }, reason: { name: 'IO_PAGE_FAULT' } });
   });
 });

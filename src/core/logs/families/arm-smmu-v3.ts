@@ -71,7 +71,10 @@ const RE_EVENT_DECODED = new RegExp(
   `^event: ([A-Z0-9_]{1,32}) client: (.{1,128}?) sid: ${HEXNUM} ssid: ${HEXNUM}` +
   `(?: iova: ${HEXNUM} ipa: ${HEXNUM}| fetch_addr: ${HEXNUM})?\\s*$`,
 );
-const RE_EVENT_ATTRS = /^(priv|unpriv) (inst|data) (read|write) (s1|s2) "([^"]{0,64})"( ttd_read| ttd_write)?( stall)? stag: (0x[0-9a-fA-F]{1,8}|0)\s*$/;
+// A forum paste may run the next printk record onto the end of the line ("stag: 0x0 r8169 0000:03:00.0").
+const RE_EVENT_ATTRS = /^(priv|unpriv) (inst|data) (read|write) (s1|s2) "([^"]{0,64})"( ttd_read| ttd_write)?( stall)? stag: (0x[0-9a-fA-F]{1,8}|0)(?:\s*$| \S[^\n]{0,200}$)/;
+// One full 64-bit event dword: a quote that left out the "event 0x.. received:" line starts here.
+const RE_DWORD_FULL = /^\s{0,12}0x([0-9a-fA-F]{16})\s*$/;
 const RE_GERROR = /^unexpected global error reported \((0x[0-9a-fA-F]{1,8})\)(,? this could be serious)?/;
 const RE_SERIOUS_WRAP = /^\s{0,40}this could be serious\s*$/;
 const RE_CMDQ_ERR = /^CMDQ error \(cons (0x[0-9a-fA-F]{1,8})\): ([^\n]{0,64}?)\s*$/;
@@ -263,8 +266,10 @@ class EventContinuation implements Continuation {
     private readonly key: string,
     private readonly prefix: PrefixParser,
     decodedFirst?: RegExpExecArray,
+    firstDword?: bigint,
   ) {
     this.phase = 0;
+    if (firstDword !== undefined) this.dw.push(firstDword);
     if (decodedFirst) {
       applyDecodedHeader(this.lines, decodedFirst);
       this.phase = 2;
@@ -487,6 +492,10 @@ export function recognizeSmmuV3(line: LogLine, p: Prefixed, prefix: PrefixParser
     buildEvent(r, undefined, [], lines);
     return { record: r };
   }
+  if ((m = RE_DWORD_FULL.exec(rest))) {
+    const r = base('event', p, line, host);
+    return { record: r, more: new EventContinuation(r, undefined, p.key, prefix, undefined, BigInt('0x' + m[1])) };
+  }
   if ((m = RE_GERROR.exec(rest))) {
     const r = gerrorRecord(parseHex(m[1])!, p, line, host);
     return { record: r, more: new GerrorContinuation(r, p.key, prefix, m[2] === undefined) };
@@ -538,7 +547,7 @@ export function recognizeSmmuV3(line: LogLine, p: Prefixed, prefix: PrefixParser
 export const armSmmuV3Recognizer: Recognizer = {
   family: FAMILY,
   keys: [
-    ' received:', 'event: ', 'unexpected global error', 'CMDQ error', 'skipping command in error state',
+    ' received:', 'event: ', 'arm-smmu-v3 ', 'unexpected global error', 'CMDQ error', 'skipping command in error state',
     'CMD_SYNC timeout', 'CMDQ timeout', 'overflow detected', 'EVTQ overflow', 'write aborted', 'Service Failure Mode',
   ],
   recognize(line) {
