@@ -189,6 +189,9 @@ export function hexn(n: number): string {
  */
 interface DescText {
   raw: bigint;
+  /** bits [31:0] and [63:32] of raw */
+  lo: number;
+  hi: number;
   addr: string;
   value: string;
   /** hex of the next-table/output address derived from raw, with the number it was made from */
@@ -347,14 +350,14 @@ export function walkLpaeStage(cfg: LpaeStageConfig, ia: number, ctx: WalkCtx): L
       steps.push({ structure: INVALID_NAME[level + 1]!, level, address: hexn(addr), rule: RULE_READ_FAIL, ok: false, stage: label });
       return fail(st, 'external-abort', level, walkStage, `the ${label} level ${level} descriptor at ${hexn(addr)} is not in the snapshot`, addr);
     }
-    const lo = Number(desc & 0xffffffffn);
-    const hi = Number(desc >> 32n);
     let text = cache.get(addr);
     if (text === undefined || text.raw !== desc) {
-      text = { raw: desc, addr: hexn(addr), value: '0x' + desc.toString(16), outNum: -1, out: '' };
+      text = { raw: desc, lo: Number(desc & 0xffffffffn), hi: Number(desc >> 32n), addr: hexn(addr), value: '0x' + desc.toString(16), outNum: -1, out: '' };
       if (cache.size >= DESC_CACHE_LIMIT) cache.clear();
       cache.set(addr, text);
     }
+    const lo = text.lo;
+    const hi = text.hi;
     const value = text.value;
     const addrHex = text.addr;
     if ((lo & 1) === 0) {
