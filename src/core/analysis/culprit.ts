@@ -10,7 +10,7 @@ export interface CulpritContext {
   model: IommuModel;
   /** the address is known to have faulted (it comes from a fault record, or the user says so) */
   faulted?: boolean;
-  /** the snapshot describes nested translation (features.nested, stage 1 + stage 2 registers) */
+  /** the snapshot configures nested translation (e.g. arm-lpae with both stage-1 and stage-2 registers) */
   nested?: boolean;
 }
 
@@ -39,12 +39,12 @@ function evidence(step: WalkStep | undefined): string {
   return step.rule ? `${s} (${step.rule})` : s;
 }
 
-/** A decoded field anywhere in the steps, by case-insensitive name. */
-function decodedField(steps: WalkStep[], name: string): unknown {
-  const want = name.toLowerCase();
+/** A decoded field anywhere in the steps, under any of the spellings walkers use. */
+function decodedField(steps: WalkStep[], names: readonly string[]): unknown {
   for (const s of steps) {
-    if (!s.decoded) continue;
-    for (const [k, v] of Object.entries(s.decoded)) if (k.toLowerCase() === want) return v;
+    const d = s.decoded;
+    if (!d) continue;
+    for (const n of names) if (d[n] !== undefined) return d[n];
   }
   return undefined;
 }
@@ -54,9 +54,9 @@ export function walkIsNested(result: WalkResult, ctx: CulpritContext): boolean {
   if (ctx.nested) return true;
   const stages = new Set(result.steps.map((s) => s.stage).filter((s): s is string => typeof s === 'string'));
   if ([...stages].some((s) => /1/.test(s)) && [...stages].some((s) => /2/.test(s))) return true;
-  const config = decodedField(result.steps, 'config');
+  const config = decodedField(result.steps, ['config', 'Config', 'CONFIG']);
   if (config === 7 || config === '0b111' || (typeof config === 'string' && /nested|s1\s*\+\s*s2/i.test(config))) return true;
-  const pgtt = decodedField(result.steps, 'pgtt');
+  const pgtt = decodedField(result.steps, ['pgtt', 'PGTT']);
   if (pgtt === 3 || (typeof pgtt === 'string' && /nested/i.test(pgtt))) return true;
   return false;
 }
@@ -73,7 +73,6 @@ function notInSnapshot(result: WalkResult, step: WalkStep | undefined): boolean 
 export function suspectCulprit(result: WalkResult, ctx: CulpritContext): Culprit {
   const step = failingStep(result.steps);
   const ev = evidence(step);
-  const nested = walkIsNested(result, ctx);
   if (result.result === 'translated') {
     return {
       party: 'none in the tables: stale IOTLB (missing invalidation), a map that raced with the DMA, or a snapshot taken after the mapping changed',
@@ -103,7 +102,7 @@ export function suspectCulprit(result: WalkResult, ctx: CulpritContext): Culprit
         why: `the device entry failed (${reason}); failing step: ${ev}. The host driver did not set up this device (or not yet / no longer), or firmware told it a different ID than the device uses`,
       };
     case 'pasid-entry':
-      return nested
+      return walkIsNested(result, ctx)
         ? {
             party: 'guest IOMMU driver (the PASID / context-descriptor table is guest-owned in nested translation)',
             confidence: 'medium',
@@ -116,12 +115,12 @@ export function suspectCulprit(result: WalkResult, ctx: CulpritContext): Culprit
           };
     case 'table-root':
       return {
-        party: nested && firstStageFailed ? 'guest IOMMU driver (owner of the stage-1 page table in nested translation)' : 'the IOMMU driver that owns this page table (host, or guest when nested)',
+        party: firstStageFailed && walkIsNested(result, ctx) ? 'guest IOMMU driver (owner of the stage-1 page table in nested translation)' : 'the IOMMU driver that owns this page table (host, or guest when nested)',
         confidence: 'medium',
         why: `the page-table root is unusable (${reason}); failing step: ${ev}`,
       };
     case 'table-entry':
-      if (nested && secondStageFailed) {
+      if (secondStageFailed && walkIsNested(result, ctx)) {
         return {
           party: 'host / VMM: the stage-2 mapping of guest memory is missing (or the guest used an address outside its memory)',
           confidence: 'medium',
