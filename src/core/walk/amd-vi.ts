@@ -71,6 +71,8 @@ interface SnapInfo {
   dtbStep?: WalkStep;
   /** successful page-table entry steps by "level*8+stageKind" then address, valid while the value is unchanged */
   entries: (Map<number, { lo: number; hi: number; step: WalkStep }> | undefined)[];
+  /** valid v1 DTE steps by address, with the 8 words they decode */
+  dtes: Map<number, { words: Uint32Array; step: WalkStep }>;
 }
 
 const INFO = new WeakMap<Snapshot, SnapInfo>();
@@ -95,6 +97,7 @@ class AmdWalk {
   lo = 0;
   hi = 0;
   private readonly info: SnapInfo;
+  private readonly dte = new Uint32Array(8);
   // outputs of a v1 walk
   private outPa = 0;
   private outSize = 0;
@@ -110,7 +113,7 @@ class AmdWalk {
     this.iovaLo = this.lo;
     this.iovaHi = this.hi;
     let info = INFO.get(snap);
-    if (!info) INFO.set(snap, (info = { entries: [] }));
+    if (!info) INFO.set(snap, (info = { entries: [], dtes: new Map() }));
     this.info = info;
     if (this.isWrite) this.flagsBase |= F_RW;
     if (req.pasid !== undefined) this.flagsBase |= F_GN;
@@ -213,6 +216,7 @@ class AmdWalk {
     if (this.info.dtb !== dtb || !this.info.dtbStep) {
       this.info.dtb = dtb;
       this.info.entries = [];
+      this.info.dtes.clear();
       this.info.dtbStep = frozen({
         structure: 'Device Table Base', value: '0x' + qhex(dtb),
         decoded: { base: hexN(base), Size: size, bytes: (size + 1) * 4096, entries },
@@ -231,19 +235,30 @@ class AmdWalk {
 
     // --- DTE
     const dteAddr = base + 32 * devId;
-    const q: number[] = [];
+    const q = this.dte;
     for (let i = 0; i < 4; i++) {
       if (!this.read(dteAddr + 8 * i)) {
         this.absent('DTE', dteAddr, `AMD IOMMU 2.2.2: Device Table Entry for DeviceID 0x${devId.toString(16)} at base + 32*DeviceID`);
         return this.event('device-entry', 3, undefined, this.isWrite ? F_RW : 0, `DEV_TAB_HARDWARE_ERROR at 0x${dteAddr.toString(16)}`);
       }
-      q.push(this.lo, this.hi);
+      q[2 * i] = this.lo;
+      q[2 * i + 1] = this.hi;
     }
-    const [l0, h0, l1, , l2, h2, l3, h3] = q as [number, number, number, number, number, number, number, number];
+    const l0 = q[0]!, h0 = q[1]!, l1 = q[2]!, l2 = q[4]!, h2 = q[5]!, l3 = q[6]!, h3 = q[7]!;
     const v = l0 & 1, tv = (l0 >>> 1) & 1, mode = (l0 >>> 9) & 7;
     const root = addr4k(l0, h0);
     const ir = (h0 >>> 29) & 1, iw = (h0 >>> 30) & 1;
     const gv = (h0 >>> 23) & 1, glx = (h0 >>> 24) & 3, giov = (h0 >>> 22) & 1;
+    const perm = (r: number, w: number) => (this.access === 'read' || this.access === 'exec' ? r === 1 : this.isWrite ? w === 1 : true);
+    const rsvd = (l0 & 0x7c) !== 0 || (h0 & 0x80000000) !== 0 || (h2 & 0x300000) !== 0 || (l3 & 0x7fff) !== 0 || (h3 & 0x3f0000) !== 0;
+    // the common case, a valid v1 DTE that allows the access: reuse its step while the DTE is unchanged
+    if (v && tv && !rsvd && !gv && mode !== 0 && mode !== 7 && perm(ir, iw)) {
+      const c = this.info.dtes.get(dteAddr);
+      if (c !== undefined && c.words[0] === l0 && c.words[1] === h0 && c.words[2] === l1 && c.words[3] === q[3] && c.words[4] === l2 && c.words[5] === h2 && c.words[6] === l3 && c.words[7] === h3) {
+        this.steps.push(c.step);
+        return this.v1Result(root, mode, ir, iw);
+      }
+    }
     const gcr3 = bitsOf(l0, h0, 58, 3) * 0x1000 + bitsOf(l1, q[3]!, 16, 16) * 0x8000 + bitsOf(l1, q[3]!, 43, 21) * 0x80000000;
     const domain = l1 & 0xffff;
     let value = '0x';
@@ -262,7 +277,7 @@ class AmdWalk {
       return this.translated(this.iova, undefined, true, true);
     }
     // QEMU AMDVI_DTE_QUAD*_RESERVED: qword0 bits 6:2 and 63, qword2 bits 53:52, qword3 bits 14:0 and 53:48
-    if ((l0 & 0x7c) !== 0 || (h0 & 0x80000000) !== 0 || (h2 & 0x300000) !== 0 || (l3 & 0x7fff) !== 0 || (h3 & 0x3f0000) !== 0) {
+    if (rsvd) {
       step.rule = 'AMD IOMMU 2.2.2.1: reserved DTE bits set (qword0 6:2 or 63, qword2 53:52, qword3 14:0 or 53:48): ILLEGAL_DEV_TABLE_ENTRY';
       return this.event('device-entry', 1, undefined, F_RZ | (this.isWrite ? F_RW : 0), `ILLEGAL_DEV_TABLE_ENTRY at 0x${dteAddr.toString(16)}`);
     }
@@ -274,7 +289,6 @@ class AmdWalk {
       step.rule = 'AMD IOMMU 2.2.2: DTE.Mode=7 is reserved: IO_PAGE_FAULT (VirtualBox; QEMU logs nothing)';
       return this.event('configuration', 2, undefined, this.flagsBase | F_PR, 'IO_PAGE_FAULT: invalid DTE paging mode 7');
     }
-    const perm = (r: number, w: number) => (this.access === 'read' || this.access === 'exec' ? r === 1 : this.isWrite ? w === 1 : true);
     if (gv) return this.v2(step, mode, root, ir, iw, gcr3, glx, giov, (h2 >>> 22) & 3);
     if (mode === 0) {
       const ok = perm(ir, iw);
@@ -289,6 +303,12 @@ class AmdWalk {
     }
     step.rule = `AMD IOMMU 2.2.2: DTE valid, ${mode}-level v1 I/O page table at 0x${root.toString(16)}, domain 0x${domain.toString(16)}`;
     step.ok = true;
+    if (this.info.dtes.size >= CACHE_MAX) this.info.dtes.clear();
+    this.info.dtes.set(dteAddr, { words: q.slice(), step: frozen(step) });
+    return this.v1Result(root, mode, ir, iw);
+  }
+
+  private v1Result(root: number, mode: number, ir: number, iw: number): WalkResult {
     const f = this.v1(root, mode, this.iova, this.iovaLo, this.iovaHi, ir, iw, undefined, false);
     if (f) return f;
     const pa = BigInt(this.outPa) + (this.iova & BigInt(this.outSize - 1));

@@ -196,10 +196,20 @@ interface SnapInfo {
   entries: (Map<number, CachedStep> | undefined)[];
 }
 
-interface CachedStep { lo: number; hi: number; lo2?: number; hi2?: number; step: WalkStep }
+interface CachedStep {
+  lo: number;
+  hi: number;
+  lo2?: number;
+  hi2?: number;
+  /** 256/512-bit entries: every 32-bit word */
+  words?: Uint32Array;
+  /** what else the step text depends on (the PASID looked up) */
+  tag?: number;
+  step: WalkStep;
+}
 
 /** entry-step cache kinds: SL level L (+5 in nested), FL level L (+5 in nested), root and context entries */
-const K_SL = 0, K_ROOT = 21, K_CTX = 24;
+const K_SL = 0, K_FL = 10, K_ROOT = 21, K_CTX = 24, K_SMCTX = 25, K_PDIR = 26, K_PE = 27;
 const CACHE_MAX = 1 << 16;
 
 const INFO = new WeakMap<Snapshot, SnapInfo>();
@@ -296,7 +306,6 @@ class VtdWalk {
   private flW = true;
   private flU = true;
   private flX = true;
-  private sre = false;
   private wpe = false;
   private ere = false;
 
@@ -335,9 +344,6 @@ class VtdWalk {
     return (b >= 32 ? (this.ecapHi >>> (b - 32)) & 1 : (this.ecapLo >>> b) & 1) === 1;
   }
 
-  private read(addr: number): bigint | undefined {
-    return this.mem.read64(BigInt(addr));
-  }
 
   // scratch of rd(): the qword just read, as 32-bit halves
   lo = 0;
@@ -365,6 +371,39 @@ class VtdWalk {
   private hit2(kind: number, addr: number, lo: number, hi: number, lo2: number, hi2: number): WalkStep | undefined {
     const c = this.info.entries[kind]?.get(addr);
     return c !== undefined && c.lo === lo && c.hi === hi && c.lo2 === lo2 && c.hi2 === hi2 ? c.step : undefined;
+  }
+
+  /** scratch for 256/512-bit entries, as 32-bit words, least significant first */
+  private readonly words = new Uint32Array(16);
+
+  /** read `n` qwords at addr into words[]; false when any is not in the snapshot */
+  private rdN(addr: number, n: number): boolean {
+    for (let i = 0; i < n; i++) {
+      if (!this.rd(addr + 8 * i)) return false;
+      this.words[2 * i] = this.lo;
+      this.words[2 * i + 1] = this.hi;
+    }
+    return true;
+  }
+
+  private hitW(kind: number, addr: number, n: number, tag: number): WalkStep | undefined {
+    const c = this.info.entries[kind]?.get(addr);
+    if (c === undefined || c.tag !== tag || !c.words) return undefined;
+    for (let i = 0; i < 2 * n; i++) if (c.words[i] !== this.words[i]) return undefined;
+    return c.step;
+  }
+
+  private rememberW(kind: number, addr: number, n: number, tag: number, step: WalkStep): void {
+    let m = this.info.entries[kind];
+    if (!m) m = this.info.entries[kind] = new Map();
+    else if (m.size >= CACHE_MAX) m.clear();
+    m.set(addr, { lo: 0, hi: 0, words: this.words.slice(0, 2 * n), tag, step: frozenStep(step) });
+  }
+
+  private wordsHex(n: number): string {
+    let v = '0x';
+    for (let i = 2 * n - 1; i >= 0; i--) v += hex8(this.words[i]!);
+    return v;
   }
 
   private remember(kind: number, addr: number, lo: number, hi: number, step: WalkStep, lo2?: number, hi2?: number): void {
@@ -728,145 +767,140 @@ class VtdWalk {
 
   private scalable(ctxTable: number, devfn: number): WalkResult {
     const ceAddr = ctxTable + 32 * (devfn & 0x7f);
-    const q = [this.read(ceAddr), this.read(ceAddr + 8), this.read(ceAddr + 16), this.read(ceAddr + 24)];
-    if (q[0] === undefined || q[1] === undefined || q[2] === undefined || q[3] === undefined) {
+    if (!this.rdN(ceAddr, 4)) {
       this.absentStep('context entry', ceAddr, `VT-d 9.4: scalable-mode context entry at ${devfn >= 0x80 ? 'UCTP' : 'LCTP'} + 32*(devfn & 0x7f)`);
       return this.fail('device-entry', 0x40);
     }
-    const l0 = loOf(q[0]), h0 = hiOf(q[0]), l1 = loOf(q[1]), h1 = hiOf(q[1]);
-    const p = l0 & 1, fpd = (l0 >>> 1) & 1, dte = (l0 >>> 2) & 1, paside = (l0 >>> 3) & 1, pre = (l0 >>> 4) & 1, pdts = (l0 >>> 9) & 7;
+    const W = this.words;
+    const l0 = W[0]!, h0 = W[1]!, l1 = W[2]!, h1 = W[3]!;
+    const p = l0 & 1, fpd = (l0 >>> 1) & 1, paside = (l0 >>> 3) & 1, pdts = (l0 >>> 9) & 7;
     const pdir = addr4k(l0, h0);
     const ridPasid = l1 & 0xfffff, ridPriv = (l1 >>> 20) & 1;
-    const step: WalkStep = {
-      structure: 'context entry', address: hexN(ceAddr), value: '0x' + qhex(q[3]) + qhex(q[2]) + qhex(q[1]) + qhex(q[0]),
-      decoded: { devfn, P: p, FPD: fpd, DTE: dte, PASIDE: paside, PRE: pre, PDTS: pdts, pasidDirEntries: 2 ** (pdts + 7), PASIDDIRPTR: hexN(pdir), RID_PASID: hexN(ridPasid), RID_PRIV: ridPriv },
-      rule: '', ok: false,
-    };
-    this.steps.push(step);
     if (fpd) this.fpd = 'context entry';
+    const pasid = this.req.pasid ?? ridPasid;
+    const dirIdx = pasid >>> 6;
+    let rule: string, stage: WalkStage = 'configuration', code = 0;
     if (!p) {
-      step.rule = 'VT-d 9.4: scalable-mode context entry P=0 (fault 0x41)';
-      return this.fail('device-entry', 0x41);
-    }
-    if ((l0 & 0x1e0) !== 0 || (h0 & this.hawHiMask) !== 0 || (l1 & 0xffe00000) !== 0 || h1 !== 0 || q[2] !== 0n || q[3] !== 0n) {
-      step.rule = 'VT-d 9.4: reserved bits set (bits 8:5, PASIDDIRPTR above HAW, bits 127:85, or qwords 2-3) (fault 0x42)';
-      return this.fail('configuration', 0x42);
-    }
-    let pasid: number;
-    if (this.req.pasid !== undefined) {
-      if (!paside) {
-        step.rule = 'VT-d 9.4: request with PASID but PASIDE=0 in the context entry (fault 0x45)';
-        return this.fail('device-entry', 0x45);
-      }
-      pasid = this.req.pasid;
+      rule = 'VT-d 9.4: scalable-mode context entry P=0 (fault 0x41)';
+      stage = 'device-entry'; code = 0x41;
+    } else if ((l0 & 0x1e0) !== 0 || (h0 & this.hawHiMask) !== 0 || (l1 & 0xffe00000) !== 0 || h1 !== 0 || (W[4]! | W[5]! | W[6]! | W[7]!) !== 0) {
+      rule = 'VT-d 9.4: reserved bits set (bits 8:5, PASIDDIRPTR above HAW, bits 127:85, or qwords 2-3) (fault 0x42)';
+      code = 0x42;
+    } else if (this.hasPasid && !paside) {
+      rule = 'VT-d 9.4: request with PASID but PASIDE=0 in the context entry (fault 0x45)';
+      stage = 'device-entry'; code = 0x45;
+    } else if (dirIdx >= 2 ** (pdts + 7)) {
+      rule = `VT-d 9.4: PASID 0x${pasid.toString(16)} needs directory entry ${dirIdx}, beyond the ${2 ** (pdts + 7)} entries of PDTS=${pdts} (fault 0x46)`;
+      stage = 'pasid-entry'; code = 0x46;
     } else {
-      // requests without PASID use RID_PASID and RID_PRIV (QEMU deviates: it uses PASID 0)
-      pasid = ridPasid;
+      // requests without PASID use RID_PASID (QEMU deviates: it uses PASID 0)
+      rule = `VT-d 9.4: context entry present; ${this.hasPasid ? 'request PASID' : 'RID_PASID'} 0x${pasid.toString(16)} -> PASID directory entry ${dirIdx}, table entry ${pasid & 63}`;
+    }
+    const tag = pasid * 2 + (this.hasPasid ? 1 : 0);
+    const cached = code === 0 ? this.hitW(K_SMCTX, ceAddr, 4, tag) : undefined;
+    if (cached) this.steps.push(cached);
+    else {
+      const step: WalkStep = {
+        structure: 'context entry', address: hexN(ceAddr), value: this.wordsHex(4),
+        decoded: { devfn, P: p, FPD: fpd, DTE: (l0 >>> 2) & 1, PASIDE: paside, PRE: (l0 >>> 4) & 1, PDTS: pdts, pasidDirEntries: 2 ** (pdts + 7), PASIDDIRPTR: hexN(pdir), RID_PASID: hexN(ridPasid), RID_PRIV: ridPriv },
+        rule, ok: code === 0,
+      };
+      if (code === 0) this.rememberW(K_SMCTX, ceAddr, 4, tag, step);
+      this.steps.push(step);
+    }
+    if (code) return this.fail(stage, code);
+    if (!this.hasPasid) {
+      // RID_PRIV gives the privilege of requests without PASID; they cannot request execute
       this.priv = ridPriv === 1;
       if (this.isExec) { this.isExec = false; this.finding('info', 'request', 'requests without PASID cannot request execute: checked as a read'); }
     }
-    const dirIdx = pasid >>> 6;
-    if (dirIdx >= 2 ** (pdts + 7)) {
-      step.rule = `VT-d 9.4: PASID 0x${pasid.toString(16)} needs directory entry ${dirIdx}, beyond the ${2 ** (pdts + 7)} entries of PDTS=${pdts} (fault 0x46)`;
-      return this.fail('pasid-entry', 0x46);
-    }
-    step.rule = `VT-d 9.4: context entry present; ${this.hasPasid ? 'request PASID' : 'RID_PASID'} 0x${pasid.toString(16)} -> PASID directory entry ${dirIdx}, table entry ${pasid & 63}`;
-    step.ok = true;
 
     // --- PASID directory entry
     const deAddr = pdir + 8 * dirIdx;
-    const de = this.read(deAddr);
-    if (de === undefined) {
+    if (!this.rd(deAddr)) {
       this.absentStep('PASID directory entry', deAddr, 'VT-d 9.5: PASID directory entry at PASIDDIRPTR + 8*PASID[19:6]');
       return this.fail('pasid-entry', 0x50);
     }
-    const dl = loOf(de), dh = hiOf(de);
+    const dl = this.lo, dh = this.hi;
     const dp = dl & 1, dfpd = (dl >>> 1) & 1, ptbl = addr4k(dl, dh);
-    const dstep: WalkStep = { structure: 'PASID directory entry', address: hexN(deAddr), value: '0x' + qhex(de), decoded: { index: dirIdx, P: dp, FPD: dfpd, SMPTBLPTR: hexN(ptbl) }, rule: '', ok: false };
-    this.steps.push(dstep);
     if (dfpd) this.fpd ??= 'PASID directory entry';
+    code = 0;
     if (!dp) {
-      dstep.rule = 'VT-d 9.5: PASID directory entry P=0: no PASID table for this PASID range (fault 0x51)';
-      return this.fail('pasid-entry', 0x51);
+      rule = 'VT-d 9.5: PASID directory entry P=0: no PASID table for this PASID range (fault 0x51)';
+      stage = 'pasid-entry'; code = 0x51;
+    } else if ((dl & 0xffc) !== 0 || (dh & this.hawHiMask) !== 0) {
+      rule = 'VT-d 9.5: reserved bits set (bits 11:2 or above HAW) (fault 0x52)';
+      stage = 'configuration'; code = 0x52;
+    } else rule = 'VT-d 9.5: PASID directory entry present, PASID table at bits 63:12';
+    const dcached = code === 0 ? this.hit(K_PDIR, deAddr) : undefined;
+    if (dcached) this.steps.push(dcached);
+    else {
+      const dstep: WalkStep = { structure: 'PASID directory entry', address: hexN(deAddr), value: '0x' + whex(dl, dh), decoded: { index: dirIdx, P: dp, FPD: dfpd, SMPTBLPTR: hexN(ptbl) }, rule, ok: code === 0 };
+      if (code === 0) this.remember(K_PDIR, deAddr, dl, dh, dstep);
+      this.steps.push(dstep);
     }
-    if ((dl & 0xffc) !== 0 || (dh & this.hawHiMask) !== 0) {
-      dstep.rule = 'VT-d 9.5: reserved bits set (bits 11:2 or above HAW) (fault 0x52)';
-      return this.fail('configuration', 0x52);
-    }
-    dstep.rule = 'VT-d 9.5: PASID directory entry present, PASID table at bits 63:12';
-    dstep.ok = true;
+    if (code) return this.fail(stage, code);
 
     // --- PASID table entry (512 bits)
     const peAddr = ptbl + 64 * (pasid & 63);
-    const pq: bigint[] = [];
-    for (let i = 0; i < 8; i++) {
-      const v = this.read(peAddr + 8 * i);
-      if (v === undefined) {
-        this.absentStep('PASID entry', peAddr, 'VT-d 9.6: PASID table entry at SMPTBLPTR + 64*PASID[5:0]');
-        return this.fail('pasid-entry', 0x58);
-      }
-      pq.push(v);
+    if (!this.rdN(peAddr, 8)) {
+      this.absentStep('PASID entry', peAddr, 'VT-d 9.6: PASID table entry at SMPTBLPTR + 64*PASID[5:0]');
+      return this.fail('pasid-entry', 0x58);
     }
-    const a0 = loOf(pq[0]!), b0 = hiOf(pq[0]!), a1 = loOf(pq[1]!), a2 = loOf(pq[2]!), b2 = hiOf(pq[2]!);
+    const a0 = W[0]!, b0 = W[1]!, a1 = W[2]!, a2 = W[4]!, b2 = W[5]!;
     const pp = a0 & 1, pfpd = (a0 >>> 1) & 1, aw = (a0 >>> 2) & 7, ssee = (a0 >>> 5) & 1, pgtt = (a0 >>> 6) & 7;
     const ssptr = addr4k(a0, b0), flptr = addr4k(a2, b2);
     const sre = a2 & 1, ere = (a2 >>> 1) & 1, flpm = (a2 >>> 2) & 3, wpe = (a2 >>> 4) & 1;
-    let value = '0x';
-    for (let i = 7; i >= 0; i--) value += qhex(pq[i]!);
-    const pstep: WalkStep = {
-      structure: 'PASID entry', address: hexN(peAddr), value,
-      decoded: {
-        pasid: hexN(pasid), P: pp, FPD: pfpd, PGTT: pgtt, translation: PGTT_NAMES[pgtt], AW: aw, SSEE: ssee, SSPTPTR: hexN(ssptr), DID: a1 & 0xffff,
-        SRE: sre, ERE: ere, FLPM: flpm, WPE: wpe, FLPTPTR: hexN(flptr),
-      },
-      rule: '', ok: false,
-    };
-    this.steps.push(pstep);
     if (pfpd) this.fpd ??= 'PASID entry';
-    if (!pp) {
-      pstep.rule = 'VT-d 9.6: PASID entry P=0: this PASID has no translation set up (fault 0x59)';
-      return this.fail('pasid-entry', 0x59);
-    }
     const usesSl = pgtt === 2 || pgtt === 3, usesFl = pgtt === 1 || pgtt === 3;
-    if ((a0 & 0xc00) !== 0 || (a1 & 0x7f0000) !== 0 || (a2 & 0xf00) !== 0 || (usesSl && (b0 & this.hawHiMask) !== 0) || (usesFl && (b2 & this.hawHiMask) !== 0)) {
-      pstep.rule = 'VT-d 9.6: reserved bits set (qword0 11:10, qword1 22:16, qword2 11:8, or a table pointer above HAW) (fault 0x5A)';
-      return this.fail('configuration', 0x5a);
-    }
     const support = pgtt === 1 ? this.ecapBit(47) : pgtt === 2 ? this.ecapBit(46) : pgtt === 3 ? this.ecapBit(26) : pgtt === 4 ? this.ecapBit(6) : false;
-    if (pgtt === 0 || pgtt > 4 || support === false) {
-      pstep.rule = pgtt === 0 || pgtt > 4 ? `VT-d 9.6: PGTT=${pgtt} is reserved (fault 0x5B)` : `VT-d 9.6: PGTT=${pgtt} (${PGTT_NAMES[pgtt]}) is not supported by this unit (ECAP ${pgtt === 1 ? 'FSTS' : pgtt === 2 ? 'SSTS' : pgtt === 3 ? 'NEST' : 'PT'}=0) (fault 0x5B)`;
-      return this.fail('pasid-entry', 0x5b);
+    code = 0;
+    if (!pp) {
+      rule = 'VT-d 9.6: PASID entry P=0: this PASID has no translation set up (fault 0x59)';
+      stage = 'pasid-entry'; code = 0x59;
+    } else if ((a0 & 0xc00) !== 0 || (a1 & 0x7f0000) !== 0 || (a2 & 0xf00) !== 0 || (usesSl && (b0 & this.hawHiMask) !== 0) || (usesFl && (b2 & this.hawHiMask) !== 0)) {
+      rule = 'VT-d 9.6: reserved bits set (qword0 11:10, qword1 22:16, qword2 11:8, or a table pointer above HAW) (fault 0x5A)';
+      stage = 'configuration'; code = 0x5a;
+    } else if (pgtt === 0 || pgtt > 4 || support === false) {
+      rule = pgtt === 0 || pgtt > 4 ? `VT-d 9.6: PGTT=${pgtt} is reserved (fault 0x5B)` : `VT-d 9.6: PGTT=${pgtt} (${PGTT_NAMES[pgtt]}) is not supported by this unit (ECAP ${pgtt === 1 ? 'FSTS' : pgtt === 2 ? 'SSTS' : pgtt === 3 ? 'NEST' : 'PT'}=0) (fault 0x5B)`;
+      stage = 'pasid-entry'; code = 0x5b;
+    } else if (usesSl && (aw > 3 || this.capBit(8 + aw) === false)) {
+      rule = `VT-d 9.6: AW=${aw} (${aw + 2}-level second stage) is not in CAP.SAGAW (fault 0x5B)`;
+      stage = 'configuration'; code = 0x5b;
+    } else if (usesFl && flpm > 1) {
+      rule = `VT-d 9.6: FLPM=${flpm} is reserved (0 = 4-level, 1 = 5-level) (fault 0x5B)`;
+      stage = 'configuration'; code = 0x5b;
+    } else if (usesFl && this.priv && !sre) {
+      rule = 'VT-d 9.6: supervisor request but SRE=0 (fault 0x5D)';
+      stage = 'pasid-entry'; code = 0x5d;
+    } else if (usesFl && this.isExec && !ere) {
+      rule = 'VT-d 9.6: execute request but ERE=0 (fault 0x5C)';
+      stage = 'pasid-entry'; code = 0x5c;
+    } else {
+      rule = pgtt === 4 ? 'VT-d 9.6: PGTT=100b pass-through'
+        : `VT-d 9.6: PASID entry present, PGTT=${pgtt} ${PGTT_NAMES[pgtt]}${usesSl ? `, ${aw + 2}-level second stage` : ''}${usesFl ? `, ${flpm ? 5 : 4}-level first stage` : ''}`;
     }
-    if (pgtt === 4) {
-      pstep.rule = 'VT-d 9.6: PGTT=100b pass-through';
-      pstep.ok = true;
-      return this.identity('VT-d 3.9 pass-through translation: output address = input address', 'pass-through');
+    const pcached = code === 0 ? this.hitW(K_PE, peAddr, 8, pasid) : undefined;
+    if (pcached) this.steps.push(pcached);
+    else {
+      const pstep: WalkStep = {
+        structure: 'PASID entry', address: hexN(peAddr), value: this.wordsHex(8),
+        decoded: {
+          pasid: hexN(pasid), P: pp, FPD: pfpd, PGTT: pgtt, translation: PGTT_NAMES[pgtt], AW: aw, SSEE: ssee, SSPTPTR: hexN(ssptr), DID: a1 & 0xffff,
+          SRE: sre, ERE: ere, FLPM: flpm, WPE: wpe, FLPTPTR: hexN(flptr),
+        },
+        rule, ok: code === 0,
+      };
+      if (code === 0) this.rememberW(K_PE, peAddr, 8, pasid, pstep);
+      this.steps.push(pstep);
     }
-    if (usesSl && (aw > 3 || this.capBit(8 + aw) === false)) {
-      pstep.rule = `VT-d 9.6: AW=${aw} (${aw + 2}-level second stage) is not in CAP.SAGAW (fault 0x5B)`;
-      return this.fail('configuration', 0x5b);
-    }
-    if (usesFl && flpm > 1) {
-      pstep.rule = `VT-d 9.6: FLPM=${flpm} is reserved (0 = 4-level, 1 = 5-level) (fault 0x5B)`;
-      return this.fail('configuration', 0x5b);
-    }
+    if (code) return this.fail(stage, code);
+    if (pgtt === 4) return this.identity('VT-d 3.9 pass-through translation: output address = input address', 'pass-through');
     this.sse = ssee === 1;
-    this.sre = sre === 1; this.ere = ere === 1; this.wpe = wpe === 1;
-    if (usesFl) {
-      if (this.priv && !this.sre) {
-        pstep.rule = 'VT-d 9.6: supervisor request but SRE=0 (fault 0x5D)';
-        return this.fail('pasid-entry', 0x5d);
-      }
-      if (this.isExec && !this.ere) {
-        pstep.rule = 'VT-d 9.6: execute request but ERE=0 (fault 0x5C)';
-        return this.fail('pasid-entry', 0x5c);
-      }
-    } else if (this.isExec && !this.sse) {
+    this.ere = ere === 1; this.wpe = wpe === 1;
+    if (!usesFl && this.isExec && !this.sse) {
       this.finding('info', 'PASID entry SSEE', 'SSEE=0: execute permission is not checked by the second stage; checked as a read');
     }
-    pstep.rule = `VT-d 9.6: PASID entry present, PGTT=${pgtt} ${PGTT_NAMES[pgtt]}${usesSl ? `, ${aw + 2}-level second stage` : ''}${usesFl ? `, ${flpm ? 5 : 4}-level first stage` : ''}`;
-    pstep.ok = true;
-
     if (pgtt === 2) {
       const f = this.slWalk(ssptr, aw + 2, this.iova, this.iovaLo, this.iovaHi, SlUse.Request, undefined);
       return f ?? this.slFinish();
@@ -874,6 +908,16 @@ class VtdWalk {
     this.flLevels = flpm ? 5 : 4;
     this.nestedActive = pgtt === 3;
     return this.flWalk(flptr, this.flLevels, pgtt === 3 ? { root: ssptr, levels: aw + 2 } : undefined);
+  }
+
+  private flStep(name: string, L: number, ea: number, lo: number, hi: number, idx: number, leaf: boolean, next: number, stage: string | undefined): WalkStep {
+    const decoded: Record<string, unknown> = { index: idx, P: lo & 1, RW: (lo >>> 1) & 1, US: (lo >>> 2) & 1, A: (lo >>> 5) & 1, XD: hi >>> 31 };
+    if (L === 2 || L === 3) decoded['PS'] = (lo >>> 7) & 1;
+    if (leaf) { decoded['D'] = (lo >>> 6) & 1; decoded['page'] = hexN(L === 1 ? next : L === 2 ? next - (next % 0x200000) : next - (next % 0x40000000)); }
+    else decoded['next'] = hexN(next);
+    const step: WalkStep = { structure: name, level: L, address: hexN(ea), value: '0x' + whex(lo, hi), decoded, rule: '', ok: false };
+    if (stage) step.stage = stage;
+    return step;
   }
 
   /** First-stage walk (VT-d 3.6, 9.7, IA-32e paging); nested: every FL address goes through the second stage (VT-d 3.8) */
@@ -908,49 +952,57 @@ class VtdWalk {
       const p = lo & 1, rw = (lo >>> 1) & 1, us = (lo >>> 2) & 1, ps = (lo >>> 7) & 1, xd = hi >>> 31;
       const leaf = L === 1 || (ps === 1 && (L === 2 || L === 3));
       const next = addr4k(lo, hi);
-      const decoded: Record<string, unknown> = { index: idx, P: p, RW: rw, US: us, A: (lo >>> 5) & 1, XD: xd };
-      if (L === 2 || L === 3) decoded['PS'] = ps;
-      if (leaf) { decoded['D'] = (lo >>> 6) & 1; decoded['page'] = hexN(L === 1 ? next : L === 2 ? next - (next % 0x200000) : next - (next % 0x40000000)); }
-      else decoded['next'] = hexN(next);
-      const step: WalkStep = { structure: name, level: L, address: hexN(ea), value: '0x' + whex(lo, hi), decoded, rule: '', ok: false };
-      if (stage) step.stage = stage;
-      this.steps.push(step);
+      const kind = K_FL + L + (stage ? 5 : 0);
+      const cached = this.hit(kind, ea);
+      let rule: string | undefined, failStage: WalkStage = 'permission', code = 0;
       if (!p) {
-        step.rule = `VT-d 9.7: ${name} P=0: not present (fault 0x71)`;
-        return this.fail('table-entry', 0x71, L);
+        rule = `VT-d 9.7: ${name} P=0: not present (fault 0x71)`;
+        failStage = 'table-entry'; code = 0x71;
+      } else if (!cached) {
+        let rsvdLo = 0;
+        if (L >= 4) rsvdLo |= 0x80;
+        if (leaf && L === 2) rsvdLo |= 0x1fe000;
+        if (leaf && L === 3) rsvdLo |= 0x3fffe000;
+        const badPs = leaf && L === 3 && !fs1gp;
+        if ((lo & rsvdLo) !== 0 || (hi & this.hawHiMask) !== 0 || badPs) {
+          rule = badPs ? `VT-d 9.7: PS=1 in ${name} but CAP.FS1GP=0 (1 GiB first-stage pages unsupported) (fault 0x72)` : `VT-d 9.7: reserved bits set in ${name} (PS at PML4E/PML5E, large-page alignment bits, or above HAW ${this.haw}) (fault 0x72)`;
+          failStage = 'configuration'; code = 0x72;
+        }
       }
-      let rsvdLo = 0;
-      if (L >= 4) rsvdLo |= 0x80;
-      if (leaf && L === 2) rsvdLo |= 0x1fe000;
-      if (leaf && L === 3) rsvdLo |= 0x3fffe000;
-      const badPs = leaf && L === 3 && !fs1gp;
-      if ((lo & rsvdLo) !== 0 || (hi & this.hawHiMask) !== 0 || badPs) {
-        step.rule = badPs ? `VT-d 9.7: PS=1 in ${name} but CAP.FS1GP=0 (1 GiB first-stage pages unsupported) (fault 0x72)` : `VT-d 9.7: reserved bits set in ${name} (PS at PML4E/PML5E, large-page alignment bits, or above HAW ${this.haw}) (fault 0x72)`;
-        return this.fail('configuration', 0x72, L);
+      if (rule === undefined) {
+        if (!this.priv && !us) {
+          rule = `VT-d 3.6.2: user request and U/S=0 in ${name} (fault 0x81)`;
+          code = 0x81;
+        } else if (this.isWrite && !rw && (!this.priv || this.wpe)) {
+          rule = `VT-d 3.6.2: write request and R/W=0 in ${name}${this.priv ? ' (WPE=1)' : ''} (fault 0x85)`;
+          code = 0x85;
+        } else if (this.isExec && xd) {
+          rule = `VT-d 3.6.2: execute request and XD=1 in ${name} (fault 0x82)`;
+          code = 0x82;
+        }
+      }
+      if (rule !== undefined) {
+        const step = this.flStep(name, L, ea, lo, hi, idx, leaf, next, stage);
+        step.rule = rule;
+        this.steps.push(step);
+        return this.fail(failStage, code, L);
       }
       w = w && rw === 1; u = u && us === 1; nx = nx || xd === 1;
-      if (!this.priv && !us) {
-        step.rule = `VT-d 3.6.2: user request and U/S=0 in ${name} (fault 0x81)`;
-        return this.fail('permission', 0x81, L);
-      }
-      if (this.isWrite && !rw && (!this.priv || this.wpe)) {
-        step.rule = `VT-d 3.6.2: write request and R/W=0 in ${name}${this.priv ? ' (WPE=1)' : ''} (fault 0x85)`;
-        return this.fail('permission', 0x85, L);
-      }
-      if (this.isExec && xd) {
-        step.rule = `VT-d 3.6.2: execute request and XD=1 in ${name} (fault 0x82)`;
-        return this.fail('permission', 0x82, L);
+      const size = leaf ? (L === 1 ? 0x1000 : L === 2 ? 0x200000 : 0x40000000) : 0;
+      if (cached) this.steps.push(cached);
+      else {
+        const step = this.flStep(name, L, ea, lo, hi, idx, leaf, next, stage);
+        step.rule = leaf
+          ? `VT-d 9.7: ${name} is a leaf${L > 1 ? ' (PS=1)' : ''}: ${size === 0x1000 ? '4 KiB' : size === 0x200000 ? '2 MiB' : '1 GiB'} page at 0x${(next - (next % size)).toString(16)}`
+          : `VT-d 9.7: ${name} points to the level-${L - 1} table at bits 51:12`;
+        step.ok = true;
+        this.remember(kind, ea, lo, hi, step);
+        this.steps.push(step);
       }
       if (leaf) {
-        const size = L === 1 ? 0x1000 : L === 2 ? 0x200000 : 0x40000000;
-        const base = next - (next % size);
-        step.rule = `VT-d 9.7: ${name} is a leaf${L > 1 ? ' (PS=1)' : ''}: ${size === 0x1000 ? '4 KiB' : size === 0x200000 ? '2 MiB' : '1 GiB'} page at 0x${base.toString(16)}`;
-        step.ok = true;
-        this.flPa = base; this.flSize = size; this.flW = w || (this.priv && !this.wpe); this.flU = u; this.flX = this.ere && !nx;
+        this.flPa = next - (next % size); this.flSize = size; this.flW = w || (this.priv && !this.wpe); this.flU = u; this.flX = this.ere && !nx;
         break;
       }
-      step.rule = `VT-d 9.7: ${name} points to the level-${L - 1} table at bits 51:12`;
-      step.ok = true;
       if (next === table) this.finding('warning', name, `entry at 0x${ea.toString(16)} points to its own table: a looping table`);
       table = next;
     }
