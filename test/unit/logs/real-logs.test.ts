@@ -450,3 +450,15 @@ describe('real logs: AMD-Vi, storms and old prints', () => {
     expect(r).toMatchObject({ line: 3, device: '0000:00:14.0', domain: '0x0', iova: '0xfdf800ff98', registers: { flags: '0x8' }, reason: { name: 'IO_PAGE_FAULT' } });
   });
 });
+
+describe('real logs: MediaTek TLB flush timeouts', () => {
+  it('quoted and wrapped "Partial TLB flush timed out" warnings are queue errors of the instance', () => {
+    const a = scan('mediatek.txt', '43677859054');
+    expect(a).toHaveLength(3);
+    for (const r of a) expect(r).toMatchObject({ family: 'mediatek', kind: 'queue-error', iommu: '10205000.iommu', reason: { name: 'TLB_SYNC_TIMEOUT' } });
+    expect(a[0]!.time).toBeCloseTo(80.621076, 6);
+    const [b, ...rest] = scan('mediatek.txt', '25972889310');
+    expect(rest).toHaveLength(0);
+    expect(b).toMatchObject({ line: 1, kind: 'queue-error', iommu: '10205000.iommu' });
+  });
+});

@@ -77,11 +77,24 @@ function layerContinuation(rec: FaultRecord): Continuation {
   };
 }
 
+// mtk_iommu_tlb_flush_range_sync(): the range invalidation did not complete in time.
+const RE_TLB_TIMEOUT = /(?:^|\s)([\w.-]{1,64}) ([\w.:@-]{1,96}): Partial TLB flush timed out(?:,(?: falling back to(?: full flush)?)?)?\s*$/;
+
 export const mediatekRecognizer: Recognizer = {
   family: FAMILY,
-  keys: ['fault type='],
+  keys: ['fault type=', 'Partial TLB flush timed out'],
   recognize(line) {
     const msg = line.message;
+    const t = RE_TLB_TIMEOUT.exec(msg);
+    if (t) {
+      if (!/mtk|mediatek/.test(t[1]!)) return undefined;
+      return {
+        record: {
+          line: line.line, family: FAMILY, kind: 'queue-error', iommu: t[2]!,
+          reason: { name: 'TLB_SYNC_TIMEOUT', text: 'a range TLB invalidation did not complete in time; the driver flushed the whole TLB instead (the IOMMU or its power/clock domain is stalled)' },
+        },
+      };
+    }
     const m = RE.exec(msg);
     if (m) {
       const rec: FaultRecord = { line: line.line, family: FAMILY, kind: 'page-fault' };
