@@ -231,15 +231,23 @@ export function walkSmmuV2(snap: Snapshot, req: WalkRequest): WalkResult {
   const regs = snap.registers;
   const scr0 = regs.scr0 ?? regs.cr0;
   let cbIdx: number;
-  if (req.streamId !== undefined) {
+  let streamId = req.streamId;
+  if (streamId === undefined && req.contextBank === undefined && req.device) {
+    const m = /^[0-9a-f]{4}:([0-9a-f]{2}):([0-9a-f]{2})\.([0-7])$/i.exec(req.device);
+    if (m) {
+      streamId = (parseInt(m[1]!, 16) << 8) | (parseInt(m[2]!, 16) << 3) | parseInt(m[3]!, 10);
+      findings.push({ severity: 'info', where: 'stream ID', message: `no stream ID given: assumed StreamID = PCI requester ID ${hexn(streamId)} of ${req.device} (identity iommu-map)` });
+    }
+  }
+  if (streamId !== undefined) {
     const exids = b(regs.idr0, 8) && b(scr0, 3);
-    const m = matchStream(v2, req.streamId, exids, ctx);
+    const m = matchStream(v2, streamId, exids, ctx);
     if (!m) {
       const usfFault = scr0 === undefined || b(scr0, 10);
       if (scr0 === undefined) findings.push({ severity: 'info', where: 'sCR0', message: 'sCR0 is not in the snapshot: assumed USFCFG=1 (Linux sets it unless bypass is allowed)' });
       if (!usfFault) return identity(req, ctx, 'no SMR matched and sCR0.USFCFG=0', 'IHI0062 sCR0.USFCFG=0: unmatched streams bypass');
       steps[steps.length - 1]!.ok = false;
-      return faultResult({ stage: 'device-entry', reason: { code: 'GFSR.USF', name: 'USF', text: `StreamID ${hexn(req.streamId)} matches no valid SMR: unidentified stream fault (sGFSR.USF, sCR0.USFCFG=1)` } }, steps, findings);
+      return faultResult({ stage: 'device-entry', reason: { code: 'GFSR.USF', name: 'USF', text: `StreamID ${hexn(streamId)} matches no valid SMR: unidentified stream fault (sGFSR.USF, sCR0.USFCFG=1)` } }, steps, findings);
     }
     const s2cr = v2.s2cr[m.index];
     if (s2cr === undefined) return config(steps, ctx, `S2CR ${m.index}`, `S2CR ${m.index} is not in the snapshot`, 'device-entry');
@@ -250,7 +258,7 @@ export function walkSmmuV2(snap: Snapshot, req: WalkRequest): WalkResult {
     steps.push(s2Step);
     if (type === 1) return identity(req, ctx, `S2CR ${m.index} TYPE=bypass`, 'IHI0062 S2CR.TYPE=bypass');
     if (type !== 0) {
-      return faultResult({ stage: 'device-entry', reason: { code: 'S2CR.TYPE', name: 'S2CR_FAULT', text: `S2CR ${m.index} for StreamID ${hexn(req.streamId)} has TYPE=${typeName}: the SMMU faults every transaction of this stream (Linux: stream not attached to a domain with bypass disabled)` } }, steps, findings);
+      return faultResult({ stage: 'device-entry', reason: { code: 'S2CR.TYPE', name: 'S2CR_FAULT', text: `S2CR ${m.index} for StreamID ${hexn(streamId)} has TYPE=${typeName}: the SMMU faults every transaction of this stream (Linux: stream not attached to a domain with bypass disabled)` } }, steps, findings);
     }
   } else if (req.contextBank !== undefined) {
     cbIdx = req.contextBank;

@@ -165,6 +165,9 @@ describe('SMMUv2 single cases', () => {
     expect(walkSmmuV2(snapOf(mem, v2, { scr0: 0n }), { iova: 0x55n, streamId: 9 })).toMatchObject({ result: 'translated', pa: '0x55' });
     expect(walkSmmuV2(snapOf(mem, v2), { iova: 0x55n, streamId: 2 }).fault?.stage).toBe('configuration');
     expect(walkSmmuV2(snapOf(mem, v2), { iova: 0x55n, streamId: 1 }).pa).toBe('0x100055');
+    const byDevice = walkSmmuV2(snapOf(mem, v2), { iova: 0x55n, device: '0000:00:00.1' });
+    expect(byDevice.pa).toBe('0x100055');
+    expect(byDevice.findings?.[0]?.message).toMatch(/requester ID 0x1/);
     bank.sctlr = 0n;
     const off = walkSmmuV2(snapOf(mem, v2), { iova: 0x55n, streamId: 1 });
     expect(off).toMatchObject({ result: 'translated', pa: '0x55' });
