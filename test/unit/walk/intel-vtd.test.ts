@@ -430,3 +430,51 @@ describe('VT-d steps reused between walks follow the memory', () => {
     expect(walkIntelVtd(snap, { iova: 0x3010n, device: '00:01.0' }).pa).toBe('0x7010');
   });
 });
+
+describe('VT-d nested and execute requests', () => {
+  const TBL = 1n << 37n;
+  function nested(rootReadable: boolean, lowerReadable: boolean) {
+    const mem = new SparseMemory();
+    const pages: bigint[] = [];
+    const fl = buildFirstStage(mem, 4, [{ iova: 0x7000n, pa: 0x2_0000n + TBL, size: 0x1000n, read: true, write: true }], (h) => { pages.push(h); return h + TBL; });
+    const sl = buildSecondStage(mem, 4, [
+      { iova: fl + TBL, pa: fl, size: 0x1000n, read: rootReadable, write: true },
+      ...pages.map((h) => ({ iova: h + TBL, pa: h, size: 0x1000n, read: lowerReadable, write: true })),
+      { iova: 0x2_0000n + TBL, pa: 0x2_0000n, size: 0x1000n, read: true, write: true },
+    ]);
+    const rt = buildVtdScalable(mem, [{ bus: 0, devfn: 0, pasids: [{ pasid: 3, pgtt: 3, aw: 2, ssptptr: sl, flptptr: fl + TBL }] }]);
+    return snapOf(mem, rt);
+  }
+  it('a first-stage table the second stage does not let the IOMMU read: 0x75 for the FL-PML4, 0x76 below', () => {
+    expect(walkIntelVtd(nested(true, true), { iova: 0x7008n, device: '00:00.0', pasid: 3 }).pa).toBe('0x20008');
+    const root = walkIntelVtd(nested(false, true), { iova: 0x7008n, device: '00:00.0', pasid: 3 });
+    expect(root.fault).toMatchObject({ stage: 'permission', reason: { code: 0x75 } });
+    expect(root.steps.at(-1)?.stage).toBe('stage 2');
+    expect(walkIntelVtd(nested(true, false), { iova: 0x7008n, device: '00:00.0', pasid: 3 }).fault?.reason.code).toBe(0x76);
+  });
+
+  it('execute: SSEE=1 needs X in every second-stage entry (0x82); first stage needs ERE (0x5C) and XD=0 (0x82)', () => {
+    const mem = new SparseMemory();
+    const sl = buildSecondStage(mem, 4, [{ iova: 0x1000n, pa: 0x5000n, size: 0x1000n, read: true, write: false, exec: false }, { iova: 0x2000n, pa: 0x6000n, size: 0x1000n, read: true, write: false, exec: true }]);
+    const fl = buildFirstStage(mem, 4, [{ iova: 0x1000n, pa: 0x5000n, size: 0x1000n, read: true, write: false, exec: false }, { iova: 0x2000n, pa: 0x6000n, size: 0x1000n, read: true, write: false }]);
+    const rt = buildVtdScalable(mem, [{ bus: 0, devfn: 0, pasids: [
+      { pasid: 1, pgtt: 2, aw: 2, ssptptr: sl, ssee: true },
+      { pasid: 2, pgtt: 1, flptptr: fl, ere: true },
+      { pasid: 3, pgtt: 1, flptptr: fl },
+    ] }]);
+    const snap = snapOf(mem, rt);
+    const dev = '0000:00:00.0';
+    expect(walkIntelVtd(snap, { iova: 0x1000n, device: dev, pasid: 1, access: 'exec' }).fault).toMatchObject({ stage: 'permission', reason: { code: 0x82 } });
+    expect(walkIntelVtd(snap, { iova: 0x2000n, device: dev, pasid: 1, access: 'exec' }).permissions).toMatchObject({ exec: true });
+    expect(walkIntelVtd(snap, { iova: 0x1000n, device: dev, pasid: 2, access: 'exec' }).fault).toMatchObject({ stage: 'permission', reason: { code: 0x82 } });
+    expect(walkIntelVtd(snap, { iova: 0x2000n, device: dev, pasid: 2, access: 'exec' }).pa).toBe('0x6000');
+    expect(walkIntelVtd(snap, { iova: 0x2000n, device: dev, pasid: 3, access: 'exec' }).fault).toMatchObject({ stage: 'pasid-entry', reason: { code: 0x5c } });
+  });
+
+  it('interrupt range without PASID: writes are interrupt requests, reads fault', () => {
+    const { mem, rt } = legacySetup();
+    const snap = snapOf(mem, rt);
+    expect(walkIntelVtd(snap, { iova: 0xfee0_0000n, device: '0000:01:00.0', access: 'write' })).toMatchObject({ result: 'translated', pa: '0xfee00000', permissions: { read: false, write: true } });
+    expect(walkIntelVtd(snap, { iova: 0xfee0_0000n, device: '0000:01:00.0', access: 'read' }).fault?.reason.code).toBe(0x6);
+  });
+});
