@@ -40,7 +40,7 @@ function scan(file: string, needle: string, family?: string): FaultRecord[] {
 
 describe('real logs: fixture files', () => {
   it('hold at least 25 sourced entries, none of them empty', () => {
-    const files = ['arm-smmu-v3.txt', 'amd-vi.txt', 'rockchip.txt', 'exynos.txt', 'tegra.txt', 'apple-dart.txt', 'mediatek.txt', 'virtio-iommu.txt'];
+    const files = ['arm-smmu-v3.txt', 'amd-vi.txt', 'rockchip.txt', 'exynos.txt', 'tegra.txt', 'apple-dart.txt', 'mediatek.txt', 'virtio-iommu.txt', 'ipmmu.txt'];
     const all = files.flatMap((f) => entries(f));
     expect(all.length).toBeGreaterThanOrEqual(25);
     for (const e of all) {
@@ -460,5 +460,13 @@ describe('real logs: MediaTek TLB flush timeouts', () => {
     const [b, ...rest] = scan('mediatek.txt', '25972889310');
     expect(rest).toHaveLength(0);
     expect(b).toMatchObject({ line: 1, kind: 'queue-error', iommu: '10205000.iommu' });
+  });
+});
+
+describe('real logs: Renesas IPMMU', () => {
+  it('quoted R-Car S4 line: IMSTR 0x1502 decoded (PF, error level 1)', () => {
+    const [r, ...rest] = scan('ipmmu.txt', '11069351370');
+    expect(rest).toHaveLength(0);
+    expect(r).toMatchObject({ family: 'ipmmu', kind: 'page-fault', line: 2, iommu: 'eed40000.iommu', iova: '0xfe000000', registers: { imstr: '0x1502' }, reason: { code: '0x1502', name: 'PF' }, decoded: { imstr: { TF: false, PF: true, ERRLVL: 1 } } });
   });
 });
