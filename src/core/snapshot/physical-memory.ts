@@ -9,6 +9,8 @@ import type { MemoryExtent } from './elf';
 
 const PAGE_SIZE = 4096;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+/** aligned typed-array reads are faster than DataView, but they use the host's byte order */
+const LE_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const TLB_SIZE = 64;
 const TLB_MASK = TLB_SIZE - 1;
 
@@ -27,6 +29,8 @@ interface Run {
 interface Page {
   data: Uint8Array;
   view: DataView;
+  u64: BigUint64Array;
+  u32: Uint32Array;
   /** every byte of the page is in the snapshot */
   full: boolean;
   /** when not full: sorted, merged [lo, hi) byte ranges of the page that are in the snapshot */
@@ -98,7 +102,7 @@ export class SnapshotMemory implements PhysicalMemory {
    * Direct-mapped front of the cache, indexed by the page number's low bits: a walk touches a
    * handful of pages, and a hit here costs no Map lookup. Entries are always also in `cache`.
    */
-  private readonly tlbPn = new Float64Array(TLB_SIZE).fill(-1);
+  private readonly tlbPn = new Float64Array(TLB_SIZE).fill(NaN);
   private readonly tlbPage: (Page | undefined)[] = new Array(TLB_SIZE).fill(undefined);
   /** cache misses that went to a source, for benchmarks and `snapshot info` */
   pageLoads = 0;
@@ -117,15 +121,16 @@ export class SnapshotMemory implements PhysicalMemory {
   }
 
   read64(addr: bigint): bigint | undefined {
-    if (addr <= MAX_SAFE) {
-      const a = Number(addr);
+    // Number() first: addresses of 2^53 and up convert to >= 2^53 and take the exact slow path
+    const a = Number(addr);
+    if (a >= 0 && a <= Number.MAX_SAFE_INTEGER) {
       const pn = Math.floor(a / PAGE_SIZE);
       const off = a - pn * PAGE_SIZE;
       if (off <= PAGE_SIZE - 8) {
         const slot = pn & TLB_MASK;
         const pg = this.tlbPn[slot] === pn ? this.tlbPage[slot]! : this.page(pn);
-        if (pg.full || covered(pg, off, 8)) return pg.view.getBigUint64(off, true);
-        return undefined;
+        if (pg.full) return (off & 7) === 0 && LE_HOST ? pg.u64[off >>> 3]! : pg.view.getBigUint64(off, true);
+        return covered(pg, off, 8) ? pg.view.getBigUint64(off, true) : undefined;
       }
     }
     const b = this.read(addr, 8);
@@ -133,15 +138,15 @@ export class SnapshotMemory implements PhysicalMemory {
   }
 
   read32(addr: bigint): number | undefined {
-    if (addr <= MAX_SAFE) {
-      const a = Number(addr);
+    const a = Number(addr);
+    if (a >= 0 && a <= Number.MAX_SAFE_INTEGER) {
       const pn = Math.floor(a / PAGE_SIZE);
       const off = a - pn * PAGE_SIZE;
       if (off <= PAGE_SIZE - 4) {
         const slot = pn & TLB_MASK;
         const pg = this.tlbPn[slot] === pn ? this.tlbPage[slot]! : this.page(pn);
-        if (pg.full || covered(pg, off, 4)) return pg.view.getUint32(off, true);
-        return undefined;
+        if (pg.full) return (off & 3) === 0 && LE_HOST ? pg.u32[off >>> 2]! : pg.view.getUint32(off, true);
+        return covered(pg, off, 4) ? pg.view.getUint32(off, true) : undefined;
       }
     }
     const b = this.read(addr, 4);
@@ -186,7 +191,7 @@ export class SnapshotMemory implements PhysicalMemory {
     const stamps = [...this.cache.values()].map((p) => p.stamp).sort((a, b) => a - b);
     const cut = stamps[Math.floor(stamps.length / 4)]!;
     for (const [k, p] of this.cache) if (p.stamp <= cut) this.cache.delete(k);
-    this.tlbPn.fill(-1);
+    this.tlbPn.fill(NaN);
     this.tlbPage.fill(undefined);
   }
 
@@ -222,7 +227,7 @@ export class SnapshotMemory implements PhysicalMemory {
       addSpan(spans, ps, pe);
     }
     const full = spans.length === 2 && spans[0] === 0 && spans[1] === PAGE_SIZE;
-    return { data, view: new DataView(data.buffer), full, spans, stamp: 0 };
+    return { data, view: new DataView(data.buffer), u64: new BigUint64Array(data.buffer), u32: new Uint32Array(data.buffer), full, spans, stamp: 0 };
   }
 }
 

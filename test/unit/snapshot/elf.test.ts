@@ -46,6 +46,11 @@ describe('ELF core reader', () => {
     expect(mem.read64(0x2ff8n)).toBe(0xdeadbeefcafef00dn);
     expect(mem.read32(0x8000_0010n)).toBe(0xabcdef01);
     expect(mem.read32(0x1004n)).toBe(0x11223344);
+    // unaligned inside a page: little-endian bytes 0x77..0x11 shifted by one
+    expect(mem.read64(0x1001n)).toBe(0x0011223344556677n);
+    expect(mem.read32(0x1002n)).toBe(0x33445566);
+    expect(mem.read64(-8n)).toBeUndefined();
+    expect(mem.read32(1n << 60n)).toBeUndefined();
   });
 
   it('reads outside every segment as undefined, including reads straddling the edge', () => {
