@@ -5,7 +5,7 @@
  */
 import { openSync, readSync, closeSync } from 'node:fs';
 import { Scanner } from '../core/logs/scanner';
-import { keyMatcher, scanBlock } from '../core/logs/chunk-scan';
+import { keyFinder, keyMatcher, scanBlock, scanBytes } from '../core/logs/chunk-scan';
 import type { FaultRecord } from '../core/logs/record';
 
 const BLOCK = 4 << 20;
@@ -28,9 +28,15 @@ export function scanFileSync(
   const fd = openSync(path, 'r');
   try {
     const scanner = new Scanner(emit, { file: opts.file ?? path });
-    const matcher = keyMatcher();
     const maxLine = opts.maxLine ?? 1 << 20;
-    let buf = Buffer.allocUnsafe(BLOCK + maxLine);
+    // With SIMD the block lives in the finder's memory and only candidate lines are decoded.
+    const finder = keyFinder();
+    const matcher = finder ? undefined : keyMatcher();
+    const buf = finder ? bufferIn(finder.buffer(BLOCK + maxLine)) : Buffer.allocUnsafe(BLOCK + maxLine);
+    const decode = (s: number, e: number) => buf.toString('utf8', s, e);
+    const scan = (end: number, firstLine: number) => finder
+      ? scanBytes(buf, 0, end, scanner, finder, firstLine, decode)
+      : scanBlock(buf.toString('utf8', 0, end), scanner, matcher!, firstLine);
     let carry = 0;
     let lines = 0;
     let bytes = 0;
@@ -39,15 +45,14 @@ export function scanFileSync(
       bytes += n;
       const end = carry + n;
       if (n === 0) {
-        if (carry > 0) lines += scanBlock(buf.toString('utf8', 0, carry), scanner, matcher, lines + 1).lines;
+        if (carry > 0) lines += scan(carry, lines + 1).lines;
         break;
       }
       const lastNl = buf.lastIndexOf(10, end - 1);
       let cut = lastNl + 1;
       if (lastNl < 0 && end > maxLine) cut = end; // an over-long line: scan what we have as one line
       if (cut > 0) {
-        const text = buf.toString('utf8', 0, cut);
-        lines += scanBlock(text, scanner, matcher, lines + 1).lines;
+        lines += scan(cut, lines + 1).lines;
         if (lastNl < 0) {
           // drop the rest of the over-long line up to its newline
           let skip: number;
@@ -71,4 +76,9 @@ export function scanFileSync(
   } finally {
     closeSync(fd);
   }
+}
+
+/** A Buffer over the same bytes (no copy), for Buffer's native indexOf/toString. */
+export function bufferIn(view: Uint8Array): Buffer {
+  return Buffer.from(view.buffer, view.byteOffset, view.byteLength);
 }

@@ -2,7 +2,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openSync, readSync, writeSync, closeSync } from 'node:fs';
 import { Scanner } from '../core/logs/scanner';
-import { keyMatcher, scanBlock } from '../core/logs/chunk-scan';
+import { keyFinder, keyMatcher, scanBlock, scanBytes } from '../core/logs/chunk-scan';
+import { bufferIn } from './scan-file';
 import { recordToJson, type FaultRecord } from '../core/logs/record';
 import { SummaryBuilder } from '../core/analysis/summary';
 import { sharedLayout, type WorkerInit, type WorkerDone } from './parallel-scan';
@@ -12,11 +13,14 @@ const TAIL = 256 * 1024;
 
 const init = workerData as WorkerInit;
 const lay = sharedLayout(init.shared, init.chunks);
-const matcher = keyMatcher();
+const finder = keyFinder();
+const matcher = finder ? undefined : keyMatcher();
 const fd = openSync(init.path, 'r');
 const summary = init.mode === 'summary' ? new SummaryBuilder() : undefined;
 let emitted = 0;
-let buf = Buffer.allocUnsafe(init.chunkSize + TAIL + 1);
+// With SIMD the chunk is read straight into the finder's memory and only candidate lines are decoded.
+const buf = finder ? bufferIn(finder.buffer(init.chunkSize + TAIL + 1)) : Buffer.allocUnsafe(init.chunkSize + TAIL + 1);
+const decode = (s: number, e: number) => buf.toString('utf8', s, e);
 
 function waitFor(check: () => boolean): void {
   while (!check()) {
@@ -51,7 +55,6 @@ function scanChunk(k: number): void {
   const end = Math.min(init.size, begin + init.chunkSize);
   const readStart = Math.max(0, begin - 1);
   const want = Math.min(init.size, end + TAIL) - readStart;
-  if (buf.length < want) buf = Buffer.allocUnsafe(want);
   let got = 0;
   while (got < want) {
     const n = readSync(fd, buf, got, want - got, readStart + got);
@@ -76,7 +79,9 @@ function scanChunk(k: number): void {
 
   const records: FaultRecord[] = [];
   const scanner = new Scanner((r) => records.push(r), { file: init.name });
-  const { lines } = e0 > s0 ? scanBlock(buf.toString('utf8', s0, e0), scanner, matcher, 1) : { lines: 0 };
+  const { lines } = e0 <= s0 ? { lines: 0 }
+    : finder ? scanBytes(buf, s0, e0, scanner, finder, 1, decode)
+    : scanBlock(buf.toString('utf8', s0, e0), scanner, matcher!, 1);
 
   // Records still open at the chunk's end may continue into the next chunk's first lines.
   let consumed = 0;

@@ -5,6 +5,7 @@
  */
 import type { Scanner } from './scanner';
 import { allKeys } from './scanner';
+import { KeyFinder } from './simd/key-finder';
 
 /** One regular expression matching any key: a plain alternation of literals, linear by construction. */
 export function keyMatcher(keys: readonly string[] = allKeys()): RegExp {
@@ -57,4 +58,42 @@ export function scanBlock(text: string, scanner: Scanner, matcher: RegExp, first
     if (pos < n) lineNo++; // unterminated last line
   }
   return { lines: lineNo - firstLine + 1 };
+}
+
+/** The SIMD finder for the registry's keys, or undefined where only the regex path works. */
+export function keyFinder(keys: readonly string[] = allKeys()): KeyFinder | undefined {
+  return KeyFinder.create(keys);
+}
+
+let textDecoder: TextDecoder | undefined;
+
+/**
+ * scanBlock over bytes: the same lines reach the scanner with the same numbers, but only the
+ * candidate lines (and lines an open record asks for) are decoded. `bytes` must be a view from
+ * `finder.buffer()`; `decode(start, end)` turns a line's bytes into a string (UTF-8 by default).
+ */
+export function scanBytes(
+  bytes: Uint8Array, start: number, end: number, scanner: Scanner, finder: KeyFinder, firstLine = 1,
+  decode?: (start: number, end: number) => string,
+): ChunkScanResult {
+  const dec = decode ?? ((s: number, e: number) => (textDecoder ??= new TextDecoder()).decode(bytes.subarray(s, e)));
+  let lineNo = firstLine - 1;
+  let pos = start;
+  const pushLine = () => {
+    let le = bytes.indexOf(10, pos);
+    if (le < 0 || le > end) le = end;
+    lineNo++;
+    scanner.push(dec(pos, le), lineNo);
+    pos = le + 1;
+  };
+  // A record left open by the previous block takes this block's first lines, key or not.
+  while (scanner.wantsEveryLine && pos < end) pushLine();
+  if (pos >= end) return { lines: lineNo - firstLine + 1 };
+  const newlines = finder.forEachCandidate(bytes, pos, end, lineNo - firstLine + 1, (ls, idx) => {
+    if (ls < pos) return; // already pushed for an open record
+    lineNo = firstLine - 1 + idx;
+    pos = ls;
+    do pushLine(); while (scanner.wantsEveryLine && pos < end);
+  });
+  return { lines: newlines + (bytes[end - 1] !== 10 ? 1 : 0) };
 }

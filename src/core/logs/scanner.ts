@@ -7,6 +7,7 @@ import type { FaultRecord } from './record';
 import type { Continuation, Recognizer } from './recognizer';
 import { RECOGNIZERS } from './families';
 import { splitRunTogether } from './run-together';
+import { KeySet } from './simd/key-set';
 
 interface Open {
   record: FaultRecord;
@@ -30,6 +31,7 @@ export function allKeys(recognizers: readonly Recognizer[] = RECOGNIZERS): strin
 export class Scanner {
   private readonly recognizers: readonly Recognizer[];
   private readonly keys: { key: string; recognizers: Recognizer[] }[];
+  private readonly keySet: KeySet;
   private readonly file: string | undefined;
   /** records not yet emitted, in order of first line; the front is emitted once it is closed */
   private queue: Open[] = [];
@@ -45,6 +47,7 @@ export class Scanner {
       byKey.set(k, list);
     }
     this.keys = [...byKey].map(([key, recognizers]) => ({ key, recognizers }));
+    this.keySet = new KeySet(this.keys.map((k) => k.key));
   }
 
   /** True while a multi-line record is waiting for lines: every line must then be pushed. */
@@ -62,11 +65,10 @@ export class Scanner {
       if (this.offerToOpen(parsed)) return;
     }
     let candidates: Recognizer[] | undefined;
-    for (const k of this.keys) {
-      if (raw.includes(k.key)) {
-        if (!candidates) candidates = [...k.recognizers];
-        else for (const r of k.recognizers) if (!candidates.includes(r)) candidates.push(r);
-      }
+    for (const i of this.keySet.present(raw)) {
+      const k = this.keys[i]!;
+      if (!candidates) candidates = [...k.recognizers];
+      else for (const r of k.recognizers) if (!candidates.includes(r)) candidates.push(r);
     }
     if (!candidates) { this.flush(); return; }
     parsed ??= parseLine(raw, lineNo);

@@ -114,11 +114,19 @@ export function expectedTexts(code: number): string[] {
 
 function textMatches(code: number, text: string): boolean {
   const t = norm(text);
-  return expectedTexts(code).some((e) => norm(e) === t);
+  return expectedTexts(code).some((e) => normTable(e) === t);
 }
 
 function norm(s: string): string {
   return s.replace(/\s+/g, ' ').trim().toLowerCase();
+}
+
+// Table texts are a small fixed set: normalise each once, not on every record (fault storms).
+const normalizedTable = new Map<string, string>();
+function normTable(s: string): string {
+  let n = normalizedTable.get(s);
+  if (n === undefined) { n = norm(s); normalizedTable.set(s, n); }
+  return n;
 }
 
 /** For a reason whose text may be wrapped: is `text` the whole text, a start of it, or neither? */
@@ -127,7 +135,7 @@ export function textProgress(code: number, text: string): 'whole' | 'start' | 'o
   if (!t) return 'start';
   let start = false;
   for (const e of expectedTexts(code)) {
-    const n = norm(e);
+    const n = normTable(e);
     if (n === t) return 'whole';
     if (n.startsWith(t)) start = true;
   }
@@ -139,7 +147,7 @@ export function applyReason(rec: FaultRecord, choice: ReasonChoice, printed: str
   const k = choice.known;
   // A print cut short by wrapping or truncation still names the table's full text.
   const p = norm(printed ?? '');
-  const full = expectedTexts(choice.code).find((e) => norm(e).startsWith(p));
+  const full = expectedTexts(choice.code).find((e) => normTable(e).startsWith(p));
   rec.reason = {
     code: choice.code,
     name: k ? k.name : 'UNKNOWN',

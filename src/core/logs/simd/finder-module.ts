@@ -1,0 +1,147 @@
+/**
+ * The key finder's WebAssembly code (simd128). `find` runs a Teddy-style filter over 16 bytes at a
+ * time: the low and high nibbles of bytes i, i+1, i+2 index per-bucket masks (up to 8 buckets of
+ * keys grouped by their first three bytes), so a position survives only if some bucket accepts
+ * all three bytes. Survivors are checked exactly against that bucket's keys. The same pass counts
+ * newlines, so each candidate line comes out with its start offset and line index, and the text
+ * that holds no key is never decoded at all.
+ */
+import { Code, emitModule, I32, V128 } from './wasm-emit';
+
+/** Fixed memory layout (byte offsets). */
+export const LAYOUT = {
+  /** LO0 HI0 LO1 HI1 LO2 HI2: six 16-byte nibble tables */
+  masks: 0,
+  /** scratch: the 16 bucket bytes of the current block */
+  resbuf: 96,
+  /** u32 newlines-before-pos, u32 start of the current line, u32 last line emitted, u32 resume pos */
+  state: 112,
+  /** per bucket: u32 first key index, u32 key count */
+  dir: 128,
+  /** per key: u32 byte offset, u32 length */
+  refs: 192,
+  maxKeys: 480,
+  keys: 4096,
+  keysEnd: 16384,
+  /** candidate lines: u32 line start, u32 line index */
+  out: 16384,
+  outCap: 8192,
+  /** where blocks to scan are placed */
+  data: 131072,
+} as const;
+
+function buildFind(): Code {
+  const [pos, end, cap] = [0, 1, 2];
+  const [nl, lineStart, lastLine, count, nlmask, cand, j, m, lineIdx, valid, ls] = [3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
+  const [lo0, hi0, lo1, hi1, lo2, hi2, v, res, nib, nlv] = [14, 15, 16, 17, 18, 19, 20, 21, 22, 23];
+  const c = new Code();
+  // Bucket bits of every position in `v` whose byte passes table pair (lo, hi).
+  const pass = (lo: number, hi: number) =>
+    c.get(lo).get(v).get(nib).vand().swizzle().get(hi).get(v).i32(4).shrU8().swizzle().vand();
+  [lo0, hi0, lo1, hi1, lo2, hi2].forEach((t, i) => c.i32(0).vload(LAYOUT.masks + 16 * i).set(t));
+  c.i32(15).splat8().set(nib).i32(10).splat8().set(nlv);
+  c.i32(LAYOUT.state).load(0).set(nl).i32(LAYOUT.state).load(4).set(lineStart).i32(LAYOUT.state).load(8).set(lastLine);
+  c.i32(0).set(count);
+  c.block().loop();
+  c.get(pos).get(end).geU().brIf(1);
+  c.get(pos).vload(0).tee(v).get(nlv).eq8().bitmask8().set(nlmask);
+  pass(lo0, hi0).set(res);
+  c.get(pos).vload(1).set(v).get(res); pass(lo1, hi1).vand().set(res);
+  c.get(pos).vload(2).set(v).get(res); pass(lo2, hi2).vand().set(res);
+  // The last block may run past `end`: ignore those lanes.
+  c.i32(0xffff).set(valid);
+  c.get(end).get(pos).sub().i32(16).ltU().if()
+    .i32(1).get(end).get(pos).sub().shl().i32(1).sub().set(valid)
+    .get(nlmask).get(valid).and().set(nlmask)
+    .end();
+  c.get(res).anyTrue().if();
+  c.i32(LAYOUT.resbuf).get(res).vstore(0);
+  c.get(res).vzero().ne8().bitmask8().get(valid).and().set(cand);
+  c.block().loop();
+  c.get(cand).eqz().brIf(1);
+  c.get(cand).ctz().set(j);
+  c.get(cand).get(cand).i32(1).sub().and().set(cand);
+  c.get(nlmask).i32(1).get(j).shl().i32(1).sub().and().set(m);
+  c.get(nl).get(m).popcnt().add().set(lineIdx);
+  c.get(lineIdx).get(lastLine).ne().if();
+  c.get(pos).get(j).add().get(j).load8u(LAYOUT.resbuf).get(end).call(1).if();
+  c.get(m).if().get(pos).i32(32).get(m).clz().sub().add().set(ls).else().get(lineStart).set(ls).end();
+  c.get(count).i32(3).shl().get(ls).store(LAYOUT.out);
+  c.get(count).i32(3).shl().get(lineIdx).store(LAYOUT.out + 4);
+  c.get(count).i32(1).add().set(count);
+  c.get(lineIdx).set(lastLine);
+  c.end(); // verified
+  c.end(); // new line
+  c.br(0).end().end(); // candidates
+  c.end(); // any candidate
+  c.get(nlmask).if()
+    .get(pos).i32(32).get(nlmask).clz().sub().add().set(lineStart)
+    .get(nl).get(nlmask).popcnt().add().set(nl)
+    .end();
+  c.get(pos).i32(16).add().set(pos);
+  c.get(count).get(cap).geU().brIf(1);
+  c.br(0).end().end();
+  c.i32(LAYOUT.state).get(nl).store(0);
+  c.i32(LAYOUT.state).get(lineStart).store(4);
+  c.i32(LAYOUT.state).get(lastLine).store(8);
+  c.i32(LAYOUT.state).get(pos).store(12);
+  c.get(count);
+  return c;
+}
+
+/** verify(p, buckets, end): 1 if a key of one of the buckets starts at p and ends by `end`. */
+function buildVerify(): Code {
+  const [p, bb, end] = [0, 1, 2];
+  const [b, k, kend, koff, klen, i] = [3, 4, 5, 6, 7, 8];
+  const c = new Code();
+  c.loop();
+  c.get(bb).eqz().if().i32(0).ret().end();
+  c.get(bb).ctz().i32(3).shl().set(b);
+  c.get(bb).get(bb).i32(1).sub().and().set(bb);
+  c.get(b).load(LAYOUT.dir).set(k);
+  c.get(k).get(b).load(LAYOUT.dir + 4).add().set(kend);
+  c.block().loop();
+  c.get(k).get(kend).geU().brIf(1);
+  c.get(k).i32(3).shl().load(LAYOUT.refs).set(koff);
+  c.get(k).i32(3).shl().load(LAYOUT.refs + 4).set(klen);
+  c.get(k).i32(1).add().set(k);
+  c.get(p).get(klen).add().get(end).leU().if();
+  // Keys are at least 4 bytes long: one word compare rejects most survivors.
+  c.get(p).load(0).get(koff).load(0).eq().if();
+  c.i32(4).set(i);
+  c.block().loop();
+  c.get(i).get(klen).geU().if().i32(1).ret().end();
+  c.get(p).get(i).add().load8u(0).get(koff).get(i).add().load8u(0).ne().brIf(1);
+  c.get(i).i32(1).add().set(i);
+  c.br(0).end().end();
+  c.end().end();
+  c.br(0).end().end();
+  c.br(0).end();
+  c.i32(0);
+  return c;
+}
+
+/** newlines(pos, end): number of '\n' bytes in [pos, end). */
+function buildNewlines(): Code {
+  const [pos, end, nl, mask] = [0, 1, 2, 3];
+  const c = new Code();
+  c.loop();
+  c.get(pos).get(end).geU().if().get(nl).ret().end();
+  c.get(pos).vload(0).i32(10).splat8().eq8().bitmask8().set(mask);
+  c.get(end).get(pos).sub().i32(16).ltU().if()
+    .get(mask).i32(1).get(end).get(pos).sub().shl().i32(1).sub().and().set(mask)
+    .end();
+  c.get(nl).get(mask).popcnt().add().set(nl);
+  c.get(pos).i32(16).add().set(pos);
+  c.br(0).end();
+  c.get(nl);
+  return c;
+}
+
+export function finderModuleBytes(): Uint8Array<ArrayBuffer> {
+  return emitModule([
+    { params: [I32, I32, I32], results: [I32], locals: [...Array<number>(11).fill(I32), ...Array<number>(10).fill(V128)], body: buildFind(), export: 'find' },
+    { params: [I32, I32, I32], results: [I32], locals: Array<number>(6).fill(I32), body: buildVerify() },
+    { params: [I32, I32], results: [I32], locals: [I32, I32], body: buildNewlines(), export: 'newlines' },
+  ]);
+}
