@@ -28,6 +28,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   decode: async () => runDecode,
   walk: async () => runWalk,
   snapshot: async () => runSnapshot,
+  report: async () => (await import('./report')).runReport,
 };
 
 async function main(argv: string[]): Promise<number> {

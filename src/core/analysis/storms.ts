@@ -76,6 +76,10 @@ export class StormStream {
   private sum = 0;
   private open: Open | undefined;
   private lastPos = 0;
+  /** records printed since the last ratelimit notice, and the position of the first of them */
+  private sinceNotice = 0;
+  private firstSinceNotice = 0;
+  private firstLineSinceNotice = 0;
   private lastStorm: Omit<Storm, 'pages' | 'topSources'> | undefined;
 
   constructor(private readonly opts: StormOptions, private readonly pageCap: number, private readonly budget?: PageBudget) {}
@@ -105,6 +109,7 @@ export class StormStream {
     this.counts[b]!++;
     this.sum++;
     this.records++;
+    if (this.sinceNotice++ === 0) { this.firstSinceNotice = pos; this.firstLineSinceNotice = line; }
     const o = this.open;
     if (o) {
       o.storm.printed++;
@@ -132,6 +137,11 @@ export class StormStream {
     if (this.axis === undefined) this.axis = time !== undefined ? 'time' : 'lines';
     const pos = this.axis === 'lines' ? line : time ?? this.lastPos;
     const interval = this.axis === 'lines' ? this.opts.windowLines : this.opts.ratelimitInterval;
+    // what the ratelimit let through in the interval the notice closes
+    const printed = this.sinceNotice > 0 && pos - this.firstSinceNotice <= interval ? this.sinceNotice : 0;
+    const firstPrinted = this.firstSinceNotice;
+    const firstPrintedLine = this.firstLineSinceNotice;
+    this.sinceNotice = 0;
     const o = this.open?.storm;
     if (o) {
       o.suppressed += n;
@@ -146,13 +156,13 @@ export class StormStream {
       return;
     }
     // Printed faults alone stayed under the threshold; the notice says how many really happened.
-    const perWindow = this.axis === 'lines' ? n : (n / interval) * this.opts.window;
+    const perWindow = this.axis === 'lines' ? n + printed : ((n + printed) / interval) * this.opts.window;
     if (perWindow >= this.threshold) {
       const s: Omit<Storm, 'pages' | 'topSources'> = {
-        axis: this.axis, start: Math.max(0, pos - interval), end: pos, startLine: line, endLine: line,
-        peakRate: 0, peakAt: pos, printed: 0, suppressed: n, estimated: true,
+        axis: this.axis, start: printed ? firstPrinted : Math.max(0, pos - interval), end: pos, startLine: printed ? firstPrintedLine : line, endLine: line,
+        peakRate: 0, peakAt: pos, printed, suppressed: n, estimated: true,
       };
-      this.raisePeak(s, n, interval, pos);
+      this.raisePeak(s, n + printed, interval, pos);
       this.push(s, new PageSet(0), new Map());
       return;
     }
