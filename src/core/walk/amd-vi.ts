@@ -175,6 +175,7 @@ class AmdWalk {
     if (this.req.pasid !== undefined && (!Number.isInteger(this.req.pasid) || this.req.pasid < 0 || this.req.pasid > 0xfffff)) {
       return this.other('configuration', 'BAD_PASID', `PASID ${this.req.pasid} is not a 20-bit value`);
     }
+    if (this.req.iova < 0n || this.req.iova >= 1n << 64n) return this.other('configuration', 'BAD_IOVA', `address ${this.req.iova} is not a 64-bit value`);
     const devId = rq.id;
     const regs = this.snap.registers;
 

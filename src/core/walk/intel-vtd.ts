@@ -467,6 +467,7 @@ class VtdWalk {
     if (this.req.pasid !== undefined && (!Number.isInteger(this.req.pasid) || this.req.pasid < 0 || this.req.pasid > 0xfffff)) {
       return this.configError('BAD_PASID', `PASID ${this.req.pasid} is not a 20-bit value`);
     }
+    if (this.req.iova < 0n || this.req.iova >= 1n << 64n) return this.configError('BAD_IOVA', `address ${this.req.iova} is not a 64-bit value`);
 
     const gsts = this.snap.registers['gsts'];
     if (gsts !== undefined) {

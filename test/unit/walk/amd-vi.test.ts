@@ -215,3 +215,12 @@ describe('AMD-Vi v2 (GCR3) tables', () => {
     expect(walkAmdVi(snap, { iova: 0x5abcn, streamId: 9, access: 'write' }).fault?.stage).toBe('permission');
   });
 });
+
+describe('AMD-Vi input checks', () => {
+  it('an address outside 64 bits is a configuration error', () => {
+    const mem = new SparseMemory();
+    const snap = snapOf(mem, buildAmdDeviceTable(mem, []));
+    expect(walkAmdVi(snap, { iova: 1n << 64n, streamId: 1 }).fault?.reason.name).toBe('BAD_IOVA');
+    expect(walkAmdVi(snap, { iova: -1n, streamId: 1 }).fault?.reason.name).toBe('BAD_IOVA');
+  });
+});
