@@ -90,7 +90,7 @@ function generate(m) {
 }
 
 /** Runs in a fresh process so that the RSS baseline is not the generator's. */
-function measure(manifest) {
+function measure(manifest, firstOnly) {
   const m = createRequire(import.meta.url)(BUNDLE);
   const expected = (i) => '0x' + (0x1000_0000n + BigInt(i) * 0x1000n + 0x123n).toString(16);
   global.gc?.();
@@ -102,6 +102,12 @@ function measure(manifest) {
   const t1 = process.hrtime.bigint();
   const rss1 = process.memoryUsage().rss;
   if (first.pa !== expected(7)) throw new Error(`first walk gave ${first.pa}, expected ${expected(7)}`);
+  const firstStats = { openMs: Number(tOpen - t0) / 1e6, firstWalkMs: Number(t1 - t0) / 1e6, rssGrowthFirstMB: (rss1 - rss0) / 2 ** 20 };
+  if (firstOnly) {
+    snap.close();
+    process.stdout.write(JSON.stringify(firstStats));
+    return;
+  }
 
   const N = 256; // distinct walks: their ~3 table pages each fit the 1024-page cache, so the cache stays warm
   const reqs = Array.from({ length: N }, (_, k) => ({ iova: iovaOf(k * 7 % PAGES) + 0x123n }));
@@ -132,9 +138,7 @@ function measure(manifest) {
   const rss2 = process.memoryUsage().rss;
   snap.close();
   process.stdout.write(JSON.stringify({
-    openMs: Number(tOpen - t0) / 1e6,
-    firstWalkMs: Number(t1 - t0) / 1e6,
-    rssGrowthFirstMB: (rss1 - rss0) / 2 ** 20,
+    ...firstStats,
     rssGrowthEndMB: (rss2 - rss0) / 2 ** 20,
     walkerPerSec: walker,
     fullPerSec: full,
@@ -144,18 +148,24 @@ function measure(manifest) {
 }
 
 async function main() {
-  if (process.argv[2] === '--measure') return measure(process.argv[3]);
+  if (process.argv[2] === '--measure') return measure(process.argv[3], process.argv[4] === 'first');
   await bundle();
   const m = await import(pathToFileURL(BUNDLE).href);
   const manifest = generate(m.default ?? m);
   const core = join(SNAP, 'ram.core');
   const st = statSync(core);
-  const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--measure', manifest], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`measurement failed:\n${r.stderr}`);
-  const o = JSON.parse(r.stdout);
-  const row = (name, value, unit, target, ok) => console.log(`${name.padEnd(34)} ${value.padStart(12)} ${unit.padEnd(8)} target ${target.padEnd(10)} ${ok ? 'ok' : 'MISSED'}`);
+  const child = (mode) => {
+    const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--measure', manifest, mode], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`measurement failed:\n${r.stderr}`);
+    return JSON.parse(r.stdout);
+  };
+  // first-walk figures: median of fresh processes (one run is at the mercy of the scheduler)
+  const firsts = Array.from({ length: 5 }, () => child('first'));
+  const median = (k) => firsts.map((f) => f[k]).sort((x, y) => x - y)[2];
+  const o = { ...child('all'), openMs: median('openMs'), firstWalkMs: median('firstWalkMs'), rssGrowthFirstMB: median('rssGrowthFirstMB') };
+  const row = (name, value, unit, target, ok) => console.log(`${name.padEnd(42)} ${value.padStart(12)} ${unit.padEnd(8)} target ${target.padEnd(10)} ${ok ? 'ok' : 'MISSED'}`);
   console.log(`core: ${core}: ${(st.size / 2 ** 30).toFixed(2)} GiB apparent, ${((st.blocks * 512) / 2 ** 20).toFixed(1)} MiB on disk; ${PAGES} mapped pages`);
-  row('first walk (open + walk)', o.firstWalkMs.toFixed(2), 'ms', '<= 50', o.firstWalkMs <= 50);
+  row('first walk (open + walk), median of 5', o.firstWalkMs.toFixed(2), 'ms', '<= 50', o.firstWalkMs <= 50);
   row('  of which open', o.openMs.toFixed(2), 'ms', '', true);
   row('RSS growth to first walk', o.rssGrowthFirstMB.toFixed(1), 'MB', '<= 64', o.rssGrowthFirstMB <= 64);
   row('walks/s, walker (4-level 4K, warm)', Math.round(o.walkerPerSec).toLocaleString('en'), 'walks/s', '>= 2M', o.walkerPerSec >= 2e6);
