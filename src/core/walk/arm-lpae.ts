@@ -69,6 +69,8 @@ export interface LpaeStageConfig {
   had?: boolean;
   /** AF=0 does not fault (hardware AF update, or SMMU AFFD / S2AFFD) */
   afNoFault?: boolean;
+  /** hardware dirty-state update (TCR.HD / CD.HD / STE.S2HD): a write to a DBM=1 read-only leaf marks it dirty instead of faulting */
+  hd?: boolean;
   mair?: bigint;
   /** stage 1 of an EL1&0-like regime; false for single-privilege regimes (EL2, STRW=EL2) */
   twoPrivilege?: boolean;
@@ -450,7 +452,12 @@ export function walkLpaeStage(cfg: LpaeStageConfig, ia: number, ctx: WalkCtx): L
       if (apTableNoUser || apTableNoWrite || xnTable || pxnTable) decoded.effectiveAfterTableAttributes = { ap, uxn, pxn };
       apText = AP_TEXT[ap]!;
       const user = (ap & 1) === 1;
-      const ro = (ap & 2) === 2;
+      let ro = (ap & 2) === 2;
+      if (ro && cfg.hd && (hi >>> 19) & 1 && !apTableNoWrite) {
+        // DBM=1 with hardware dirty-state management: read-only means clean, a write makes it dirty
+        ro = false;
+        decoded.dirtyState = 'clean (DBM=1, hardware dirty update: writes allowed)';
+      }
       if (cfg.twoPrivilege === false) {
         // single-privilege regime: AP[1] is ignored, bit 54 is XN
         perms = { read: true, write: !ro, exec: uxn === 0, user: false };
@@ -478,7 +485,12 @@ export function walkLpaeStage(cfg: LpaeStageConfig, ia: number, ctx: WalkCtx): L
       let exec: boolean;
       if (cfg.xnx) exec = xn === 0 || (xn === 1 ? !ctx.privileged : xn === 3 ? ctx.privileged : false);
       else exec = (xn & 2) === 0;
-      perms = { read: (s2ap & 1) === 1, write: (s2ap & 2) === 2, exec };
+      let writable = (s2ap & 2) === 2;
+      if (!writable && cfg.hd && (hi >>> 19) & 1) {
+        writable = true;
+        decoded.dirtyState = 'clean (DBM=1, hardware dirty update: writes allowed)';
+      }
+      perms = { read: (s2ap & 1) === 1, write: writable, exec };
     }
     if (contiguous) decoded.contiguousNote = CONTIGUOUS_NOTE;
     const step: WalkStep = { structure, level, address: addrHex, value, decoded, rule: st === 1 ? RULE_LEAF_S1 : RULE_LEAF_S2, ok: true, stage: label };
@@ -527,6 +539,7 @@ export interface Stage1Params {
   ds?: boolean;
   had?: boolean;
   afNoFault?: boolean;
+  hd?: boolean;
   mair?: bigint;
   twoPrivilege?: boolean;
   bigEndian?: boolean;
@@ -549,6 +562,7 @@ export function runStage1(p: Stage1Params, ia: bigint, ctx: WalkCtx): LpaeOutcom
       ds: p.ds,
       had: p.had,
       afNoFault: p.afNoFault,
+      hd: p.hd,
       mair: p.mair,
       twoPrivilege: p.twoPrivilege,
       bigEndian: p.bigEndian,
@@ -567,6 +581,7 @@ export interface Stage2Params {
   outputBits: number;
   ds?: boolean;
   afNoFault?: boolean;
+  hd?: boolean;
   xnx?: boolean;
   bigEndian?: boolean;
 }
@@ -595,6 +610,7 @@ export function runStage2(p: Stage2Params, ipa: number, ctx: WalkCtx): LpaeOutco
       outputBits: p.outputBits,
       ds: p.ds,
       afNoFault: p.afNoFault,
+      hd: p.hd,
       xnx: p.xnx,
       bigEndian: p.bigEndian,
       twoPrivilege: true,
@@ -725,7 +741,7 @@ export function stage2FromVtcr(vtcr: bigint, vttbr: bigint, maxOas: number | und
   let ps = paBits(field(vtcr, 16, 3)) ?? 52;
   if (ps === 52 && g !== 16 && !ds) ps = 48;
   if (maxOas !== undefined && ps > maxOas) ps = maxOas;
-  return { tableAddress: ttbrAddress(vttbr, ps === 52), t0sz, startLevel: start, granuleShift: g, outputBits: ps, ds, afNoFault: bit(vtcr, 21) };
+  return { tableAddress: ttbrAddress(vttbr, ps === 52), t0sz, startLevel: start, granuleShift: g, outputBits: ps, ds, afNoFault: bit(vtcr, 21), hd: bit(vtcr, 22) };
 }
 
 /** Stage-1 parameters of one TTBR half, or why the TCR does not allow a walk through it. */
@@ -783,7 +799,7 @@ function regionSetup(snap: Snapshot, region: 0 | 1): RegionSetup | undefined {
   const tableAddress = ttbrAddress(ttbr, ips === 52);
   return {
     epd,
-    params: { tableAddress, tsz, granuleShift: g, outputBits: ips, ds, had: bit(tcr, region === 0 ? 41 : 42), afNoFault: bit(tcr, 39), mair: r.mair },
+    params: { tableAddress, tsz, granuleShift: g, outputBits: ips, ds, had: bit(tcr, region === 0 ? 41 : 42), afNoFault: bit(tcr, 39), hd: bit(tcr, 40), mair: r.mair },
     stepDecoded: { ttbr: region, tsz, inputBits: 64 - tsz, granule: granuleName(g), startLevel: s1StartLevel(64 - tsz, g), outputBits: ips, table: hexn(tableAddress), asid: hexn(Number(ttbr >> 48n)), epd: epd ? 1 : 0 },
   };
 }

@@ -482,7 +482,7 @@ export function walkSmmuV3(snap: Snapshot, req: WalkRequest): WalkResult {
     if (ps === 52 && g !== 16) ps = 48;
     if (s2.ttb >= 2 ** ps) return badSte(`S2TTB ${hexn(s2.ttb)} is above the effective ${ps}-bit S2PS`);
     if (s2.s) findings.push({ severity: 'info', where: `STE ${hexn(sid)}`, message: 'S2S=1: stage-2 faults stall the transaction' });
-    s2p = { tableAddress: s2.ttb, t0sz: s2.t0sz, startLevel: start, granuleShift: g, outputBits: ps, afNoFault: s2.affd || s2.ha, bigEndian: s2.endi };
+    s2p = { tableAddress: s2.ttb, t0sz: s2.t0sz, startLevel: start, granuleShift: g, outputBits: ps, afNoFault: s2.affd || s2.ha, hd: s2.hd, bigEndian: s2.endi };
   }
   if (s1On && idr.ssidSize !== undefined && s1cdmax > idr.ssidSize) {
     return badSte(`S1CDMax=${s1cdmax} exceeds the SMMU's SubstreamID size (IDR1.SSIDSIZE=${idr.ssidSize})`);
@@ -596,6 +596,7 @@ export function walkSmmuV3(snap: Snapshot, req: WalkRequest): WalkResult {
     ds: cdf.ds,
     had: idr.had === true && (region === 0 ? cdf.had0 : cdf.had1),
     afNoFault: cdf.affd || cdf.ha,
+    hd: cdf.hd,
     mair: cdf.mair,
     twoPrivilege: !(strw === 2 && !(regs.cr2 !== undefined && b(regs.cr2, 0))),
     bigEndian: cdf.endi,

@@ -336,3 +336,17 @@ describe('arm-lpae FEAT_LPA2 (TCR.DS=1)', () => {
     expect(walkArmLpae(snapOf(mem, { tcr: tcr & ~(1n << 59n), ttbr0: tl[0]! }), { iova: va }).fault?.stage).toBe('configuration');
   });
 });
+
+describe('arm-lpae hardware dirty state (DBM)', () => {
+  it('a read-only DBM=1 page is writable when TCR.HD=1, and a permission fault otherwise', () => {
+    const mem = new SparseMemory();
+    const layout: LpaeLayout = { stage: 1, granule: 4096, inputBits: 39, startLevel: 1 };
+    const t = buildLpae(mem, layout, [{ iova: 0x5000n, pa: 0x9000n, size: 4096n, perms: { read: true, write: false, exec: false, user: true } }]);
+    const l3 = t.tables.at(-1)![0] + 5n * 8n;
+    mem.write64(l3, mem.read64(l3)! | (1n << 51n));
+    const tcr = tcrEl1({ t0: layout, ipsBits: 40 });
+    expect(walkArmLpae(snapOf(mem, { tcr, ttbr0: ttbrFor(t.root) }), { iova: 0x5000n, access: 'write' }).fault?.stage).toBe('permission');
+    const hd = walkArmLpae(snapOf(mem, { tcr: tcr | (1n << 40n), ttbr0: ttbrFor(t.root) }), { iova: 0x5000n, access: 'write' });
+    expect(hd).toMatchObject({ result: 'translated', pa: '0x9000', permissions: { write: true } });
+  });
+});
