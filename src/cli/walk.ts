@@ -23,7 +23,7 @@ Walks the IOMMU translation of each address through the snapshot's tables (SNAPS
   --pasid N            PASID / substream ID
   --context-bank N     SMMUv2 context bank (when no stream mapping should be used)
   --access A           read, write or exec: also check permissions for that access
-  --batch FILE         one request per line: ADDR [stream=N|device=BDF] [pasid=N] [access=A]
+  --batch FILE         one request per line ('-' reads stdin): ADDR [stream=N|device=BDF] [pasid=N] [access=A]
                        [context-bank=N]; '#' starts a comment; options above are defaults
   --faulted            the addresses are known to have faulted (sharpens the culprit)
   --fail-on-fault      exit 1 when any walk ends in a fault
@@ -188,7 +188,8 @@ export async function runWalk(args: string[]): Promise<number> {
   for (const file of a.flags.get('batch') ?? []) {
     let text: string;
     try {
-      text = readFileSync(file, 'utf8');
+      // '-': requests piped in, e.g. from `iommu-lens scan --json | jq`
+      text = readFileSync(file === '-' ? 0 : file, 'utf8');
     } catch (e) {
       throw fileError(file, e);
     }

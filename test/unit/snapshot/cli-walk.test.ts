@@ -91,6 +91,12 @@ describe('iommu-lens walk', () => {
     ]);
   });
 
+  it('--batch - reads requests from stdin', () => {
+    const r = spawnSync(process.execPath, [cli, 'walk', manifest, '--batch', '-', '--json'], { encoding: 'utf8', input: '0x5004\n0x5008 access=write\n' });
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.request.iova, l.result])).toEqual([['0x5004', 'translated'], ['0x5008', 'fault']]);
+  });
+
   it('prints a readable step table without --json', () => {
     const r = run('walk', vtd, '--device', '0000:00:03.0', '--iova', '0xffefe7f8');
     expect(r.code).toBe(0);
