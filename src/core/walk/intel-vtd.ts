@@ -155,6 +155,12 @@ const REASONS: Record<number, Reason> = {
 /** Reasons that FPD=1 suppresses (QEMU vtd_qualified_faults[], VT-d 7.1.2 "qualified" faults) */
 const QUALIFIED = new Set([0x2, 0x3, 0x4, 0x5, 0x6, 0x7, 0xc, 0xd, 0xe, 0x47, 0x51, 0x59, 0x5b, 0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x79, 0x7a, 0x80, 0x81, 0x82, 0x85, 0x86, 0x87]);
 
+/** QEMU reports these scalable-mode conditions with legacy reasons (reference 4.6) */
+const QEMU_LEGACY_CODE: Record<number, string> = {
+  0x38: '0x8', 0x39: '0x1', 0x3a: '0xa', 0x40: '0x9', 0x41: '0x2', 0x42: '0xb', 0x43: '0x3',
+  0x78: '0x7', 0x79: '0x5 or 0x6', 0x7a: '0xc', 0x7b: '0x3', 0x83: '0x4',
+};
+
 export function vtdFaultReason(code: number): { code: number; name: string; text: string } {
   const r = REASONS[code];
   return r ? { code, name: r.name, text: r.text } : { code, name: 'UNKNOWN', text: 'Unknown' };
@@ -428,6 +434,9 @@ class VtdWalk {
     const reason = code !== undefined ? vtdFaultReason(code) : { name: name ?? 'WALK_ERROR', text: text ?? '' };
     const fault: WalkFault = { stage, reason };
     if (level !== undefined) fault.level = level;
+    if (code !== undefined && this.sm && QEMU_LEGACY_CODE[code] !== undefined) {
+      this.finding('info', 'fault reason', `scalable-mode reason 0x${code.toString(16)} follows Linux's dma_remap_sm_fault_reasons[] (not confirmed against the VT-d specification); QEMU reports the legacy reason ${QEMU_LEGACY_CODE[code]} for this condition`);
+    }
     if (code !== undefined && this.fpd && QUALIFIED.has(code)) {
       this.finding('info', this.fpd, `fault processing disable (FPD=1) in the ${this.fpd}: hardware would not record this qualified fault (reason 0x${code.toString(16)}); the device sees an aborted request without a fault log entry`);
     }
