@@ -34,6 +34,8 @@ const RE_ISO = /^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?
 const RE_XEN = /^\(XEN\) ?/;
 const RE_XEN_TIME = /^\[\s{0,12}(?:(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?|(\d{1,10})\.(\d{1,9}))\]\s?/;
 const RE_GUEST = /^\(d(\d{1,5})\) ?/;
+// journalctl -o short-monotonic ("[ 1234.5] host kernel: ") and pastes that kept only "kernel: "
+const RE_KERNEL_COL = /^(?:[\w.-]{1,64} )?kernel: /;
 const RE_DMESG_X = /^(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|local\d) *:(?:emerg|alert|crit|err|warn|notice|info|debug) *: ?/;
 
 function frac(s: string | undefined): number {
@@ -92,6 +94,7 @@ export function parseLine(raw: string, line: number): LogLine {
       continue;
     }
     if (c >= 97 && c <= 117 && (m = RE_DMESG_X.exec(s))) { s = s.slice(m[0].length); continue; }
+    if ((m = RE_KERNEL_COL.exec(s))) { s = s.slice(m[0].length); continue; }
     break;
   }
 

@@ -470,3 +470,51 @@ describe('real logs: Renesas IPMMU', () => {
     expect(r).toMatchObject({ family: 'ipmmu', kind: 'page-fault', line: 2, iommu: 'eed40000.iommu', iova: '0xfe000000', registers: { imstr: '0x1502' }, reason: { code: '0x1502', name: 'PF' }, decoded: { imstr: { TF: false, PF: true, ERRLVL: 1 } } });
   });
 });
+
+describe('real logs: AMD-Vi in journal formats', () => {
+  it('syslog columns and a mail wrap inside every bracket: six interrupt-remapping faults', () => {
+    const recs = scan('amd-vi.txt', '48709695496');
+    expect(recs.map((r) => [r.line, r.endLine, r.device, r.domain, r.iova])).toEqual([
+      [1, 2, '0000:42:00.0', '0x5e', '0xfffffffdf8030000'],
+      [3, 4, '0000:c8:02.1', '0x5f', '0xfffffffdf8060000'],
+      [5, 6, '0000:42:00.0', '0x5e', '0xfffffffdf8020000'],
+      [7, 8, '0000:c8:02.0', '0x5e', '0xfffffffdf8020000'],
+      [9, 10, '0000:01:00.0', '0x5e', '0xfffffffdf8040000'],
+      [11, 12, '0000:c8:03.0', '0x5e', '0xfffffffdf8010000'],
+    ]);
+    for (const r of recs) {
+      expect(r).toMatchObject({ registers: { flags: '0x8' }, reason: { code: 2, name: 'IO_PAGE_FAULT' } });
+      expect(r.access).toBeUndefined();
+    }
+  });
+
+  it('short-monotonic "[ts] host kernel: " columns: both print forms give the same device', () => {
+    const recs = scan('amd-vi.txt', '45730001589');
+    expect(recs.map((r) => r.iova)).toEqual(['0x10b4a0100', '0x10b4a01c0', '0x10b4a01e0', '0x10b4a0200']);
+    for (const r of recs) expect(r).toMatchObject({ device: '0000:04:00.0', domain: '0x0', access: 'write', registers: { flags: '0x70' } });
+    expect(recs[0]!.time).toBeCloseTo(14768.593322, 6);
+  });
+});
+
+describe('real logs: journal columns in front of anchored prints', () => {
+  // The fixture prints re-emitted behind the columns journalctl and syslog pastes put in front
+  // (no published SMMUv3/virtio-iommu excerpt with them was found): the anchored recognisers
+  // must see through "kernel: " and "host kernel: " just like the others.
+  const smmu = entries('arm-smmu-v3.txt').find((e) => e.source.includes('10870177679'))!.lines;
+  const strip = (l: string) => l.replace(/^\[\s*[\d.]+\] /, '');
+
+  it('SMMUv3 6.14 event behind "[ts] host kernel: " and behind "kernel: "', () => {
+    for (const col of ['[  106.585811] myhost kernel: ', 'kernel: ']) {
+      const recs = scanText(smmu.map((l) => col + strip(l)).join('\n'));
+      expect(recs).toHaveLength(1);
+      expect(recs[0]).toMatchObject({ line: 1, endLine: 7, iommu: 'fc900000.iommu', device: '0000:01:00.0', streamId: '0x100', iova: '0x90000f040', access: 'write', reason: { name: 'F_TRANSLATION' } });
+    }
+  });
+
+  it('virtio-iommu fault behind "kernel: "', () => {
+    const v = entries('virtio-iommu.txt')[0]!.lines.map((l) => 'kernel: ' + strip(l));
+    const recs = scanText(v.join('\n')).filter((r) => r.kind === 'event');
+    expect(recs).toHaveLength(5);
+    expect(recs[1]).toMatchObject({ family: 'virtio-iommu', iommu: 'virtio0', streamId: '0x20', iova: '0x103231000', reason: { name: 'VIRTIO_IOMMU_FAULT_R_MAPPING' } });
+  });
+});
