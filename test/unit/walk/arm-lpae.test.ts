@@ -17,7 +17,7 @@ import {
   ttbrFor,
   vtcr,
 } from '../../builder/arm-tables';
-import { findMapping, hex, invalidLevel, mappingsArb, queriesArb, queryAddress, s1Allowed, s2Allowed } from './arm-oracle';
+import { findMapping, hex, invalidLevel, mappingsArb, queriesArb, queryAddress, s1Allowed, s2Allowed, s2LayoutArb } from './arm-oracle';
 
 const GRANULES: GranuleSize[] = [4096, 16384, 65536];
 
@@ -174,23 +174,6 @@ describe('arm-lpae stage 1 (differential against the mapping list)', () => {
     expect(r.findings?.some((f) => /self-referencing/.test(f.message))).toBe(true);
   });
 });
-
-/** Legal (granule, start level, input bits) triples for stage 2, including concatenation. */
-const s2LayoutArb = (minInput = 25, maxStart = 3): fc.Arbitrary<LpaeLayout> =>
-  fc
-    .record({ granule: fc.constantFrom<GranuleSize>(...GRANULES), start: fc.integer({ min: 0, max: 3 }), extra: fc.integer({ min: 1, max: 17 }) })
-    .map(({ granule, start, extra }) => {
-      const { s, shift } = geometry(granule);
-      const bits = Math.min(extra, s + 4);
-      return { stage: 2 as const, granule, startLevel: start, inputBits: shift(start) + bits, s };
-    })
-    .filter((l) => {
-      const bits = l.inputBits - geometry(l.granule).shift(l.startLevel);
-      if (l.inputBits < minInput || l.inputBits > 48 || l.startLevel > maxStart) return false;
-      if (l.granule === 4096) return l.startLevel <= 2 && !(l.startLevel === 0 && bits > l.s);
-      return l.startLevel >= 1;
-    })
-    .map(({ stage, granule, startLevel, inputBits }) => ({ stage, granule, startLevel, inputBits }));
 
 describe('arm-lpae stage 2 (SL0 start levels and concatenated tables)', () => {
   it('answers like the mapping list', () => {

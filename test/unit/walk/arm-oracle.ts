@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import type { Access } from '../../../src/core/walk/types';
-import type { ArmMapping, ArmPerms, GranuleSize } from '../../builder/arm-tables';
+import type { ArmMapping, ArmPerms, GranuleSize, LpaeLayout } from '../../builder/arm-tables';
 import { geometry, leafLevelOf } from '../../builder/arm-tables';
 
 export function findMapping(list: ArmMapping[], a: bigint): ArmMapping | undefined {
@@ -113,3 +113,21 @@ export function queryAddress(list: ArmMapping[], q: { pick: number; offset: bigi
 export function hex(v: bigint): string {
   return '0x' + v.toString(16);
 }
+
+/** Legal (granule, start level, input bits) triples for stage 2, including concatenation. */
+export const s2LayoutArb = (minInput = 25, maxStart = 3): fc.Arbitrary<LpaeLayout> =>
+  fc
+    .record({ granule: fc.constantFrom<GranuleSize>(4096, 16384, 65536), start: fc.integer({ min: 0, max: 3 }), extra: fc.integer({ min: 1, max: 17 }) })
+    .map(({ granule, start, extra }) => {
+      const { s, shift } = geometry(granule);
+      const bits = Math.min(extra, s + 4);
+      return { stage: 2 as const, granule, startLevel: start, inputBits: shift(start) + bits, s };
+    })
+    .filter((l) => {
+      const bits = l.inputBits - geometry(l.granule).shift(l.startLevel);
+      if (l.inputBits < minInput || l.inputBits > 48 || l.startLevel > maxStart) return false;
+      if (l.granule === 4096) return l.startLevel <= 2 && !(l.startLevel === 0 && bits > l.s);
+      return l.startLevel >= 1;
+    })
+    .map(({ stage, granule, startLevel, inputBits }) => ({ stage, granule, startLevel, inputBits }));
+

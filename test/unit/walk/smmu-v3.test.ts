@@ -18,7 +18,7 @@ import {
   writeCd,
   writeSte,
 } from '../../builder/arm-tables';
-import { findMapping, hex, invalidLevel, mappingsArb, s1Allowed, s2Allowed } from './arm-oracle';
+import { findMapping, hex, invalidLevel, mappingsArb, s1Allowed, s2Allowed, s2LayoutArb } from './arm-oracle';
 
 const GRANULES: GranuleSize[] = [4096, 16384, 65536];
 
@@ -147,11 +147,12 @@ describe('SMMUv3 stage 2 and nested', () => {
     fc.assert(
       fc.property(
         fc.constantFrom(...GRANULES),
-        fc.constantFrom(...GRANULES),
-        mappingsArb({ granule: 4096, inputBits: 39, minLevel: 1, leafLevels: [1, 2, 3], oaBits: 38, stage: 1, withAfClear: true, max: 6 }),
+        s2LayoutArb(34, 2),
+        mappingsArb({ granule: 4096, inputBits: 39, minLevel: 1, leafLevels: [1, 2, 3], oaBits: 33, stage: 1, withAfClear: true, max: 6 }),
         fc.array(fc.tuple(fc.nat(), fc.bigInt({ min: 0n, max: 1n << 40n }), fc.boolean(), fc.boolean()), { maxLength: 6 }),
         fc.array(fc.record({ pick: fc.nat(), off: fc.bigInt({ min: 0n, max: 1n << 40n }), inside: fc.boolean(), any: fc.bigInt({ min: 0n, max: (1n << 39n) - 1n }), access: fc.constantFrom<'read' | 'write' | undefined>('read', 'write', undefined) }), { minLength: 1, maxLength: 8 }),
-        (g1, g2, s1list, cover, queries) => {
+        (g1, s2layout, s1list, cover, queries) => {
+          const g2 = s2layout.granule;
           const mem = new SparseMemory();
           const OFF = 0x2000_0000n;
           const s1layout: LpaeLayout = { stage: 1, granule: g1, inputBits: 39, startLevel: s1StartLevelFor(39, g1) };
@@ -160,7 +161,6 @@ describe('SMMUv3 stage 2 and nested', () => {
           const t1 = buildLpae(mem, s1layout, l1list, (pa) => pa + OFF);
           const cdPa = mem.alloc(64, 64);
           writeCd(mem, cdPa, { t0: t1, ipsBits: 40, asid: 1 }, t1.root + OFF);
-          const s2layout: LpaeLayout = { stage: 2, granule: g2, inputBits: 40, startLevel: g2 === 4096 ? 1 : 2 };
           const { shift } = geometry(g2);
           const blk = 1n << BigInt(shift(2));
           const end = mem.alloc(0, 1) + 0x10_0000n;
