@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { walkArmLpae } from '../../../src/core/walk/arm-lpae';
+import { hexn, walkArmLpae } from '../../../src/core/walk/arm-lpae';
 import type { Snapshot } from '../../../src/core/snapshot/types';
 import type { WalkResult } from '../../../src/core/walk/types';
 import { SparseMemory } from '../../builder/sparse-memory';
@@ -331,5 +331,14 @@ describe('arm-lpae hardware dirty state (DBM)', () => {
     expect(walkArmLpae(snapOf(mem, { tcr, ttbr0: ttbrFor(t.root) }), { iova: 0x5000n, access: 'write' }).fault?.stage).toBe('permission');
     const hd = walkArmLpae(snapOf(mem, { tcr: tcr | (1n << 40n), ttbr0: ttbrFor(t.root) }), { iova: 0x5000n, access: 'write' });
     expect(hd).toMatchObject({ result: 'translated', pa: '0x9000', permissions: { write: true } });
+  });
+});
+
+describe('hexn', () => {
+  it('equals toString(16) for every integer below 2^53', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), fc.integer({ min: 0, max: 52 }), (n, bits) => {
+      const v = n % 2 ** bits;
+      expect(hexn(v)).toBe('0x' + v.toString(16));
+    }), { numRuns: 2000 });
   });
 });
