@@ -190,7 +190,7 @@ class AmdWalk {
         info.controlStep = frozen({
           structure: 'Control', value: '0x' + qhex(control),
           decoded: { IommuEn: en, EventLogEn: (cl >>> 2) & 1, CmdBufEn: (cl >>> 12) & 1, GTEn: (cl >>> 16) & 1, GAEn: (cl >>> 17) & 1, DevTblSegEn: seg },
-          rule: en ? 'AMD IOMMU 3.4 Control: IommuEn=1, translation enabled' : 'AMD IOMMU 3.4 Control: IommuEn=0, DMA passes untranslated',
+          rule: en ? 'AMD IOMMU Control (MMIO 0x0018): IommuEn=1, translation enabled' : 'AMD IOMMU Control (MMIO 0x0018): IommuEn=0, DMA passes untranslated',
           ok: true,
         });
       }
@@ -209,7 +209,7 @@ class AmdWalk {
       this.steps.push({
         structure: 'Device Table Base', value: '0x' + qhex(dtb),
         decoded: { base: hexN(base), Size: size, bytes: (size + 1) * 4096, entries },
-        rule: `AMD IOMMU 3.3.1 Device Table Base: (Size+1) x 4 KiB holds ${entries} DTEs, DeviceID 0x${devId.toString(16)} is beyond it`,
+        rule: `AMD IOMMU Device Table Base (MMIO 0x0000): (Size+1) x 4 KiB holds ${entries} DTEs, DeviceID 0x${devId.toString(16)} is beyond it`,
         ok: false,
       });
       return this.event('device-entry', 1, undefined, undefined, `DeviceID 0x${devId.toString(16)} is beyond the Device Table (${entries} entries): ILLEGAL_DEV_TABLE_ENTRY`);
@@ -221,15 +221,15 @@ class AmdWalk {
       this.info.dtbStep = frozen({
         structure: 'Device Table Base', value: '0x' + qhex(dtb),
         decoded: { base: hexN(base), Size: size, bytes: (size + 1) * 4096, entries },
-        rule: 'AMD IOMMU 3.3.1 Device Table Base: base at bits 51:12, (Size+1) x 4 KiB, 32 bytes per DeviceID',
+        rule: 'AMD IOMMU Device Table Base (MMIO 0x0000): base at bits 51:12, (Size+1) x 4 KiB, 32 bytes per DeviceID',
         ok: true,
       });
     }
     this.steps.push(this.info.dtbStep);
 
-    // interrupt range: not translated by the page tables (AMD IOMMU 2.2.5)
+    // interrupt range: not translated by the page tables
     if (this.iovaHi === 0 && this.iovaLo >= INTR_LO && this.iovaLo <= INTR_HI && this.req.pasid === undefined) {
-      this.steps.push({ structure: 'interrupt address range', rule: 'AMD IOMMU 2.2.5: 0xFEEx_xxxx is the interrupt range, handled by interrupt remapping (IntCtl), not by the I/O page tables', ok: this.access !== 'read' });
+      this.steps.push({ structure: 'interrupt address range', rule: 'AMD IOMMU: 0xFEEx_xxxx is the interrupt range, handled by interrupt remapping (IntCtl), not by the I/O page tables', ok: this.access !== 'read' });
       if (this.access === 'read') return this.other('configuration', 'INTERRUPT_RANGE_READ', 'read request to the interrupt address range: not a DMA translation');
       return this.translated(this.iova, undefined, false, true);
     }
@@ -279,7 +279,7 @@ class AmdWalk {
     }
     // QEMU AMDVI_DTE_QUAD*_RESERVED: qword0 bits 6:2 and 63, qword2 bits 53:52, qword3 bits 14:0 and 53:48
     if (rsvd) {
-      step.rule = 'AMD IOMMU 2.2.2.1: reserved DTE bits set (qword0 6:2 or 63, qword2 53:52, qword3 14:0 or 53:48): ILLEGAL_DEV_TABLE_ENTRY';
+      step.rule = 'AMD IOMMU 2.2.2: reserved DTE bits set (qword0 6:2 or 63, qword2 53:52, qword3 14:0 or 53:48): ILLEGAL_DEV_TABLE_ENTRY';
       return this.event('device-entry', 1, undefined, F_RZ | (this.isWrite ? F_RW : 0), `ILLEGAL_DEV_TABLE_ENTRY at 0x${dteAddr.toString(16)}`);
     }
     if (!tv) {
@@ -437,7 +437,7 @@ class AmdWalk {
   }
 
   /**
-   * v2 (AMD IOMMU 2.2.6): GCR3 table indexed by PASID, then guest x86-64 tables (4/5 levels). With
+   * v2 (AMD IOMMU v2 (GCR3)): GCR3 table indexed by PASID, then guest x86-64 tables (4/5 levels). With
    * Mode != 0 every guest-physical address (GCR3 entries, guest tables, output) goes through v1.
    */
   private v2(step: WalkStep, mode: number, root: number, ir: number, iw: number, gcr3: number, glx: number, giov: number, gptLevel: number): WalkResult {
@@ -474,17 +474,17 @@ class AmdWalk {
       const sa = sysAddr(ga, 'GCR3 table');
       if (typeof sa !== 'number') return sa;
       if (!this.read(sa)) {
-        this.absent('GCR3 entry', sa, `AMD IOMMU 2.2.6: GCR3 table level ${lv + 1} entry for PASID 0x${pasid.toString(16)}`, lv + 1, 'stage 1 (guest)');
+        this.absent('GCR3 entry', sa, `AMD IOMMU v2 (GCR3): GCR3 table level ${lv + 1} entry for PASID 0x${pasid.toString(16)}`, lv + 1, 'stage 1 (guest)');
         return this.event('pasid-entry', 4, lv + 1, this.flagsBase & F_RW, `PAGE_TAB_HARDWARE_ERROR at 0x${sa.toString(16)}`);
       }
       const valid = this.lo & 1, ptr = addr4k(this.lo, this.hi);
       const s: WalkStep = { structure: 'GCR3 entry', level: lv + 1, address: hexN(sa), value: '0x' + whex(this.lo, this.hi), decoded: { index: idx, V: valid, [lv ? 'next' : 'guestCR3']: hexN(ptr) }, rule: '', ok: valid === 1, stage: 'stage 1 (guest)' };
       this.steps.push(s);
       if (!valid) {
-        s.rule = 'AMD IOMMU 2.2.6: GCR3 entry not valid: no guest table for this PASID: IO_PAGE_FAULT';
+        s.rule = 'AMD IOMMU v2 (GCR3): GCR3 entry not valid: no guest table for this PASID: IO_PAGE_FAULT';
         return this.event('pasid-entry', 2, lv + 1, this.flagsBase, 'IO_PAGE_FAULT: GCR3 entry not valid');
       }
-      s.rule = lv ? 'AMD IOMMU 2.2.6: GCR3 entry points to the next GCR3 level' : 'AMD IOMMU 2.2.6: guest CR3: root of the guest x86-64 page table';
+      s.rule = lv ? 'AMD IOMMU v2 (GCR3): GCR3 entry points to the next GCR3 level' : 'AMD IOMMU v2 (GCR3): guest CR3: root of the guest x86-64 page table';
       table = ptr;
     }
     // guest x86-64 walk
@@ -492,7 +492,7 @@ class AmdWalk {
     const top = gl === 5 ? 56 : 47;
     const hiTop = top === 47 ? this.iovaHi >>> 15 : this.iovaHi >>> 24;
     if (!(hiTop === 0 || hiTop === (top === 47 ? 0x1ffff : 0xff))) {
-      this.steps.push({ structure: `guest PML${gl}E`, level: gl, decoded: { input: hexAddr(this.iova) }, rule: `AMD IOMMU 2.2.6: guest address not canonical for ${gl}-level paging: IO_PAGE_FAULT`, ok: false, stage: 'stage 1 (guest)' });
+      this.steps.push({ structure: `guest PML${gl}E`, level: gl, decoded: { input: hexAddr(this.iova) }, rule: `AMD IOMMU v2 (GCR3): guest address not canonical for ${gl}-level paging: IO_PAGE_FAULT`, ok: false, stage: 'stage 1 (guest)' });
       return this.event('table-entry', 2, gl, this.flagsBase, 'IO_PAGE_FAULT: non-canonical guest address');
     }
     const names = ['', 'guest PTE', 'guest PDE', 'guest PDPE', 'guest PML4E', 'guest PML5E'];
@@ -503,7 +503,7 @@ class AmdWalk {
       const sa = sysAddr(ga, names[L]!);
       if (typeof sa !== 'number') return sa;
       if (!this.read(sa)) {
-        this.absent(names[L]!, sa, `AMD IOMMU 2.2.6: guest level-${L} entry`, L, 'stage 1 (guest)');
+        this.absent(names[L]!, sa, `AMD IOMMU v2 (GCR3): guest level-${L} entry`, L, 'stage 1 (guest)');
         return this.event(L === gl ? 'table-root' : 'table-entry', 4, L, this.flagsBase & F_RW, `PAGE_TAB_HARDWARE_ERROR at 0x${sa.toString(16)}`);
       }
       const lo = this.lo, hi = this.hi;
@@ -513,7 +513,7 @@ class AmdWalk {
       const s: WalkStep = { structure: names[L]!, level: L, address: hexN(sa), value: '0x' + whex(lo, hi), decoded: { index: idx, P: p, RW: rw, US: us, PS: ps, XD: xd, [leaf ? 'page' : 'next']: hexN(next) }, rule: '', ok: false, stage: 'stage 1 (guest)' };
       this.steps.push(s);
       if (!p) {
-        s.rule = 'x86-64 paging (AMD IOMMU 2.2.6): P=0: IO_PAGE_FAULT (PR=0)';
+        s.rule = 'x86-64 paging (AMD IOMMU v2 guest table): P=0: IO_PAGE_FAULT (PR=0)';
         return this.event('table-entry', 2, L, this.flagsBase, 'IO_PAGE_FAULT: guest page-table entry not present');
       }
       if ((L >= 4 && ps) || (leaf && L === 2 && (lo & 0x1fe000)) || (leaf && L === 3 && (lo & 0x3fffe000))) {

@@ -524,9 +524,9 @@ class VtdWalk {
 
     if (!this.sm && this.hasPasid) return this.fail('configuration', 0x31, undefined);
 
-    // requests without PASID to the interrupt range are interrupt requests (VT-d 3.15)
+    // requests without PASID to the interrupt range are interrupt requests
     if (!this.hasPasid && this.iovaHi === 0 && this.iovaLo >= INTR_LO && this.iovaLo <= INTR_HI) {
-      this.steps.push({ structure: 'interrupt address range', rule: 'VT-d 3.15: requests without PASID to 0xFEEx_xxxx are interrupt requests, handled by interrupt remapping, not by DMA remapping', ok: this.access !== 'read' && this.access !== 'exec' });
+      this.steps.push({ structure: 'interrupt address range', rule: 'VT-d: requests without PASID to 0xFEEx_xxxx are interrupt requests, handled by interrupt remapping, not by DMA remapping', ok: this.access !== 'read' && this.access !== 'exec' });
       // QEMU vtd_do_iommu_translate(): a read there is reported as a read-permission fault
       if (this.access === 'read' || this.access === 'exec') return this.fail('permission', this.sm ? 0x87 : 0x6);
       return this.translated(this.iova, undefined, { read: false, write: true, exec: false });
@@ -627,7 +627,7 @@ class VtdWalk {
       this.steps.push(step);
     }
     if (!ok) return this.fail(stage, code);
-    if (tt === 2) return this.identity('VT-d 3.9 pass-through translation: output address = input address', 'pass-through');
+    if (tt === 2) return this.identity('VT-d pass-through translation: output address = input address', 'pass-through');
     if (this.isExec) this.finding('info', 'request', 'legacy mode has no execute requests (execute is requested only with a PASID): checked as a read');
     const fault = this.slWalk(slpt, levels, this.iova, this.iovaLo, this.iovaHi, SlUse.Request, undefined);
     if (fault) return fault;
@@ -905,7 +905,7 @@ class VtdWalk {
       this.steps.push(pstep);
     }
     if (code) return this.fail(stage, code);
-    if (pgtt === 4) return this.identity('VT-d 3.9 pass-through translation: output address = input address', 'pass-through');
+    if (pgtt === 4) return this.identity('VT-d pass-through translation: output address = input address', 'pass-through');
     this.sse = ssee === 1;
     this.ere = ere === 1; this.wpe = wpe === 1;
     if (!usesFl && this.isExec && !this.sse) {
@@ -981,13 +981,13 @@ class VtdWalk {
       }
       if (rule === undefined) {
         if (!this.priv && !us) {
-          rule = `VT-d 3.6.2: user request and U/S=0 in ${name} (fault 0x81)`;
+          rule = `VT-d 3.6: user request and U/S=0 in ${name} (fault 0x81)`;
           code = 0x81;
         } else if (this.isWrite && !rw && (!this.priv || this.wpe)) {
-          rule = `VT-d 3.6.2: write request and R/W=0 in ${name}${this.priv ? ' (WPE=1)' : ''} (fault 0x85)`;
+          rule = `VT-d 3.6: write request and R/W=0 in ${name}${this.priv ? ' (WPE=1)' : ''} (fault 0x85)`;
           code = 0x85;
         } else if (this.isExec && xd) {
-          rule = `VT-d 3.6.2: execute request and XD=1 in ${name} (fault 0x82)`;
+          rule = `VT-d 3.6: execute request and XD=1 in ${name} (fault 0x82)`;
           code = 0x82;
         }
       }
