@@ -301,6 +301,8 @@ export interface AmdDte {
   giov?: boolean;
   glx?: number;
   gcr3?: bigint;
+  /** v2 guest page-table levels (qword 2 bits 55:54: 0 = 4-level, 1 = 5-level) */
+  guestLevels?: 4 | 5;
   /** raw OR into qword 0 (for reserved-bit tests) */
   extra0?: bigint;
 }
@@ -317,6 +319,7 @@ export function buildAmdDeviceTable(mem: SparseMemory, dtes: AmdDte[], sizeField
     const q1 = BigInt(d.domain ?? 1) | (((gcr3 >> 15n) & 0xffffn) << 16n) | (((gcr3 >> 31n) & 0x1fffffn) << 43n);
     mem.write64(a, q0);
     mem.write64(a + 8n, q1);
+    mem.write64(a + 16n, d.guestLevels === 5 ? 1n << 54n : 0n);
   }
   return base | BigInt(sizeField);
 }

@@ -224,3 +224,40 @@ describe('AMD-Vi input checks', () => {
     expect(walkAmdVi(snap, { iova: -1n, streamId: 1 }).fault?.reason.name).toBe('BAD_IOVA');
   });
 });
+
+describe('AMD-Vi v2, differential against the mapping list', () => {
+  for (const levels of [4, 5] as const) {
+    it(`GCR3 table + ${levels}-level guest table, Mode 0, by PASID`, () => {
+      const width = levels === 4 ? 47 : 56;
+      const SIZES = [0x1000n, 0x200000n, 0x40000000n];
+      const arb = fc.array(fc.record({ s: fc.nat(2), iova: fc.bigInt({ min: 0n, max: (1n << BigInt(width)) - 1n }), pa: fc.bigInt({ min: 0n, max: (1n << 46n) - 1n }), w: fc.boolean(), user: fc.boolean() }), { minLength: 1, maxLength: 8 });
+      fc.assert(fc.property(arb, seedsArb, fc.nat(511), (raw, seeds, pasid) => {
+        const maps: X86Mapping[] = [];
+        for (const r of raw) {
+          const size = SIZES[r.s]!;
+          const iova = r.iova & ~(size - 1n);
+          if (maps.some((m) => overlaps(m.iova, m.size, iova, size)) || overlaps(iova, size, INTR_LO, INTR_SIZE)) continue;
+          maps.push({ iova, pa: r.pa & ~(size - 1n), size, read: true, write: r.w, user: r.user });
+        }
+        const mem = new SparseMemory();
+        const cr3 = buildFirstStage(mem, levels, maps);
+        const gcr3 = buildGcr3Table(mem, new Map([[pasid, cr3]]));
+        const snap = snapOf(mem, buildAmdDeviceTable(mem, [{ deviceId: 0x42, mode: 0, gv: true, gcr3, guestLevels: levels }]));
+        for (const s of seeds) {
+          const iova = s.pick % 3 !== 0 && maps.length ? maps[s.pick % maps.length]!.iova + (s.off % maps[s.pick % maps.length]!.size) : s.any & ((1n << BigInt(width)) - 1n);
+          const access = ACC[s.access % 3];
+          const r = walkAmdVi(snap, { iova, streamId: 0x42, pasid, access });
+          const m = maps.find((x) => iova >= x.iova && iova < x.iova + x.size);
+          const ctx = `iova 0x${iova.toString(16)} ${access}: ${JSON.stringify({ pa: r.pa, fault: r.fault })}`;
+          if (!m) expect(r.fault, ctx).toMatchObject({ stage: 'table-entry', reason: { code: 2 } });
+          else if (!m.user || (access === 'write' && !m.write)) expect(r.fault, ctx).toMatchObject({ stage: 'permission', reason: { code: 2 } });
+          else {
+            expect(r.pa, ctx).toBe('0x' + (m.pa + (iova - m.iova)).toString(16));
+            expect(r.pageSize, ctx).toBe(Number(m.size));
+            expect(r.permissions, ctx).toMatchObject({ read: true, write: m.write, user: true });
+          }
+        }
+      }), { numRuns: 30 });
+    });
+  }
+});
