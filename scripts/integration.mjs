@@ -80,6 +80,13 @@ copyFileSync(mixedSrc, join(WORKSPACE, 'mixed-faults.log'));
 // The Kernel Log language by file extension, and by first line for a file without one.
 copyFileSync(mixedSrc, join(WORKSPACE, 'mixed-faults.dmesg'));
 copyFileSync(mixedSrc, join(WORKSPACE, 'serial-console'));
+// A fault storm above the background-scan threshold (4 MiB): read from disk, not from the editor.
+{
+  const line = (i) => `[ ${(1000 + i / 1000).toFixed(6).padStart(12)}] AMD-Vi: Event logged [IO_PAGE_FAULT device=0000:02:00.0 domain=0x0017 address=0x${(0xbe9f9000 + (i % 4096) * 64).toString(16)} flags=0x0010]\n`;
+  const chunks = [];
+  for (let i = 0; i < 60_000; i++) chunks.push(line(i));
+  writeFileSync(join(WORKSPACE, 'storm.log'), chunks.join(''));
+}
 const walkLog = 'smmuv3-virt-stream10.log';
 copyFileSync(join(ROOT, 'test/fixtures/editor', walkLog), join(WORKSPACE, walkLog));
 

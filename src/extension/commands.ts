@@ -21,7 +21,7 @@ import { parseWalkInput, requestFromRecord } from './walk-request';
 import { recordAtLine } from './record-at-line';
 import { lineRange, readSourceLines } from './source-lines';
 import { buildReport, REPORT_EXTENSIONS, type ReportFormat } from './report';
-import { KERNEL_LOG, readSettings } from './settings';
+import { KERNEL_LOG, readSettings, scannedLanguages } from './settings';
 
 /** A record's place: what hover links and the webview pass around (JSON-safe). */
 export interface RecordRef {
@@ -54,6 +54,13 @@ export function registerCommands(ctx: vscode.ExtensionContext, d: Deps): void {
   const { store, tree, details, walks, registry, log } = d;
   /** what the details page shows now, so "Walk again" can redo it */
   let shown: { record?: FaultRecord; uri?: vscode.Uri } | undefined;
+
+  /** The log a command is about: the log in the active editor, else the one the tree shows. */
+  const currentLog = (): vscode.Uri | undefined => {
+    const doc = vscode.window.activeTextEditor?.document;
+    if (doc && scannedLanguages(readSettings()).has(doc.languageId)) return doc.uri;
+    return store.source?.uri;
+  };
 
   const reg = (id: string, fn: (...args: any[]) => unknown) => ctx.subscriptions.push(vscode.commands.registerCommand(id, fn));
 
@@ -136,7 +143,7 @@ export function registerCommands(ctx: vscode.ExtensionContext, d: Deps): void {
       const t = arg !== undefined ? await resolveTarget(arg) : undefined;
       if (t) return (await showRecord(arg, 'required'))?.walk;
     }
-    const logUri = store.source?.uri ?? vscode.window.activeTextEditor?.document.uri;
+    const logUri = currentLog();
     let text = typeof arg === 'string' ? arg : undefined;
     if (text === undefined) {
       const near = await resolveTarget(undefined);
@@ -173,7 +180,7 @@ export function registerCommands(ctx: vscode.ExtensionContext, d: Deps): void {
 
   reg('iommuLens.attachSnapshot', async (arg?: unknown, logArg?: unknown): Promise<string | undefined> => {
     const logUri = typeof logArg === 'string' ? vscode.Uri.parse(logArg)
-      : store.source?.uri ?? vscode.window.activeTextEditor?.document.uri;
+      : currentLog();
     let manifest: string | undefined;
     if (typeof arg === 'string') manifest = arg;
     else if (arg instanceof vscode.Uri) manifest = arg.fsPath;
@@ -195,7 +202,7 @@ export function registerCommands(ctx: vscode.ExtensionContext, d: Deps): void {
   });
 
   reg('iommuLens.detachSnapshot', async () => {
-    const logUri = store.source?.uri ?? vscode.window.activeTextEditor?.document.uri;
+    const logUri = currentLog();
     await registry.detach(logUri);
     void vscode.commands.executeCommand('setContext', 'iommuLens.snapshotAttached', !!walks.snapshotPath(logUri));
   });

@@ -203,6 +203,21 @@ export function registerSuite(): void {
       assert.equal(vscode.window.activeTextEditor?.selection.start.line, target - 1);
     });
 
+    it('scans a large log from disk in the background', async function () {
+      const uri = wsFile('storm.log');
+      const t0 = performance.now();
+      const res = await vscode.commands.executeCommand<{ records: number; lines: number; state: string }>('iommuLens.scanLog', uri);
+      const ms = performance.now() - t0;
+      console.log(`[iommu-lens] background scan of storm.log: ${res.records} records in ${res.lines} lines, ${ms.toFixed(0)} ms`);
+      assert.equal(res.state, 'done');
+      assert.equal(res.records, 60_000);
+      assert.equal(res.lines, 60_000);
+      const roots = api.treeSnapshot() as { label: string; description?: string }[];
+      assert.equal(roots.length, 1);
+      assert.match(roots[0]!.description!, /^amd-vi · 60000 · /);
+      assert.ok(!vscode.workspace.textDocuments.some((d) => d.uri.toString() === uri.toString()), 'the storm log was opened as a document');
+    });
+
     it('copies a fault as the scan --json record', async function () {
       const i = lineOf(mixed, 'IO_PAGE_FAULT');
       const ed = await vscode.window.showTextDocument(mixed);
