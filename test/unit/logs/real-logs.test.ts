@@ -518,3 +518,28 @@ describe('real logs: journal columns in front of anchored prints', () => {
     expect(recs[1]).toMatchObject({ family: 'virtio-iommu', iommu: 'virtio0', streamId: '0x20', iova: '0x103231000', reason: { name: 'VIRTIO_IOMMU_FAULT_R_MAPPING' } });
   });
 });
+
+describe('real logs: Jetson Thor (Tegra264)', () => {
+  it('MC prints with "non-secure" and a hub poison error', () => {
+    const recs = scan('tegra.txt', 'Nvidia Thor');
+    expect(recs).toHaveLength(3);
+    expect(recs[0]).toMatchObject({
+      kind: 'mc-error', iommu: '8108020000.memory-controller', device: 'dispr', iova: '0xfffffffffa00', access: 'read',
+      reason: { name: 'DECERR_EMEM' }, decoded: { secure: false, type: 'EMEM decode error' },
+    });
+    expect(recs[1]).toMatchObject({ kind: 'mc-error', device: 'ptcr', iova: '0x0', registers: { hub_status: '0x0' }, reason: { name: 'HUB_READ_POISON' } });
+    expect(recs[1]!.access).toBeUndefined();
+    expect(recs[2]!.iova).toBe('0xfffffffffe00');
+  });
+
+  it('SMMUv3 EVTQ overflow, ratelimit and an F_TRANSLATION read by StreamID 0x900', () => {
+    const recs = scan('arm-smmu-v3.txt', 'Nvidia Thor', 'arm-smmu-v3');
+    expect(recs.map((r) => r.kind)).toEqual(['queue-error', 'storm-suppressed', 'event']);
+    expect(recs[0]).toMatchObject({ iommu: '8806000000.iommu', reason: { name: 'EVTQ_OVERFLOW' } });
+    expect(recs[1]).toMatchObject({ decoded: { function: 'arm_smmu_evtq_thread', suppressed: 25830 } });
+    expect(recs[2]).toMatchObject({
+      line: 4, endLine: 8, iommu: '8806000000.iommu', streamId: '0x900', iova: '0x7ffd105a00', access: 'read',
+      reason: { code: 0x10, name: 'F_TRANSLATION' }, registers: { event1: '0x20800000000' },
+    });
+  });
+});

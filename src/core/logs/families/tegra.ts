@@ -14,12 +14,25 @@ import { hex } from '../normalize';
 import { wrappedContinuation } from './wrapped';
 
 const FAMILY = 'tegra';
-const RE = /(?:^|\s)([\w.-]{1,64}) ([\w.:@-]{1,96}): ([\w.-]{1,48}): (secure )?(read|write) @(0x[0-9a-fA-F]{1,16}): ([A-Za-z][\w .-]{1,60}?) \(([A-Za-z][\w .-]{0,60}?)(?: \[([R-])([W-])([S-])\])?\)\s*$/;
+// Tegra264 (NVIDIA's tegra-mc-err) prints "non-secure " where older SoCs print nothing.
+const RE = /(?:^|\s)([\w.-]{1,64}) ([\w.:@-]{1,96}): ([\w.-]{1,48}): ((?:non-)?secure )?(read|write) @(0x[0-9a-fA-F]{1,16}): ([A-Za-z][\w .-]{1,60}?) \(([A-Za-z][\w .-]{0,60}?)(?: \[([R-])([W-])([S-])\])?\)\s*$/;
 
 // The same print wrapped after the address (or inside the status) by a mail client.
-const RE_HEAD = /(?:^|\s)([\w.-]{1,64}) ([\w.:@-]{1,96}): ([\w.-]{1,48}): (secure )?(read|write) @(0x[0-9a-fA-F]{1,16}):(?: [A-Za-z][\w .-]{0,60})?\s*$/;
+const RE_HEAD = /(?:^|\s)([\w.-]{1,64}) ([\w.:@-]{1,96}): ([\w.-]{1,48}): ((?:non-)?secure )?(read|write) @(0x[0-9a-fA-F]{1,16}):(?: [A-Za-z][\w .-]{0,60})?\s*$/;
 // Tegra186+ memory controllers (and NVIDIA's L4T kernels) may print only the MC_INTSTATUS name.
 const RE_STATUS_ONLY = /(?:^|\s)(tegra[\w-]{0,16}mc) ([\w.:@-]{1,96}): (EMEM address decode error|GART page fault|Page fault|Security violation|VPR violation|Secure carveout violation|MTS carveout violation|Generalized carveout violation|Route Sanity error|GIC_MSI error|Invalid address|External interrupt)\s*$/;
+
+// Tegra264 hub errors: "%s: @%pa: %s status:%#x" (client, address, tegra_hub_status_names, raw status).
+const RE_HUB = /(?:^|\s)([\w.-]{1,64}) ([\w.:@-]{1,96}): ([\w.-]{1,48}): @(0x[0-9a-fA-F]{1,16}): (coalescer error|SMMU BYPASS ALLOW error|Illegal tbugrp_id error|Malformed MSI request error|Read response with poison bit error|Restricted access violation error|Reserved PA error) status:(0x[0-9a-fA-F]{1,8}|\d{1,10})\s*$/;
+const HUB: Readonly<Record<string, [string, string]>> = {
+  'coalescer error': ['HUB_COALESCER', 'request coalescer error in the memory hub'],
+  'SMMU BYPASS ALLOW error': ['HUB_SMMU_BYPASS', 'a client bypassed the SMMU where bypass is not allowed'],
+  'Illegal tbugrp_id error': ['HUB_ILLEGAL_TBUGRP', 'request carried an illegal TBU group id'],
+  'Malformed MSI request error': ['HUB_MALFORMED_MSI', 'malformed MSI request'],
+  'Read response with poison bit error': ['HUB_READ_POISON', 'the read returned poisoned data (uncorrected memory error or an aborted access upstream)'],
+  'Restricted access violation error': ['HUB_RESTRICTED_ACCESS', 'access to a restricted region'],
+  'Reserved PA error': ['HUB_RESERVED_PA', 'access to a reserved physical address'],
+};
 
 /** MC_INTSTATUS bit names (tegra_mc_status_names) and their architectural short names. */
 const STATUS: Readonly<Record<string, string>> = {
@@ -47,7 +60,7 @@ function fill(rec: FaultRecord, m: RegExpExecArray): void {
   const type = m[8]!;
   const smmu = /SMMU/.test(type) || /Page fault|GART page fault/.test(status);
   Object.assign(rec, { kind: smmu ? 'page-fault' : 'mc-error', iommu: m[2]!, device: m[3]!, iova: hex(m[6]!), access: m[5]! });
-  const d: Record<string, unknown> = { client: m[3]!, secure: m[4] !== undefined, status, type };
+  const d: Record<string, unknown> = { client: m[3]!, secure: m[4] === 'secure ', status, type };
   let why = '';
   if (m[9] !== undefined) {
     const perms = { readable: m[9] === 'R', writable: m[10] === 'W', secure: m[11] === 'S' };
@@ -67,7 +80,7 @@ function isMc(driver: string, device: string): boolean {
 
 export const tegraRecognizer: Recognizer = {
   family: FAMILY,
-  keys: [' @0x', 'tegra-mc '],
+  keys: [' @0x', 'tegra-mc ', ': @0x'],
   recognize(line) {
     const msg = line.message;
     let m = RE.exec(msg);
@@ -93,6 +106,18 @@ export const tegraRecognizer: Recognizer = {
         partial: (j) => RE_HEAD.test(j),
       });
       return { record: rec, more };
+    }
+    if ((m = RE_HUB.exec(msg))) {
+      if (!isMc(m[1]!, m[2]!)) return undefined;
+      const [name, text] = HUB[m[5]!]!;
+      return {
+        record: {
+          line: line.line, family: FAMILY, kind: 'mc-error', iommu: m[2]!, device: m[3]!, iova: hex(m[4]!),
+          registers: { hub_status: hex(/^0x/i.test(m[6]!) ? m[6]! : Number(m[6]))! },
+          decoded: { client: m[3]!, status: m[5]! },
+          reason: { name, text: `${m[5]}: ${text}; client ${m[3]} at ${hex(m[4]!)}` },
+        },
+      };
     }
     if ((m = RE_STATUS_ONLY.exec(msg))) {
       const status = m[3]!;
