@@ -195,6 +195,17 @@ describe('AMD-Vi, Linux print generations built from their format strings', () =
     expect(r!.reason!.text).toMatch(/not attached/);
   });
 
+  it('a bracket wrapped between two fields: the flags come from the next line', () => {
+    const full = cprintf('Event logged [IO_PAGE_FAULT device=%04x:%02x:%02x.%x domain=0x%04x address=0x%llx flags=0x%04x]', 0, 7, 0, 0, 7, 0xffffc02000n, 0x20);
+    const cut = full.indexOf(' flags=');
+    const [r, ...rest] = amd(['AMD-Vi: ' + full.slice(0, cut), '> ' + full.slice(cut + 1)].join('\n'));
+    expect(rest).toHaveLength(0);
+    expect(r).toMatchObject({ endLine: 2, device: '0000:07:00.0', domain: '0x7', iova: '0xffffc02000', access: 'write', registers: { flags: '0x20' } });
+    // the next print is not taken as the rest of a complete one
+    const two = amd(['AMD-Vi: ' + full, 'AMD-Vi: ' + full].join('\n'));
+    expect(two.map((x) => x.endLine)).toEqual([undefined, undefined]);
+  });
+
   it('PPR log prints are page-request records', () => {
     const a = 'nvme 0000:c1:00.0: AMD-Vi: ' + cprintf('PPR logged [Request ignored due to GN=0 (device=%04x:%02x:%02x.%x pasid=0x%05llx address=0x%llx flags=0x%04llx tag=0x%03llx]', 0, 0xc1, 0, 0, 0, 0x7f001000n, 0x24, 0x201);
     const b = 'AMD-Vi: ' + cprintf('Invalid PASID : 0x%x, device : 0x%x', 0, 0xc100);

@@ -202,8 +202,9 @@ function wrappedContinuation(rec: FaultRecord): Continuation {
   };
 }
 
-// A mail client broke the line inside the bracket: the name is here, its fields on the next line.
-const RE_NAME_ONLY = /^\s{0,4}\[\s{0,2}[A-Z][A-Z0-9_]{2,40}\s{0,4}$/;
+// A mail client broke the line inside the bracket: the name (and maybe some fields) are here,
+// the rest of the fields and the "]" on the next line.
+const RE_OPEN_BRACKET = /^\s{0,4}\[\s{0,2}[A-Z][A-Z0-9_]{2,40}(?:\s|$)[^\]]{0,200}$/;
 // Quote marks, indentation and bar quoting in front of the wrapped half.
 const RE_QUOTE_LEAD = /^[\s>|]{0,24}/;
 
@@ -246,7 +247,8 @@ function eventLogged(line: LogLine, w: Where, body: string): Recognition {
     return { record: rec, more: wrappedContinuation(rec) };
   }
   if (!applyEventBody(rec, body)) return { record: rec };
-  if (RE_NAME_ONLY.test(body) && rec.decoded?.printedAs === undefined) {
+  // "UNKNOWN event[0]=..." has no closing bracket by design (printedAs is set for it)
+  if (RE_OPEN_BRACKET.test(body) && rec.decoded?.printedAs === undefined && rec.reason?.name !== 'UNKNOWN') {
     return { record: rec, more: fieldsContinuation(rec, body, () => afterEvent(rec)) };
   }
   const after = afterEvent(rec);
