@@ -1,26 +1,34 @@
 /**
  * The key finder's WebAssembly code (simd128). `find` runs a Teddy-style filter over 16 bytes at a
- * time: the low and high nibbles of bytes i, i+1, i+2 index per-bucket masks (up to 8 buckets of
- * keys grouped by their first three bytes), so a position survives only if some bucket accepts
- * all three bytes. Survivors are checked exactly against that bucket's keys. The same pass counts
+ * time: the low and high nibbles of bytes i, i+1, ... i+TEDDY_BYTES-1 index per-bucket masks (up
+ * to 8 buckets of keys grouped by their first bytes), so a position survives only if some bucket
+ * accepts all of them. Survivors are checked exactly against that bucket's keys. The same pass counts
  * newlines, so each candidate line comes out with its start offset and line index, and the text
  * that holds no key is never decoded at all.
  */
 import { Code, emitModule, I32, V128 } from './wasm-emit';
 
+/**
+ * Bytes of each key the filter looks at (keys shorter than this accept anything past their end).
+ * Fewer let common words through ("iomm", "page", "even" from ordinary lines); more cost SIMD
+ * work per block and, past 6, spill vector registers (4 and 6 measured alike on the bench logs,
+ * 8 was 40 % slower); 6 keeps verification work low on logs full of near-miss words.
+ */
+export const TEDDY_BYTES = 6;
+
 /** Fixed memory layout (byte offsets). */
 export const LAYOUT = {
-  /** LO0 HI0 LO1 HI1 LO2 HI2: six 16-byte nibble tables */
+  /** LO/HI nibble tables (16 bytes each) for each of the TEDDY_BYTES filtered positions */
   masks: 0,
   /** scratch: the 16 bucket bytes of the current block */
-  resbuf: 96,
+  resbuf: 256,
   /** u32 newlines-before-pos, u32 start of the current line, u32 last line emitted, u32 resume pos */
-  state: 112,
+  state: 272,
   /** per bucket: u32 first key index, u32 key count */
-  dir: 128,
+  dir: 320,
   /** per key: u32 byte offset, u32 length */
-  refs: 192,
-  maxKeys: 480,
+  refs: 512,
+  maxKeys: 448,
   keys: 4096,
   keysEnd: 16384,
   /** candidate lines: u32 line start, u32 line index */
@@ -33,21 +41,22 @@ export const LAYOUT = {
 function buildFind(): Code {
   const [pos, end, cap] = [0, 1, 2];
   const [nl, lineStart, lastLine, count, nlmask, cand, j, m, lineIdx, valid, ls] = [3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
-  const [lo0, hi0, lo1, hi1, lo2, hi2, v, res, nib, nlv] = [14, 15, 16, 17, 18, 19, 20, 21, 22, 23];
+  const [v, res, nib, nlv] = [14, 15, 16, 17];
+  const lo = (i: number) => 18 + 2 * i;
+  const hi = (i: number) => 19 + 2 * i;
   const c = new Code();
   // Bucket bits of every position in `v` whose byte passes table pair (lo, hi).
   const pass = (lo: number, hi: number) =>
     c.get(lo).get(v).get(nib).vand().swizzle().get(hi).get(v).i32(4).shrU8().swizzle().vand();
-  [lo0, hi0, lo1, hi1, lo2, hi2].forEach((t, i) => c.i32(0).vload(LAYOUT.masks + 16 * i).set(t));
+  for (let i = 0; i < 2 * TEDDY_BYTES; i++) c.i32(0).vload(LAYOUT.masks + 16 * i).set(18 + i);
   c.i32(15).splat8().set(nib).i32(10).splat8().set(nlv);
   c.i32(LAYOUT.state).load(0).set(nl).i32(LAYOUT.state).load(4).set(lineStart).i32(LAYOUT.state).load(8).set(lastLine);
   c.i32(0).set(count);
   c.block().loop();
   c.get(pos).get(end).geU().brIf(1);
   c.get(pos).vload(0).tee(v).get(nlv).eq8().bitmask8().set(nlmask);
-  pass(lo0, hi0).set(res);
-  c.get(pos).vload(1).set(v).get(res); pass(lo1, hi1).vand().set(res);
-  c.get(pos).vload(2).set(v).get(res); pass(lo2, hi2).vand().set(res);
+  pass(lo(0), hi(0)).set(res);
+  for (let i = 1; i < TEDDY_BYTES; i++) { c.get(pos).vload(i).set(v).get(res); pass(lo(i), hi(i)).vand().set(res); }
   // The last block may run past `end`: ignore those lanes.
   c.i32(0xffff).set(valid);
   c.get(end).get(pos).sub().i32(16).ltU().if()
@@ -140,7 +149,7 @@ function buildNewlines(): Code {
 
 export function finderModuleBytes(): Uint8Array<ArrayBuffer> {
   return emitModule([
-    { params: [I32, I32, I32], results: [I32], locals: [...Array<number>(11).fill(I32), ...Array<number>(10).fill(V128)], body: buildFind(), export: 'find' },
+    { params: [I32, I32, I32], results: [I32], locals: [...Array<number>(11).fill(I32), ...Array<number>(4 + 2 * TEDDY_BYTES).fill(V128)], body: buildFind(), export: 'find' },
     { params: [I32, I32, I32], results: [I32], locals: Array<number>(6).fill(I32), body: buildVerify() },
     { params: [I32, I32], results: [I32], locals: [I32, I32], body: buildNewlines(), export: 'newlines' },
   ]);

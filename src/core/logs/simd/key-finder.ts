@@ -4,10 +4,10 @@
  * what lets the caller read a file straight into it. `KeyFinder.create` returns undefined where
  * WebAssembly SIMD is missing or the keys do not suit it; callers then keep the regex path.
  */
-import { finderModuleBytes, LAYOUT } from './finder-module';
+import { finderModuleBytes, LAYOUT, TEDDY_BYTES } from './finder-module';
 
 const PAGE = 65536;
-/** The filter reads up to 18 bytes past a block position. */
+/** The filter reads up to 15 + TEDDY_BYTES bytes past a block position. */
 const SLACK = 64;
 const BUCKETS = 8;
 
@@ -31,13 +31,17 @@ function compiled(): WebAssembly.Module | undefined {
   return moduleCache ?? undefined;
 }
 
-/** Keys grouped into buckets of neighbouring 3-byte prefixes, so each bucket's masks stay selective. */
+/**
+ * Keys grouped into buckets of neighbouring prefixes, so each bucket's nibble masks stay selective;
+ * short keys (which accept anything past their end) share buckets rather than spoil the others.
+ */
 function bucketize(keys: readonly string[]): string[][] {
-  const prefixes = [...new Set(keys.map((k) => k.slice(0, 3)))].sort();
+  const pre = (k: string) => k.slice(0, TEDDY_BYTES);
+  const prefixes = [...new Set(keys.map(pre))].sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0));
   const per = Math.ceil(prefixes.length / BUCKETS);
   const bucketOf = new Map(prefixes.map((p, i) => [p, Math.floor(i / per)]));
   const out: string[][] = Array.from({ length: BUCKETS }, () => []);
-  for (const k of new Set(keys)) out[bucketOf.get(k.slice(0, 3))!]!.push(k);
+  for (const k of new Set(keys)) out[bucketOf.get(pre(k))!]!.push(k);
   return out;
 }
 
@@ -78,10 +82,12 @@ export class KeyFinder {
       dv.setUint32(LAYOUT.dir + 8 * bi, keyIndex, true);
       dv.setUint32(LAYOUT.dir + 8 * bi + 4, bucket.length, true);
       for (const k of bucket) {
-        for (let i = 0; i < 3; i++) {
-          const ch = k.charCodeAt(i);
-          b[LAYOUT.masks + 32 * i + (ch & 15)]! |= 1 << bi;
-          b[LAYOUT.masks + 32 * i + 16 + (ch >> 4)]! |= 1 << bi;
+        for (let i = 0; i < TEDDY_BYTES; i++) {
+          for (let x = 0; x < 16; x++) {
+            const ch = k.charCodeAt(i); // NaN past the end: any byte passes
+            if (!(i < k.length) || (ch & 15) === x) b[LAYOUT.masks + 32 * i + x]! |= 1 << bi;
+            if (!(i < k.length) || ch >> 4 === x) b[LAYOUT.masks + 32 * i + 16 + x]! |= 1 << bi;
+          }
         }
         dv.setUint32(LAYOUT.refs + 8 * keyIndex, off, true);
         dv.setUint32(LAYOUT.refs + 8 * keyIndex + 4, k.length, true);
