@@ -67,6 +67,7 @@ const MAX_SMALL = 32;
 const MAX_SYMPTOMS = 50;
 const SAMPLE_LINES = 5;
 const WALK_SAMPLES = 256;
+const TAIL = 4;
 
 function bump(m: Map<string, number>, k: string, cap = MAX_SMALL): void {
   const n = m.get(k);
@@ -104,7 +105,10 @@ export class GroupAgg {
   readonly symptoms: SymptomMatch[] = [];
   symptomTotal = 0;
   streamId: string | undefined;
-  private readonly tail: { line: number; time?: number }[] = [];
+  // the last TAIL records' lines and times, as a ring (no allocation per record)
+  private readonly tailLine = new Float64Array(TAIL);
+  private readonly tailTime = new Float64Array(TAIL);
+  private tailAt = 0;
 
   constructor(
     readonly id: string,
@@ -121,13 +125,20 @@ export class GroupAgg {
 
   /** The group's latest record at or before `line` (records can arrive after later lines were read). */
   lastBefore(line: number): { line: number; time?: number } | undefined {
-    for (let i = this.tail.length - 1; i >= 0; i--) if (this.tail[i]!.line <= line) return this.tail[i];
+    for (let i = 1; i <= TAIL && i <= this.records; i++) {
+      const j = (this.tailAt - i + TAIL) % TAIL;
+      if (this.tailLine[j]! <= line) {
+        const t = this.tailTime[j]!;
+        return Number.isNaN(t) ? { line: this.tailLine[j]! } : { line: this.tailLine[j]!, time: t };
+      }
+    }
     return undefined;
   }
 
   add(r: FaultRecord, xenDomain: number | undefined): void {
-    if (this.tail.length >= 4) this.tail.shift();
-    this.tail.push(r.time !== undefined ? { line: r.line, time: r.time } : { line: r.line });
+    this.tailLine[this.tailAt] = r.line;
+    this.tailTime[this.tailAt] = r.time ?? NaN;
+    this.tailAt = (this.tailAt + 1) % TAIL;
     if (this.records === 0) this.firstLine = r.line;
     this.records++;
     this.lastLine = r.line;
@@ -139,7 +150,7 @@ export class GroupAgg {
     if (r.host) this.printedBy.add(r.host);
     bump(this.kinds, r.kind);
     if (r.reason) {
-      const k = `${r.reason.name ?? ''}\u0000${r.reason.code ?? ''}`;
+      const k = r.reason.name ?? String(r.reason.code ?? '');
       const c = this.reasons.get(k);
       if (c) c.count++;
       else if (this.reasons.size < MAX_REASONS) {

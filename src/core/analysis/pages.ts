@@ -49,8 +49,13 @@ function hexLess(a: string, b: string): boolean {
   return a.length !== b.length ? a.length < b.length : a < b;
 }
 
+/** Details kept for the first pages of a set: enough to walk them in a snapshot. */
+const DETAILED = 256;
+
 export class PageSet {
-  private readonly pages = new Map<string, PageSample>();
+  /** page key -> faults (numbers only: millions of updates must not allocate) */
+  private readonly pages = new Map<string, number>();
+  private readonly details = new Map<string, Omit<PageSample, 'faults'>>();
   private untracked = 0;
   private lowest: string | undefined;
   private highest: string | undefined;
@@ -62,22 +67,25 @@ export class PageSet {
     if (this.highest === undefined || hexLess(this.highest, iova)) this.highest = iova;
     const k = pageKey(iova);
     const p = this.pages.get(k);
-    if (p) { p.faults++; return; }
+    if (p !== undefined) { this.pages.set(k, p + 1); return; }
     if (this.pages.size >= this.cap || (this.budget && this.budget.left <= 0)) { this.untracked++; return; }
     if (this.budget) this.budget.left--;
-    const s: PageSample = { iova, faults: 1 };
-    if (access !== undefined) s.access = access;
-    if (pasid !== undefined) s.pasid = pasid;
-    this.pages.set(k, s);
+    this.pages.set(k, 1);
+    if (this.details.size < DETAILED) {
+      const s: Omit<PageSample, 'faults'> = { iova };
+      if (access !== undefined) s.access = access;
+      if (pasid !== undefined) s.pasid = pasid;
+      this.details.set(k, s);
+    }
   }
 
   get size(): number {
     return this.pages.size;
   }
 
-  /** Tracked pages, most faults first (what a snapshot walk should look at first). */
+  /** The first pages seen (up to 256), most faults first: what a snapshot walk looks at. */
   samples(max = Infinity): PageSample[] {
-    return [...this.pages.values()].sort((a, b) => b.faults - a.faults).slice(0, max);
+    return [...this.details].map(([k, d]) => ({ ...d, faults: this.pages.get(k)! })).sort((a, b) => b.faults - a.faults).slice(0, max);
   }
 
   summary(maxRanges = 16): PageSummary {
@@ -88,20 +96,30 @@ export class PageSet {
   }
 }
 
-function ranges(pages: Map<string, PageSample>, max: number): PageRange[] {
-  const list = [...pages].map(([k, v]) => ({ page: BigInt(k), faults: v.faults })).sort((a, b) => (a.page < b.page ? -1 : a.page > b.page ? 1 : 0));
-  const out: { first: bigint; last: bigint; pages: number; faults: number }[] = [];
-  for (const p of list) {
+/** Page numbers below 2^52 (every real IOVA) as doubles: sorting numbers is far cheaper than BigInts. */
+function ranges(pages: Map<string, number>, max: number): PageRange[] {
+  const list: { page: number; faults: number }[] = [];
+  const big: { page: bigint; faults: number }[] = [];
+  for (const [k, faults] of pages) {
+    if (k.length <= 15) list.push({ page: parseInt(k.slice(2), 16), faults });
+    else big.push({ page: BigInt(k), faults });
+  }
+  list.sort((a, b) => a.page - b.page);
+  big.sort((a, b) => (a.page < b.page ? -1 : a.page > b.page ? 1 : 0));
+  const all: { page: bigint | number; faults: number }[] = [...list, ...big];
+  const out: { first: bigint | number; last: bigint | number; pages: number; faults: number }[] = [];
+  for (const p of all) {
     const cur = out[out.length - 1];
-    if (cur && p.page === cur.last + 1n) { cur.last = p.page; cur.pages++; cur.faults += p.faults; }
-    else out.push({ first: p.page, last: p.page, pages: 1, faults: p.faults });
+    if (cur && typeof cur.last === typeof p.page && (typeof p.page === 'number' ? p.page === (cur.last as number) + 1 : p.page === (cur.last as bigint) + 1n)) {
+      cur.last = p.page; cur.pages++; cur.faults += p.faults;
+    } else out.push({ first: p.page, last: p.page, pages: 1, faults: p.faults });
   }
   return out
     .sort((a, b) => b.faults - a.faults || b.pages - a.pages)
     .slice(0, max)
     .map((r) => ({
-      start: '0x' + (r.first << PAGE_SHIFT).toString(16),
-      end: '0x' + (((r.last + 1n) << PAGE_SHIFT) - 1n).toString(16),
+      start: '0x' + (BigInt(r.first) << PAGE_SHIFT).toString(16),
+      end: '0x' + (((BigInt(r.last) + 1n) << PAGE_SHIFT) - 1n).toString(16),
       pages: r.pages,
       faults: r.faults,
     }));
