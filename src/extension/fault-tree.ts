@@ -160,7 +160,8 @@ export class PendingNode extends Node {
     const parts: string[] = [];
     if (p.pageRequests) parts.push(plural(p.pageRequests, 'page request'));
     if (p.stalls) parts.push(plural(p.stalls, 'stalled transaction'));
-    it.description = parts.join(', ');
+    parts.push(vscode.l10n.t('responses not matched yet'));
+    it.description = parts.join(' · ');
     it.iconPath = new vscode.ThemeIcon('watch', new vscode.ThemeColor('problemsWarningIcon.foreground'));
     it.tooltip = new vscode.MarkdownString(vscode.l10n.t(
       'Page requests and stalled transactions found in the log. They are listed as detected: matching them with their responses (resume/terminate, page-response) is not done yet, so some may already have been answered.'));

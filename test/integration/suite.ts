@@ -275,6 +275,15 @@ export function registerSuite(): void {
       assert.equal(drawnFault.failingStep, bad.result!.steps.findIndex((st) => !st.ok));
       await checkpoint('walk-fault-webview');
 
+      // The page keeps what it shows in its webview state: after a reload it draws it again by itself.
+      const redrawn = new Promise<NonNullable<ReturnType<IommuLensApi['lastRendered']>>>((r) => {
+        const d = api.onDidRender((m) => { d.dispose(); r(m); });
+      });
+      await vscode.commands.executeCommand('workbench.action.webview.reloadWebviewAction');
+      const again = await redrawn;
+      assert.equal(again.title, drawnFault.title);
+      assert.equal(again.steps, drawnFault.steps);
+
       const rendered2 = new Promise<NonNullable<ReturnType<IommuLensApi['lastRendered']>>>((r) => {
         const d = api.onDidRender((m) => { if (m.title.includes('F_TRANSLATION')) { d.dispose(); r(m); } });
       });
