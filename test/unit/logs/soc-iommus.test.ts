@@ -163,6 +163,17 @@ describe('near misses and hostile input', () => {
     expect(mtk[0]!.iova).toBeUndefined();
   });
 
+  it('a printk caller-info column glued to the driver name ("[pid:..]rk_iommu ...") still gives the instance', () => {
+    // real RK3399 lines (test/fixtures/real-logs/rockchip.txt) behind the caller-info column CIX kernels print
+    const col = '[   42.213800] [pid:0,cpu0,in irq]';
+    const recs = of('rockchip', [
+      col + 'rk_iommu ff650800.iommu: Page fault at 0x0000000004382010 of type write',
+      col + 'rk_iommu ff650800.iommu: iova = 0x0000000004382010: dte_index: 0x10 pte_index: 0x382 page_offset: 0x10',
+    ].join('\n'));
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({ iommu: 'ff650800.iommu', iova: '0x4382010', access: 'write', endLine: 2, decoded: { pteIndex: 0x382 } });
+  });
+
   it('long lines stay linear', () => {
     const t0 = Date.now();
     for (const s of ['fault type=0x1 iova=0x1 pa=0x1 '.repeat(20000), 'Page fault at '.repeat(30000), ' @0x'.repeat(50000) + ': x (y', 'translation fault: status:'.repeat(20000), 'A FAULT occurred at '.repeat(20000),

@@ -17,9 +17,9 @@ import { EXYNOS_LV1, EXYNOS_LV2 } from '../../decode/registers/soc-iommus';
 import { unquote, wrappedContinuation } from './wrapped';
 
 const FAMILY = 'exynos';
-const RE_NEW = /(?:^|\s)[\w.-]{1,64} ([\w.:@-]{1,96}): ([\w.:@-]{1,96}): (?:\[(READ|WRITE)\] )?([A-Z][A-Z -]{1,40}?) FAULT occurred at (0x[0-9a-fA-F]{1,16}|0)\s*$/;
+const RE_NEW = /(?:^|[\s\]>|])[\w.-]{1,64} ([\w.:@-]{1,96}): ([\w.:@-]{1,96}): (?:\[(READ|WRITE)\] )?([A-Z][A-Z -]{1,40}?) FAULT occurred at (0x[0-9a-fA-F]{1,16}|0)\s*$/;
 // The start of a v4.10+ print that a mail client wrapped before or inside the fault name.
-const RE_HEAD = /(?:^|\s)[\w.-]{0,48}sysmmu[\w.-]{0,16} ([\w.:@-]{1,96}): ([\w.:@-]{1,96}):(?: \[(READ|WRITE)\])?(?: [A-Z][A-Z -]{0,40})?(?: occurred(?: at)?)?\s*$/;
+const RE_HEAD = /(?:^|[\s\]>|])[\w.-]{0,48}sysmmu[\w.-]{0,16} ([\w.:@-]{1,96}): ([\w.:@-]{1,96}):(?: \[(READ|WRITE)\])?(?: [A-Z][A-Z -]{0,40})?(?: occurred(?: at)?)?\s*$/;
 const RE_OLD = /(?:^|\s)([A-Z][A-Z -]{1,40}?) occurred at (0x[0-9a-fA-F]{1,16}|0) by ([\w.:@-]{1,96})\(Page table base: (0x[0-9a-fA-F]{1,16})\)\s*$/;
 
 const TEXT: readonly [RegExp, string][] = [

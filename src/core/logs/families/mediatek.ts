@@ -78,7 +78,7 @@ function layerContinuation(rec: FaultRecord): Continuation {
 }
 
 // mtk_iommu_tlb_flush_range_sync(): the range invalidation did not complete in time.
-const RE_TLB_TIMEOUT = /(?:^|\s)([\w.-]{1,64}) ([\w.:@-]{1,96}): Partial TLB flush timed out(?:,(?: falling back to(?: full flush)?)?)?\s*$/;
+const RE_TLB_TIMEOUT = /(?:^|[\s\]>|])([\w.-]{1,64}) ([\w.:@-]{1,96}): Partial TLB flush timed out(?:,(?: falling back to(?: full flush)?)?)?\s*$/;
 
 export const mediatekRecognizer: Recognizer = {
   family: FAMILY,

@@ -15,15 +15,15 @@ import { wrappedContinuation } from './wrapped';
 
 const FAMILY = 'tegra';
 // Tegra264 (NVIDIA's tegra-mc-err) prints "non-secure " where older SoCs print nothing.
-const RE = /(?:^|\s)([\w.-]{1,64}) ([\w.:@-]{1,96}): ([\w.-]{1,48}): ((?:non-)?secure )?(read|write) @(0x[0-9a-fA-F]{1,16}): ([A-Za-z][\w .-]{1,60}?) \(([A-Za-z][\w .-]{0,60}?)(?: \[([R-])([W-])([S-])\])?\)\s*$/;
+const RE = /(?:^|[\s\]>|])([\w.-]{1,64}) ([\w.:@-]{1,96}): ([\w.-]{1,48}): ((?:non-)?secure )?(read|write) @(0x[0-9a-fA-F]{1,16}): ([A-Za-z][\w .-]{1,60}?) \(([A-Za-z][\w .-]{0,60}?)(?: \[([R-])([W-])([S-])\])?\)\s*$/;
 
 // The same print wrapped after the address (or inside the status) by a mail client.
-const RE_HEAD = /(?:^|\s)([\w.-]{1,64}) ([\w.:@-]{1,96}): ([\w.-]{1,48}): ((?:non-)?secure )?(read|write) @(0x[0-9a-fA-F]{1,16}):(?: [A-Za-z][\w .-]{0,60})?\s*$/;
+const RE_HEAD = /(?:^|[\s\]>|])([\w.-]{1,64}) ([\w.:@-]{1,96}): ([\w.-]{1,48}): ((?:non-)?secure )?(read|write) @(0x[0-9a-fA-F]{1,16}):(?: [A-Za-z][\w .-]{0,60})?\s*$/;
 // Tegra186+ memory controllers (and NVIDIA's L4T kernels) may print only the MC_INTSTATUS name.
-const RE_STATUS_ONLY = /(?:^|\s)(tegra[\w-]{0,16}mc) ([\w.:@-]{1,96}): (EMEM address decode error|GART page fault|Page fault|Security violation|VPR violation|Secure carveout violation|MTS carveout violation|Generalized carveout violation|Route Sanity error|GIC_MSI error|Invalid address|External interrupt)\s*$/;
+const RE_STATUS_ONLY = /(?:^|[\s\]>|])(tegra[\w-]{0,16}mc) ([\w.:@-]{1,96}): (EMEM address decode error|GART page fault|Page fault|Security violation|VPR violation|Secure carveout violation|MTS carveout violation|Generalized carveout violation|Route Sanity error|GIC_MSI error|Invalid address|External interrupt)\s*$/;
 
 // Tegra264 hub errors: "%s: @%pa: %s status:%#x" (client, address, tegra_hub_status_names, raw status).
-const RE_HUB = /(?:^|\s)([\w.-]{1,64}) ([\w.:@-]{1,96}): ([\w.-]{1,48}): @(0x[0-9a-fA-F]{1,16}): (coalescer error|SMMU BYPASS ALLOW error|Illegal tbugrp_id error|Malformed MSI request error|Read response with poison bit error|Restricted access violation error|Reserved PA error) status:(0x[0-9a-fA-F]{1,8}|\d{1,10})\s*$/;
+const RE_HUB = /(?:^|[\s\]>|])([\w.-]{1,64}) ([\w.:@-]{1,96}): ([\w.-]{1,48}): @(0x[0-9a-fA-F]{1,16}): (coalescer error|SMMU BYPASS ALLOW error|Illegal tbugrp_id error|Malformed MSI request error|Read response with poison bit error|Restricted access violation error|Reserved PA error) status:(0x[0-9a-fA-F]{1,8}|\d{1,10})\s*$/;
 const HUB: Readonly<Record<string, [string, string]>> = {
   'coalescer error': ['HUB_COALESCER', 'request coalescer error in the memory hub'],
   'SMMU BYPASS ALLOW error': ['HUB_SMMU_BYPASS', 'a client bypassed the SMMU where bypass is not allowed'],
