@@ -543,3 +543,12 @@ describe('real logs: Jetson Thor (Tegra264)', () => {
     });
   });
 });
+
+describe('real logs: SMMUv3 GERROR + ATC invalidation timeout, TAB-indented', () => {
+  it('instance 13: global CMDQ_ERR then the command error with CONS.ERR = ATC_INV_SYNC', () => {
+    const recs = scan('arm-smmu-v3.txt', '52452078584');
+    expect(recs).toHaveLength(2);
+    expect(recs[0]).toMatchObject({ line: 1, kind: 'global-fault', iommu: 'arm-smmu-v3.13.auto', registers: { gerror: '0x1' }, reason: { name: 'CMDQ_ERR' } });
+    expect(recs[1]).toMatchObject({ line: 2, kind: 'command-error', iommu: 'arm-smmu-v3.13.auto', registers: { cmdq_cons: '0x30120f3' }, reason: { code: 3, name: 'CERROR_ATC_INV_SYNC' } });
+  });
+});
