@@ -254,6 +254,7 @@ export function registerCommands(ctx: vscode.ExtensionContext, d: Deps): void {
       const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === target!.toString());
       src = open ? await store.scanDocument(open, s.backgroundScanBytes) : target.scheme === 'file' ? await store.scanFile(target) : await store.scanDocument(await vscode.workspace.openTextDocument(target), s.backgroundScanBytes);
     }
+    if (!src) return undefined;
     void vscode.commands.executeCommand(`${VIEW_ID}.focus`);
     return { file: src.uri.toString(), records: src.index.total, lines: src.index.lines, suppressed: src.index.suppressed, state: src.state, elapsedMs: src.elapsed };
   });

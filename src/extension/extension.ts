@@ -12,7 +12,7 @@ import { DetailsPanel, type RenderedMessage } from './details-panel';
 import { SnapshotRegistry } from './snapshot-registry';
 import { WalkService } from './walk-service';
 import { registerCommands } from './commands';
-import { readSettings, scannedLanguages, SECTION } from './settings';
+import { KERNEL_LOG, readSettings, scannedLanguages, SECTION } from './settings';
 
 /** What activate() returns: used by the integration tests and open to other extensions. */
 export interface IommuLensApi {
@@ -65,7 +65,8 @@ export function activate(ctx: vscode.ExtensionContext): IommuLensApi {
     if (pendingScan) clearTimeout(pendingScan);
     pendingScan = setTimeout(() => {
       pendingScan = undefined;
-      void store.scanDocument(ed.document, s.backgroundScanBytes).catch((e: unknown) => log.error(`scan failed: ${String(e)}`));
+      const tentative = ed.document.languageId !== KERNEL_LOG;
+      void store.scanDocument(ed.document, s.backgroundScanBytes, { tentative }).catch((e: unknown) => log.error(`scan failed: ${String(e)}`));
     }, force ? 800 : 50);
   };
   ctx.subscriptions.push(

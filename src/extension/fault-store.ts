@@ -41,17 +41,20 @@ export class FaultStore implements vscode.Disposable {
     this.changed.dispose();
   }
 
-  /** Scan an open document: from its text when small, else from disk. */
-  async scanDocument(doc: vscode.TextDocument, backgroundBytes: number): Promise<FaultSource> {
+  /**
+   * Scan an open document: from its text when small, else from disk.
+   * `tentative` is for documents that are not known to be kernel logs (any .log or .txt the user
+   * opens): they are scanned only when small, and replace what the tree shows only if they
+   * contain faults, so opening notes.txt does not wipe the fault view.
+   */
+  async scanDocument(doc: vscode.TextDocument, backgroundBytes: number, opts: { tentative?: boolean } = {}): Promise<FaultSource | undefined> {
     if (doc.uri.scheme === 'file') {
       const size = await stat(doc.uri.fsPath).then((s) => s.size, () => 0);
-      if (size > backgroundBytes) return this.scanFile(doc.uri);
+      if (size > backgroundBytes) return opts.tentative ? undefined : this.scanFile(doc.uri);
     }
-    this.cts?.cancel();
     const t0 = Date.now();
     const index = new FaultIndex();
     const src: FaultSource = { uri: doc.uri, name: baseName(doc.uri), index, state: 'scanning' };
-    this.current = src;
     const scanner = new Scanner((r) => index.add(r), { file: doc.uri.scheme === 'file' ? doc.uri.fsPath : doc.uri.toString() });
     const n = doc.lineCount;
     for (let i = 0; i < n; i++) scanner.push(doc.lineAt(i).text, i + 1);
@@ -60,6 +63,9 @@ export class FaultStore implements vscode.Disposable {
     src.state = 'done';
     src.elapsed = Date.now() - t0;
     this.log.info(`scanned ${src.name} from the editor: ${index.total} records in ${n} lines, ${src.elapsed} ms`);
+    if (opts.tentative && index.total === 0 && index.suppressed === 0 && this.current) return src;
+    this.cts?.cancel();
+    this.current = src;
     this.changed.fire(src);
     return src;
   }

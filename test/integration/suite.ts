@@ -198,6 +198,12 @@ export function registerSuite(): void {
       await vscode.commands.executeCommand('iommuLens.clearFilter');
       assert.equal((api.treeSnapshot() as N[]).length, roots.length);
 
+      // Opening a text file without faults does not wipe the view.
+      const notes = await vscode.workspace.openTextDocument({ language: 'plaintext', content: 'notes: reboot fixed it\n' });
+      await vscode.window.showTextDocument(notes);
+      await sleep(400);
+      assert.equal(api.source()?.uri.toString(), mixed.uri.toString());
+
       const target = lineOf(mixed, 'IO_PAGE_FAULT') + 1;
       await vscode.commands.executeCommand('iommuLens.revealLine', mixed.uri.toString(), target);
       assert.equal(vscode.window.activeTextEditor?.selection.start.line, target - 1);
