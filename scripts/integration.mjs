@@ -89,6 +89,7 @@ copyFileSync(mixedSrc, join(WORKSPACE, 'serial-console'));
 }
 const walkLog = 'smmuv3-virt-stream10.log';
 copyFileSync(join(ROOT, 'test/fixtures/editor', walkLog), join(WORKSPACE, walkLog));
+copyFileSync(join(ROOT, 'test/fixtures/editor/qcom-iommu-stall.log'), join(WORKSPACE, 'qcom-iommu-stall.log'));
 
 let walk = false;
 const snapDir = join(SHARED, 'snapshots', 'smmuv3-virt');
@@ -196,7 +197,8 @@ const shooter = setInterval(async () => {
     if (name.startsWith('scheme-')) {
       // The suite switches light/dark through the OS colour scheme (window.autoDetectColorScheme):
       // in extension-test mode the workbench does not apply workbench.colorTheme changes.
-      await page.emulateMedia({ colorScheme: name === 'scheme-dark' ? 'dark' : 'light' }).catch(() => undefined);
+      const scheme = name.slice('scheme-'.length);
+      await page.emulateMedia({ colorScheme: scheme === 'light' ? 'light' : 'dark', forcedColors: scheme === 'hc' ? 'active' : 'none' }).catch(() => undefined);
       writeFileSync(join(CHECKPOINTS, `${name}.done`), '');
       continue;
     }

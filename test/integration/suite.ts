@@ -73,9 +73,12 @@ async function checkpoint(name: string, settleMs = 1200): Promise<void> {
 }
 
 /** Switch the workbench between light and dark through the driver (emulated OS colour scheme). */
-async function setScheme(kind: 'dark' | 'light'): Promise<void> {
+const THEME_KIND = { dark: vscode.ColorThemeKind.Dark, light: vscode.ColorThemeKind.Light, hc: vscode.ColorThemeKind.HighContrast } as const;
+const BODY_CLASS = { dark: 'vscode-dark', light: 'vscode-light', hc: 'vscode-high-contrast' } as const;
+
+async function setScheme(kind: 'dark' | 'light' | 'hc'): Promise<void> {
   await checkpoint(`scheme-${kind}`, 0);
-  await waitFor(`${kind} theme`, () => (vscode.window.activeColorTheme.kind === (kind === 'dark' ? vscode.ColorThemeKind.Dark : vscode.ColorThemeKind.Light)), 10_000)
+  await waitFor(`${kind} theme`, () => vscode.window.activeColorTheme.kind === THEME_KIND[kind], 10_000)
     .catch(() => console.log(`[iommu-lens] workbench did not switch to ${kind} (theme kind ${vscode.window.activeColorTheme.kind})`));
   await sleep(500);
 }
@@ -224,6 +227,17 @@ export function registerSuite(): void {
       assert.ok(!vscode.workspace.textDocuments.some((d) => d.uri.toString() === uri.toString()), 'the storm log was opened as a document');
     });
 
+    it('lists stalled transactions under Pending, at the top of the tree', async function () {
+      const res = await vscode.commands.executeCommand<{ records: number }>('iommuLens.scanLog', wsFile('qcom-iommu-stall.log'));
+      assert.equal(res.records, 5);
+      type N = { label: string; description?: string; children?: N[] };
+      const roots = api.treeSnapshot() as N[];
+      assert.equal(roots[0]?.label, 'Pending');
+      assert.equal(roots[0]?.description, '3 stalled transactions · responses not matched yet');
+      assert.deepEqual(roots[0]?.children?.map((c) => c.label), ['line 1', 'line 2', 'line 4']);
+      await checkpoint('tree-pending', 800);
+    });
+
     it('copies a fault as the scan --json record', async function () {
       const i = lineOf(mixed, 'IO_PAGE_FAULT');
       const ed = await vscode.window.showTextDocument(mixed);
@@ -340,9 +354,11 @@ export function registerSuite(): void {
       assert.ok(hoverText(await hoverAt(mixed, lineOf(mixed, 'fault addr 0x7f3a1000'))).includes('dma-fault'));
     });
 
-    it('screenshots: tree, hover and webview in dark and light themes', async function () {
+    it('screenshots: tree, hover and webview in dark, light and high-contrast themes', async function () {
       if (!cfg.checkpoints) this.skip();
-      for (const kind of ['dark', 'light'] as const) {
+      await vscode.commands.executeCommand('iommuLens.faults.focus');
+      for (let k = 0; k < 6; k++) await vscode.commands.executeCommand('workbench.action.increaseViewWidth'); // room for the counts and times
+      for (const kind of ['dark', 'light', 'hc'] as const) {
         await setScheme(kind);
         await vscode.commands.executeCommand('iommuLens.scanLog', mixed.uri);
         await vscode.commands.executeCommand('workbench.action.closeEditorsInOtherGroups');
@@ -361,7 +377,7 @@ export function registerSuite(): void {
           const drawn = new Promise<string>((r) => { const d = api.onDidRender((m) => { d.dispose(); r(m.theme); }); });
           await vscode.commands.executeCommand('iommuLens.showWalk', { uri: doc.uri.toString(), line: ev + 1 });
           const bodyTheme = await drawn;
-          assert.equal(bodyTheme, kind === 'dark' ? 'vscode-dark' : 'vscode-light');
+          assert.equal(bodyTheme, BODY_CLASS[kind]);
           await checkpoint(`webview-${kind}`);
         }
       }
