@@ -65,6 +65,9 @@ await esbuild.build({
 // The grammar, with the TextMate engine of this VS Code build.
 r = spawnSync(process.execPath, ['test/integration/grammar-check.mjs'], { cwd: ROOT, stdio: 'inherit' });
 const grammarOk = r.status === 0;
+// The webview page alone in chromium: hostile text, CSP, failing step, persisted state.
+r = spawnSync(process.execPath, ['test/integration/webview-check.mjs'], { cwd: ROOT, stdio: 'inherit' });
+const webviewOk = r.status === 0;
 
 // 2. A throw-away workspace with the fixture logs (and the real QEMU snapshot when available).
 rmSync(WORKSPACE, { recursive: true, force: true });
@@ -241,4 +244,5 @@ if (existsSync(resultsFile)) {
 log(`screenshots: ${shots.length ? shots.map((s) => s.slice(ROOT.length + 1)).join(', ') : 'none'}`);
 log(`exit code ${code} after ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 if (!grammarOk) log('the grammar check failed (see above)');
-process.exit(typeof code === 'number' ? (code || (grammarOk ? 0 : 1)) : 1);
+if (!webviewOk) log('the webview page check failed (see above)');
+process.exit(typeof code === 'number' ? (code || (grammarOk && webviewOk ? 0 : 1)) : 1);

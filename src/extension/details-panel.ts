@@ -12,6 +12,8 @@ export class DetailsPanel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private pending: FaultDetails | undefined;
   private ready = false;
+  /** the log of the details last sent: the only document the page may ask to reveal */
+  private shownUri: string | undefined;
   private readonly rendered = new vscode.EventEmitter<RenderedMessage>();
   /** fires when the page has drawn what it was sent */
   readonly onDidRender = this.rendered.event;
@@ -43,6 +45,7 @@ export class DetailsPanel implements vscode.Disposable {
     } else this.panel.reveal(undefined, true);
     this.panel!.title = vscode.l10n.t('Fault Details: {0}', details.title).slice(0, 80);
     this.pending = details;
+    this.shownUri = details.uri;
     if (this.ready) this.flush();
   }
 
@@ -91,7 +94,10 @@ export class DetailsPanel implements vscode.Disposable {
         this.rendered.fire(m);
         break;
       case 'revealLine':
-        void vscode.commands.executeCommand('iommuLens.revealLine', m.uri, m.line);
+        // Only the log the page was given (or, for a page restored after a reload, a local log).
+        if (m.uri === this.shownUri || (this.shownUri === undefined && /^(?:file|untitled|vscode-remote):/.test(m.uri))) {
+          void vscode.commands.executeCommand('iommuLens.revealLine', m.uri, m.line);
+        } else this.log.warn(`details page asked to open ${m.uri}, which it was not shown`);
         break;
       case 'walkAgain':
         this.onWalkAgain();
