@@ -19,6 +19,12 @@ export interface PhysicalMemory {
   /** little-endian 64-bit read, undefined when not in the snapshot */
   read64(addr: bigint): bigint | undefined;
   read32(addr: bigint): number | undefined;
+  /**
+   * Optional fast path for walkers: the little-endian 64-bit word at byte address `addr` (an
+   * integer) as out[0] = bits [31:0] and out[1] = bits [63:32], with no BigInt work; false when
+   * any byte is not in the snapshot. Without it walkers use read64.
+   */
+  readHalves?(addr: number, out: Uint32Array): boolean;
   /** the ranges covered, for `snapshot info` */
   ranges(): { start: bigint; end: bigint; source: string }[];
 }

@@ -11,7 +11,8 @@ const PAGE_SIZE = 4096;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 /** aligned typed-array reads are faster than DataView, but they use the host's byte order */
 const LE_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-const TLB_SIZE = 64;
+/** a 4-level walk storm touches a few hundred table pages: the front covers the whole default cache */
+const TLB_SIZE = 1024;
 const TLB_MASK = TLB_SIZE - 1;
 
 /** A piece of physical memory with one backing: bytes in a source, or zeros (p_filesz < p_memsz). */
@@ -135,6 +136,34 @@ export class SnapshotMemory implements PhysicalMemory {
     }
     const b = this.read(addr, 8);
     return b && new DataView(b.buffer).getBigUint64(0, true);
+  }
+
+  readHalves(addr: number, out: Uint32Array): boolean {
+    if (addr >= 0 && addr <= Number.MAX_SAFE_INTEGER) {
+      const pn = Math.floor(addr / PAGE_SIZE);
+      const off = addr - pn * PAGE_SIZE;
+      if (off <= PAGE_SIZE - 8) {
+        const slot = pn & TLB_MASK;
+        const pg = this.tlbPn[slot] === pn ? this.tlbPage[slot]! : this.page(pn);
+        if (!pg.full && !covered(pg, off, 8)) return false;
+        if ((off & 7) === 0 && LE_HOST) {
+          const i = off >>> 2;
+          out[0] = pg.u32[i]!;
+          out[1] = pg.u32[i + 1]!;
+        } else {
+          out[0] = pg.view.getUint32(off, true);
+          out[1] = pg.view.getUint32(off + 4, true);
+        }
+        return true;
+      }
+    }
+    if (!Number.isInteger(addr) || addr < 0) return false;
+    const b = this.read(BigInt(addr), 8);
+    if (!b) return false;
+    const v = new DataView(b.buffer);
+    out[0] = v.getUint32(0, true);
+    out[1] = v.getUint32(4, true);
+    return true;
   }
 
   read32(addr: bigint): number | undefined {

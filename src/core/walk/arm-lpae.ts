@@ -184,14 +184,24 @@ export function hexn(n: number): string {
   return '0x' + hex32(hi) + BYTE_HEX[lo >>> 24]! + BYTE_HEX[(lo >>> 16) & 255]! + BYTE_HEX[(lo >>> 8) & 255]! + BYTE_HEX[lo & 255]!;
 }
 
+/** '0x' + (hi * 2^32 + lo).toString(16) for two unsigned 32-bit halves */
+export function hex64(lo: number, hi: number): string {
+  if (hi === 0) return '0x' + hex32(lo);
+  return '0x' + hex32(hi) + BYTE_HEX[lo >>> 24]! + BYTE_HEX[(lo >>> 16) & 255]! + BYTE_HEX[(lo >>> 8) & 255]! + BYTE_HEX[lo & 255]!;
+}
+
 /**
- * Text of descriptors already seen, per memory: a storm walks the same tables again and again, and
- * the hex strings are most of a step's cost. An entry is reused only while the raw value read from
- * memory is unchanged, so memory that changes (test builders) is never answered from stale text.
+ * Descriptors already seen, per memory: a storm (or a batch) walks the same tables again and again,
+ * and building the hex strings and decoded fields of a step is most of a walk's cost. An entry is
+ * reused only while the raw value read from memory is unchanged, so memory that changes (test
+ * builders) is never answered from stale text. The finished step of a successful table or leaf
+ * descriptor is kept too, frozen because every later walk through that descriptor shares it (as the
+ * VT-d and AMD-Vi walkers do), together with a signature of everything else it was built from.
  */
 interface DescText {
-  raw: bigint;
-  /** bits [31:0] and [63:32] of raw */
+  /** physical address the descriptor was read from */
+  at: number;
+  /** bits [31:0] and [63:32] of the descriptor */
   lo: number;
   hi: number;
   addr: string;
@@ -199,13 +209,24 @@ interface DescText {
   /** hex of the next-table/output address derived from raw, with the number it was made from */
   outNum: number;
   out: string;
+  /** shared step of this descriptor for walks with signature `sig` (and MAIR `mair` for stage-1 leaves); -1 = none */
+  sig: number;
+  mair: bigint | undefined;
+  step: WalkStep | undefined;
+  /** next-table or output address the shared step was made for */
+  next: number;
 }
-const DESC_CACHE_LIMIT = 1 << 16;
-const descCaches = new WeakMap<PhysicalMemory, Map<number, DescText>>();
-function descCacheOf(mem: PhysicalMemory): Map<number, DescText> {
+/**
+ * Direct-mapped by descriptor address: a lookup is an array index, not a Map hash of a double
+ * (addresses above 2^31 are heap numbers). A collision only costs rebuilding the evicted text.
+ */
+const DESC_SLOTS = 1 << 14;
+const DESC_MASK = DESC_SLOTS - 1;
+const descCaches = new WeakMap<PhysicalMemory, (DescText | undefined)[]>();
+function descCacheOf(mem: PhysicalMemory): (DescText | undefined)[] {
   let c = descCaches.get(mem);
   if (!c) {
-    c = new Map();
+    c = new Array<DescText | undefined>(DESC_SLOTS).fill(undefined);
     descCaches.set(mem, c);
   }
   return c;
@@ -217,11 +238,44 @@ function outHex(t: DescText, n: number): string {
   }
   return t.out;
 }
+/** Bits of a shared step's signature: level + 1 in bits [2:0], then the stage configuration and table attributes. */
+const SIG_STAGE2 = 1 << 3;
+const SIG_GRANULE = 1 << 4; // granule shift, 5 bits
+const SIG_DS = 1 << 9;
+const SIG_OUTPUT_BITS = 1 << 10; // output size, 6 bits
+const SIG_TABLE = 1 << 16;
+const SIG_HD = 1 << 17;
+const SIG_AF_NO_FAULT = 1 << 18;
+const SIG_AP_NO_USER = 1 << 19;
+const SIG_AP_NO_WRITE = 1 << 20;
+const SIG_XN = 1 << 21;
+const SIG_PXN = 1 << 22;
+function freezeStep(step: WalkStep): WalkStep {
+  Object.freeze(step.decoded);
+  return Object.freeze(step);
+}
 
-function read64(mem: PhysicalMemory, addr: number, bigEndian: boolean | undefined): bigint | undefined {
-  if (!bigEndian) return mem.read64(BigInt(addr));
-  const b = mem.read(BigInt(addr), 8);
-  return b && new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, false);
+/** a - (a mod 2^n) for 0 <= a < 2^53: division by a power of two is exact, and `%` on doubles is an fmod call */
+function alignDown(a: number, n: number): number {
+  return Math.floor(a / P2(n)) * P2(n);
+}
+
+/** the descriptor halves of the last readDesc: [0] = bits [31:0], [1] = bits [63:32] */
+const HALVES = new Uint32Array(2);
+
+/** Read a descriptor into HALVES; false when it is not in the snapshot. */
+function readDesc(mem: PhysicalMemory, addr: number, bigEndian: boolean | undefined): boolean {
+  if (!bigEndian && mem.readHalves) return mem.readHalves(addr, HALVES);
+  let d: bigint | undefined;
+  if (!bigEndian) d = mem.read64(BigInt(addr));
+  else {
+    const b = mem.read(BigInt(addr), 8);
+    d = b && new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, false);
+  }
+  if (d === undefined) return false;
+  HALVES[0] = Number(d & 0xffffffffn);
+  HALVES[1] = Number(d >> 32n);
+  return true;
 }
 
 const LV = ['L-1', 'L0', 'L1', 'L2', 'L3'];
@@ -253,8 +307,7 @@ function blockAllowed(level: number, g: number, ds: boolean, outputBits: number)
 /** Output/next-table address of a descriptor from its two halves, for the granule/level boundary `n`. */
 function descAddress(lo: number, hi: number, n: number, g: number, ds: boolean, outputBits: number): number {
   // bits [47:0] (the low n bits are cleared below)
-  let a = (hi & 0xffff) * TWO32 + (lo >>> 0);
-  a -= a % P2(n);
+  let a = alignDown((hi & 0xffff) * TWO32 + (lo >>> 0), n);
   if (ds) {
     a += ((hi >>> 16) & 3) * P2(48) + ((lo >>> 8) & 3) * P2(50);
   } else if (g === 16 && outputBits === 52) {
@@ -311,7 +364,7 @@ export function walkLpaeStage(cfg: LpaeStageConfig, ia: number, ctx: WalkCtx): L
   // start table covers the remaining IA bits (several concatenated tables at stage 2)
   let tableLog2 = cfg.inputBits - startShift + 3;
   if (tableLog2 < 6) tableLog2 = 6;
-  let table = cfg.tableAddress - (cfg.tableAddress % P2(tableLog2));
+  let table = alignDown(cfg.tableAddress, tableLog2);
   if (cfg.outputBits < 52 && table >= P2(cfg.outputBits)) {
     steps.push({
       structure: st === 1 ? 'translation table base' : 'stage-2 translation table base',
@@ -333,10 +386,11 @@ export function walkLpaeStage(cfg: LpaeStageConfig, ia: number, ctx: WalkCtx): L
   let visited2 = -1;
   let visited3 = -1;
   const cache = descCacheOf(ctx.mem);
+  const cfgSig = (st - 1) * SIG_STAGE2 + g * SIG_GRANULE + cfg.outputBits * SIG_OUTPUT_BITS + (ds ? SIG_DS : 0) + (cfg.hd ? SIG_HD : 0) + (cfg.afNoFault ? SIG_AF_NO_FAULT : 0);
   for (let level = start; level <= 3; level++) {
     const shift = levelShift(level, g);
     let index = Math.floor(ia / P2(shift));
-    if (level !== start) index %= P2(s);
+    if (level !== start) index -= alignDown(index, s);
     let addr = table + index * 8;
     if (cfg.fetchTranslator) {
       const tr = cfg.fetchTranslator(addr, ctx);
@@ -347,16 +401,17 @@ export function walkLpaeStage(cfg: LpaeStageConfig, ia: number, ctx: WalkCtx): L
       addr = tr.oa;
     }
     const walkStage: WalkStage = level === start ? 'table-root' : 'table-entry';
-    const desc = read64(ctx.mem, addr, cfg.bigEndian);
-    if (desc === undefined) {
+    if (!readDesc(ctx.mem, addr, cfg.bigEndian)) {
       steps.push({ structure: INVALID_NAME[level + 1]!, level, address: hexn(addr), rule: RULE_READ_FAIL, ok: false, stage: label });
       return fail(st, 'external-abort', level, walkStage, `the ${label} level ${level} descriptor at ${hexn(addr)} is not in the snapshot`, addr);
     }
-    let text = cache.get(addr);
-    if (text === undefined || text.raw !== desc) {
-      text = { raw: desc, lo: Number(desc & 0xffffffffn), hi: Number(desc >> 32n), addr: hexn(addr), value: '0x' + desc.toString(16), outNum: -1, out: '' };
-      if (cache.size >= DESC_CACHE_LIMIT) cache.clear();
-      cache.set(addr, text);
+    const slot = (addr >>> 3) & DESC_MASK;
+    let text = cache[slot];
+    const dLo = HALVES[0]!;
+    const dHi = HALVES[1]!;
+    if (text === undefined || text.at !== addr || text.lo !== dLo || text.hi !== dHi) {
+      text = { at: addr, lo: dLo, hi: dHi, addr: hexn(addr), value: hex64(dLo, dHi), outNum: -1, out: '', sig: -1, mair: undefined, step: undefined, next: 0 };
+      cache[slot] = text;
     }
     const lo = text.lo;
     const hi = text.hi;
@@ -372,20 +427,31 @@ export function walkLpaeStage(cfg: LpaeStageConfig, ia: number, ctx: WalkCtx): L
       return fail(st, 'translation', level, 'table-entry', `${label} level 3 descriptor at ${hexn(addr)} has the reserved type 0b01`);
     }
     if (isTable) {
-      const next = descAddress(lo, hi, g, g, ds, cfg.outputBits);
-      const decoded: Record<string, unknown> = { type: 'table', nextTable: outHex(text, next) };
-      if (st === 1) {
-        decoded.pxnTable = (hi >>> 27) & 1;
-        decoded.uxnTable = (hi >>> 28) & 1;
-        decoded.apTable = (hi >>> 29) & 3;
-        decoded.nsTable = (hi >>> 31) & 1;
-      }
-      const step: WalkStep = { structure: TABLE_NAME[level + 1]!, level, address: addrHex, value, decoded, rule: st === 1 ? RULE_TABLE_S1 : RULE_TABLE_S2, ok: true, stage: label };
-      steps.push(step);
-      if (cfg.outputBits < 52 && next >= P2(cfg.outputBits)) {
-        step.ok = false;
-        step.rule = RULE_ASF;
-        return fail(st, 'address-size', level, 'table-entry', `${label} level ${level} table descriptor points at ${hexn(next)}, above the ${cfg.outputBits}-bit output size`);
+      const sig = cfgSig | (level + 1) | SIG_TABLE;
+      let next: number;
+      if (text.sig === sig) {
+        // same descriptor, level and stage configuration as a walk that went through it before
+        next = text.next;
+        steps.push(text.step!);
+      } else {
+        next = descAddress(lo, hi, g, g, ds, cfg.outputBits);
+        const decoded: Record<string, unknown> = { type: 'table', nextTable: outHex(text, next) };
+        if (st === 1) {
+          decoded.pxnTable = (hi >>> 27) & 1;
+          decoded.uxnTable = (hi >>> 28) & 1;
+          decoded.apTable = (hi >>> 29) & 3;
+          decoded.nsTable = (hi >>> 31) & 1;
+        }
+        const step: WalkStep = { structure: TABLE_NAME[level + 1]!, level, address: addrHex, value, decoded, rule: st === 1 ? RULE_TABLE_S1 : RULE_TABLE_S2, ok: true, stage: label };
+        steps.push(step);
+        if (cfg.outputBits < 52 && next >= P2(cfg.outputBits)) {
+          step.ok = false;
+          step.rule = RULE_ASF;
+          return fail(st, 'address-size', level, 'table-entry', `${label} level ${level} table descriptor points at ${hexn(next)}, above the ${cfg.outputBits}-bit output size`);
+        }
+        text.sig = sig;
+        text.next = next;
+        text.step = freezeStep(step);
       }
       if (st === 1 && !cfg.had) {
         if ((hi >>> 29) & 1) apTableNoUser = true;
@@ -414,49 +480,37 @@ export function walkLpaeStage(cfg: LpaeStageConfig, ia: number, ctx: WalkCtx): L
       steps.push({ structure, level, address: addrHex, value, decoded: { type: 'block' }, rule: RULE_BAD_BLOCK, ok: false, stage: label });
       return fail(st, 'translation', level, 'table-entry', `${label} block descriptor at level ${level} is not permitted with the ${granuleName(g)} granule`);
     }
-    const out = descAddress(lo, hi, shift, g, ds, cfg.outputBits);
+    // the decoded fields depend on the descriptor, the stage configuration and the table attributes met on the way
+    const sig = cfgSig | (level + 1) | (apTableNoUser ? SIG_AP_NO_USER : 0) | (apTableNoWrite ? SIG_AP_NO_WRITE : 0) | (xnTable ? SIG_XN : 0) | (pxnTable ? SIG_PXN : 0);
+    const shared = text.sig === sig && text.mair === cfg.mair ? text.step : undefined;
+    const out = shared ? text.next : descAddress(lo, hi, shift, g, ds, cfg.outputBits);
     const af = (lo >>> 10) & 1;
     const contiguous = (hi >>> 20) & 1;
-    let decoded: Record<string, unknown>;
     let perms: Permissions;
     let apText: string;
     let uxn = 0;
     let pxn = 0;
+    let dirty = false;
+    let apRaw = 0;
+    let ap = 0;
+    let s2ap = 0;
+    let xn = 0;
     if (st === 1) {
-      const attrIndx = (lo >>> 2) & 7;
-      const apRaw = (lo >>> 6) & 3;
-      let ap = apRaw;
+      apRaw = (lo >>> 6) & 3;
+      ap = apRaw;
       pxn = (hi >>> 21) & 1;
       uxn = (hi >>> 22) & 1;
-      decoded = {
-        type: isPage ? 'page' : 'block',
-        outputAddress: outHex(text, out),
-        size: P2(shift),
-        attrIndx,
-        memAttr: cfg.mair === undefined ? undefined : mairByte(cfg, attrIndx),
-        ns: (lo >>> 5) & 1,
-        ap: apRaw,
-        apMeaning: AP_TEXT[apRaw],
-        sh: ds ? undefined : SH_NAMES[(lo >>> 8) & 3],
-        af,
-        nG: (lo >>> 11) & 1,
-        dbm: (hi >>> 19) & 1,
-        contiguous,
-        pxn,
-        uxn,
-      };
       if (apTableNoUser) ap &= 2;
       if (apTableNoWrite) ap |= 2;
       if (xnTable) uxn = 1;
       if (pxnTable) pxn = 1;
-      if (apTableNoUser || apTableNoWrite || xnTable || pxnTable) decoded.effectiveAfterTableAttributes = { ap, uxn, pxn };
       apText = AP_TEXT[ap]!;
       const user = (ap & 1) === 1;
       let ro = (ap & 2) === 2;
       if (ro && cfg.hd && (hi >>> 19) & 1 && !apTableNoWrite) {
         // DBM=1 with hardware dirty-state management: read-only means clean, a write makes it dirty
         ro = false;
-        decoded.dirtyState = 'clean (DBM=1, hardware dirty update: writes allowed)';
+        dirty = true;
       }
       if (cfg.twoPrivilege === false) {
         // single-privilege regime: AP[1] is ignored, bit 54 is XN
@@ -467,20 +521,8 @@ export function walkLpaeStage(cfg: LpaeStageConfig, ia: number, ctx: WalkCtx): L
         perms = { read: user, write: user && !ro, exec: uxn === 0, user };
       }
     } else {
-      const s2ap = (lo >>> 6) & 3;
-      const xn = (hi >>> 21) & 3;
-      decoded = {
-        type: isPage ? 'page' : 'block',
-        outputAddress: outHex(text, out),
-        size: P2(shift),
-        memAttr: MEMATTR_HEX[(lo >>> 2) & 0xf],
-        s2ap,
-        s2apMeaning: S2AP_TEXT[s2ap],
-        sh: ds ? undefined : SH_NAMES[(lo >>> 8) & 3],
-        af,
-        contiguous,
-        xn,
-      };
+      s2ap = (lo >>> 6) & 3;
+      xn = (hi >>> 21) & 3;
       apText = S2AP_TEXT[s2ap]!;
       let exec: boolean;
       if (cfg.xnx) exec = xn === 0 || (xn === 1 ? !ctx.privileged : xn === 3 ? ctx.privileged : false);
@@ -488,22 +530,67 @@ export function walkLpaeStage(cfg: LpaeStageConfig, ia: number, ctx: WalkCtx): L
       let writable = (s2ap & 2) === 2;
       if (!writable && cfg.hd && (hi >>> 19) & 1) {
         writable = true;
-        decoded.dirtyState = 'clean (DBM=1, hardware dirty update: writes allowed)';
+        dirty = true;
       }
       perms = { read: (s2ap & 1) === 1, write: writable, exec };
     }
-    if (contiguous) decoded.contiguousNote = CONTIGUOUS_NOTE;
-    const step: WalkStep = { structure, level, address: addrHex, value, decoded, rule: st === 1 ? RULE_LEAF_S1 : RULE_LEAF_S2, ok: true, stage: label };
-    steps.push(step);
-    if (cfg.outputBits < 52 && out >= P2(cfg.outputBits)) {
-      step.ok = false;
-      step.rule = RULE_ASF;
-      return fail(st, 'address-size', level, 'table-entry', `${label} output address ${hexn(out)} is above the ${cfg.outputBits}-bit output size`);
-    }
-    if (af === 0 && !cfg.afNoFault) {
-      step.ok = false;
-      step.rule = RULE_AF;
-      return fail(st, 'access-flag', level, 'table-entry', `${label} level ${level} ${isPage ? 'page' : 'block'} descriptor has AF=0`);
+    if (shared) {
+      // built and checked (output size, AF) by an earlier walk with the same signature
+      steps.push(shared);
+    } else {
+      let decoded: Record<string, unknown>;
+      if (st === 1) {
+        const attrIndx = (lo >>> 2) & 7;
+        decoded = {
+          type: isPage ? 'page' : 'block',
+          outputAddress: outHex(text, out),
+          size: P2(shift),
+          attrIndx,
+          memAttr: cfg.mair === undefined ? undefined : mairByte(cfg, attrIndx),
+          ns: (lo >>> 5) & 1,
+          ap: apRaw,
+          apMeaning: AP_TEXT[apRaw],
+          sh: ds ? undefined : SH_NAMES[(lo >>> 8) & 3],
+          af,
+          nG: (lo >>> 11) & 1,
+          dbm: (hi >>> 19) & 1,
+          contiguous,
+          pxn: (hi >>> 21) & 1,
+          uxn: (hi >>> 22) & 1,
+        };
+        if (apTableNoUser || apTableNoWrite || xnTable || pxnTable) decoded.effectiveAfterTableAttributes = { ap, uxn, pxn };
+      } else {
+        decoded = {
+          type: isPage ? 'page' : 'block',
+          outputAddress: outHex(text, out),
+          size: P2(shift),
+          memAttr: MEMATTR_HEX[(lo >>> 2) & 0xf],
+          s2ap,
+          s2apMeaning: S2AP_TEXT[s2ap],
+          sh: ds ? undefined : SH_NAMES[(lo >>> 8) & 3],
+          af,
+          contiguous,
+          xn,
+        };
+      }
+      if (dirty) decoded.dirtyState = 'clean (DBM=1, hardware dirty update: writes allowed)';
+      if (contiguous) decoded.contiguousNote = CONTIGUOUS_NOTE;
+      const step: WalkStep = { structure, level, address: addrHex, value, decoded, rule: st === 1 ? RULE_LEAF_S1 : RULE_LEAF_S2, ok: true, stage: label };
+      steps.push(step);
+      if (cfg.outputBits < 52 && out >= P2(cfg.outputBits)) {
+        step.ok = false;
+        step.rule = RULE_ASF;
+        return fail(st, 'address-size', level, 'table-entry', `${label} output address ${hexn(out)} is above the ${cfg.outputBits}-bit output size`);
+      }
+      if (af === 0 && !cfg.afNoFault) {
+        step.ok = false;
+        step.rule = RULE_AF;
+        return fail(st, 'access-flag', level, 'table-entry', `${label} level ${level} ${isPage ? 'page' : 'block'} descriptor has AF=0`);
+      }
+      text.sig = sig;
+      text.mair = cfg.mair;
+      text.next = out;
+      text.step = freezeStep(step);
     }
     const access = ctx.access;
     if (access !== undefined) {
@@ -520,7 +607,7 @@ export function walkLpaeStage(cfg: LpaeStageConfig, ia: number, ctx: WalkCtx): L
         return fail(st, 'permission', level, 'permission', `${label} ${isPage ? 'page' : 'block'} at level ${level} does not allow ${ctx.privileged ? 'privileged' : 'unprivileged'} ${access} (${apText}${uxn || pxn ? `, UXN=${uxn} PXN=${pxn}` : ''})`);
       }
     }
-    const offset = ia % P2(shift);
+    const offset = ia - alignDown(ia, shift);
     return { ok: true, oa: out + offset, pageShift: shift, level, perms };
   }
   // unreachable: level 3 is always a leaf or a fault
