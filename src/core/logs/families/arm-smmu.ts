@@ -18,6 +18,7 @@ import type { Host, FaultRecord } from '../record';
 import type { Continuation, Feed, Recognition, Recognizer } from '../recognizer';
 import { hex, normalizeBdf } from '../normalize';
 import { decodedFields, type RegisterDescription } from '../../decode/register';
+import { wrappedContinuation } from './wrapped';
 import {
   ARM_SMMU_REGISTERS, FSR_REASONS, GFSR_REASONS, MSM_IOMMU_FSR_REASONS,
 } from '../../decode/registers/arm-smmu';
@@ -39,13 +40,31 @@ export interface PrefixScheme {
 
 // dev_err: "<driver> <device>: text". Driver names are identifiers; device names have no blanks.
 const RE_LINUX_DEV = /^([A-Za-z0-9_.,@-]{1,64}) ([^\s]{1,160}?): /;
+// The same columns behind a log viewer's own columns ("0x..277BBFA |   1263.468579:   arm-smmu ...").
+// Device names of this driver always hold a '.', '@' or ':' (DT unit address, ACPI ".auto", PCI),
+// which keeps "context fault: " and similar phrases from passing for a prefix.
+const RE_LINUX_DEV_LATER = /(?:^|[\s\]>|])([A-Za-z][\w.,@-]{0,63}) ([\w/-]{0,64}[.@:][\w.@/:-]{0,96}): /;
+// Mail/tracker quote marks and indentation, and the printk caller-id column ("[  T123] ", "[    C0] ").
+const RE_LEAD = /^[\s>|]{0,24}/;
+const RE_CALLER = /^\[ {0,6}[TC]\d{1,7}\] ?/;
+
+/** Quoted-printable mail bodies print "=" as "=3D"; a soft line break leaves "=" + "=3D" once joined. */
+export function unQp(s: string): string {
+  if (s.indexOf('=3D') < 0 && s.indexOf('==') < 0) return s;
+  return s.replace(/=3D/g, '=').replace(/={2,8}/g, '=');
+}
 
 export const LINUX_PREFIX: PrefixScheme = {
   host: 'linux',
   split(message) {
-    const m = RE_LINUX_DEV.exec(message);
-    if (m) return { name: m[2]!, rest: message.slice(m[0].length) };
-    return { rest: message };
+    let s = message.replace(RE_LEAD, '');
+    const c = RE_CALLER.exec(s);
+    if (c) s = s.slice(c[0].length);
+    let m = RE_LINUX_DEV.exec(s);
+    if (m) return { name: m[2]!, rest: s.slice(m[0].length) };
+    m = RE_LINUX_DEV_LATER.exec(s.length > 240 ? s.slice(0, 240) : s);
+    if (m) return { name: m[2]!, rest: s.slice(m.index + m[0].length) };
+    return { rest: s };
   },
   place(name, rec) {
     if (name !== undefined) rec.iommu = name;
@@ -177,6 +196,24 @@ function readPairs(f: Fault, text: string): void {
 }
 
 const RE_UNHANDLED = /^Unhandled context fault: (.{1,400})$/;
+// Any form of the context fault head, including one cut short by wrapping or left without fields.
+const RE_UNHANDLED_HEAD = /^Unhandled context fault(:?) {0,4}(.{0,400})$/;
+const RE_HAS_CB = /\bcb=(?:0x)?[0-9a-fA-F]{1,3}\b/;
+// One field of the print: "key=value" with an optional note ("sid=17(0x11 - AFI)"), or a key
+// whose value the wrap moved to the next line ("iova=").
+const RE_PAIR_PIECE = /^[A-Za-z][A-Za-z0-9_]{0,15}=(?:(?:0x)?[0-9a-fA-F]{1,16}(?:\([^()]{0,40}\))?)?$/;
+
+/** True when the text is nothing but the print's comma-separated key=value fields. */
+function isPairList(t: string): boolean {
+  if (!t) return true;
+  const pieces = t.split(/, ?/, 24);
+  for (let i = 0; i < pieces.length; i++) {
+    const piece = pieces[i]!;
+    if (piece === '' && i === pieces.length - 1) continue; // trailing comma
+    if (!RE_PAIR_PIECE.test(piece)) return false;
+  }
+  return true;
+}
 const RE_HANDLED = /^Context fault handled by client: (.{1,400})$/;
 const RE_UNEXPECTED_CTX = /^Unexpected context fault \(fsr (0x[0-9a-fA-F]{1,8})\)/;
 const RE_DOWNSTREAM = /^Unhandled arm-smmu context fault from (\S{1,160}?)!/;
@@ -337,7 +374,7 @@ class Assembler implements Continuation {
       }
     }
     if (!p || p.name !== this.f.name) return 'skip';
-    const rest = p.rest;
+    const rest = unQp(p.rest);
     if (this.mode === 'global') {
       if (this.globalText === undefined && RE_GFSR.test(rest)) {
         this.globalText = rest;
@@ -370,9 +407,36 @@ class Assembler implements Continuation {
 export function recognizeArmSmmu(line: LogLine, scheme: PrefixScheme): Recognition | undefined {
   const p = scheme.split(line.message);
   if (!p) return undefined;
-  const rest = p.rest;
+  const rest = unQp(p.rest);
   let m: RegExpExecArray | null;
 
+  if ((m = RE_UNHANDLED_HEAD.exec(rest))) {
+    const fields = m[2]!.trimEnd();
+    const f = newFault('context-fault', scheme, p.name, line);
+    if (!fields && !m[1]) {
+      // "Unhandled context fault" alone: notes and summaries keep only the words; the instance
+      // still tells which SMMU faulted, and 6.11+ register lines may follow.
+      return { record: f.record, more: new Assembler(f, scheme, 'context') };
+    }
+    if (!RE_HAS_CB.test(fields) && (!fields || /[,=:]$/.test(fields))) {
+      // A mail client or an author's editor broke the print after a field (or after the colon).
+      readPairs(f, fields);
+      f.apply();
+      const after = (): Continuation => new Assembler(f, scheme, 'context');
+      const more = wrappedContinuation(fields, {
+        max: 3,
+        complete: (j) => {
+          const t = unQp(j).trim();
+          if (!isPairList(t) || !RE_HAS_CB.test(t)) return false;
+          readPairs(f, t);
+          f.apply();
+          return true;
+        },
+        partial: (j) => isPairList(unQp(j).trim()),
+      }, after);
+      return { record: f.record, more };
+    }
+  }
   if ((m = RE_UNHANDLED.exec(rest)) || (m = RE_HANDLED.exec(rest))) {
     const f = newFault('context-fault', scheme, p.name, line);
     readPairs(f, m[1]!);
