@@ -21,8 +21,9 @@ if [ "$NODE_MAJOR" != "20" ]; then
 fi
 
 # Debian packages: toolchain and headers for node-pty / native keymap / kerberos builds,
-# ripgrep (seeds the cache below) and chromium (driven by playwright-core).
-PKGS=(build-essential python3 pkg-config libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev ripgrep chromium)
+# ripgrep (seeds the cache below), chromium (driven by playwright-core) and zstd (unpacks the
+# real QEMU snapshot the walk tests use).
+PKGS=(build-essential python3 pkg-config libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev ripgrep chromium zstd)
 MISSING=()
 for p in "${PKGS[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || MISSING+=("$p")

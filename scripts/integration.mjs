@@ -35,7 +35,7 @@ Install it once with:
     bash scripts/install-code-server.sh
 
 (apt-get installs the build toolchain, ripgrep and chromium; npm installs code-server into the
-git-ignored .vscode-test/code-server; about 10 minutes on 2 cores.)
+git-ignored .vscode-test/code-server; a few minutes, up to ~10 when native modules compile.)
 On a machine that can download VS Code, use instead: node test/integration/run-electron.mjs`);
 }
 if (!existsSync(CHROMIUM)) fail(`no Chromium at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH), or run bash scripts/install-code-server.sh`);

@@ -127,7 +127,7 @@ export function registerCommands(ctx: vscode.ExtensionContext, d: Deps): void {
       const req = requestFromRecord(t.record);
       if (!req) {
         void vscode.window.showWarningMessage(vscode.l10n.t('This fault print carries no address to walk.'));
-      } else walk = await walks.walk(manifest, req);
+      } else walk = await walks.walkRecord(t.record, t.uri, { explain: true }) ?? await walks.walk(manifest, req);
     } else walk = await walks.walkRecord(t.record, t.uri);
     const fd = await detailsFor(t.record, t.uri, walk);
     shown = { record: t.record, uri: t.uri };

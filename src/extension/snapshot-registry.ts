@@ -57,7 +57,10 @@ export class SnapshotRegistry {
 
   async detach(log: vscode.Uri | undefined): Promise<void> {
     const m = this.map();
-    delete m[log ? log.toString() : DEFAULT];
+    const key = log ? log.toString() : DEFAULT;
+    // The workspace default came from the same attachment: it goes too.
+    if (m[key] !== undefined && m[DEFAULT] === m[key]) delete m[DEFAULT];
+    delete m[key];
     await this.state.update(KEY, m);
     this.changed.fire();
   }

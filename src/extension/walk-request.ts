@@ -81,3 +81,16 @@ export function requestView(req: WalkRequest): WalkRequestView {
   if (req.access !== undefined) v.access = req.access;
   return v;
 }
+
+/** Snapshot models that can hold the tables behind a family's faults. */
+const MODELS_OF_FAMILY: Record<string, readonly string[]> = {
+  'arm-smmu': ['arm-smmu-v2', 'arm-lpae', 'arm-v7s'],
+  'arm-smmu-v3': ['arm-smmu-v3', 'arm-lpae'],
+  'intel-vtd': ['intel-vtd'],
+  'amd-vi': ['amd-vi'],
+};
+
+export function snapshotFits(family: string, model: string): boolean {
+  // SoC IOMMUs without a model of their own (Rockchip, MediaTek, DART, ...) walk bare Arm tables.
+  return (MODELS_OF_FAMILY[family] ?? ['arm-lpae', 'arm-v7s']).includes(model);
+}

@@ -9,7 +9,7 @@ import type { FaultRecord } from '../core/logs/record';
 import type { Snapshot } from '../core/snapshot/types';
 import type { WalkRequest, WalkResult } from '../core/walk/types';
 import type { WalkView } from '../core/protocol';
-import { requestFromRecord, requestView } from './walk-request';
+import { requestFromRecord, requestView, snapshotFits } from './walk-request';
 import type { SnapshotRegistry } from './snapshot-registry';
 
 export interface WalkEngine {
@@ -76,12 +76,22 @@ export class WalkService implements vscode.Disposable {
     return view;
   }
 
-  /** The walk for a record of a log, when a snapshot is attached and the record has an address. */
-  async walkRecord(r: FaultRecord, log: vscode.Uri | undefined): Promise<WalkView | undefined> {
+  /**
+   * The walk for a record of a log, when a snapshot is attached and the record has an address.
+   * A snapshot of another IOMMU model (a VT-d fault with an SMMUv3 snapshot attached) gives no
+   * walk for hovers, and an explanation when `explain` is set (commands).
+   */
+  async walkRecord(r: FaultRecord, log: vscode.Uri | undefined, opts: { explain?: boolean } = {}): Promise<WalkView | undefined> {
     const manifest = this.snapshotPath(log);
     if (!manifest) return undefined;
     const req = requestFromRecord(r);
     if (!req) return undefined;
+    let model: string | undefined;
+    try { model = (await this.snapshot(manifest)).model; } catch { /* walk() reports the load error */ }
+    if (model && !snapshotFits(r.family, model)) {
+      if (!opts.explain) return undefined;
+      return { snapshot: manifest, request: requestView(req), error: `the snapshot is of an ${model} IOMMU; this fault was printed by ${r.family}` };
+    }
     return this.walk(manifest, req);
   }
 }

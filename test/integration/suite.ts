@@ -316,6 +316,23 @@ export function registerSuite(): void {
       await checkpoint('walk-webview');
     });
 
+    it('remembers an attached snapshot and walks only faults of the same IOMMU model', async function () {
+      if (!cfg.walk) this.skip();
+      const manifest = wsFile((cfg.walkLog ?? 'smmuv3-virt-stream10.log').replace(/\.log$/, '.iommu.json')).fsPath;
+      await vscode.window.showTextDocument(mixed);
+      const attached = await vscode.commands.executeCommand<string>('iommuLens.attachSnapshot', manifest, mixed.uri.toString());
+      assert.equal(attached, manifest);
+      try {
+        const vtd = hoverText(await hoverAt(mixed, lineOf(mixed, 'fault addr 0x7f3a1000')));
+        assert.ok(vtd.includes('dma-fault') && !vtd.includes('**Walk**') && !vtd.includes('Walk 0x'), `a VT-d fault was walked in an SMMUv3 snapshot:\n${vtd}`);
+        const v3 = hoverText(await hoverAt(mixed, lineOf(mixed, 'arm-smmu-v3.2.auto: event 0x10 received')));
+        // StreamID 0x7d12 is outside the snapshot's stream table: the device entry fails.
+        for (const want of ['Walk', 'fails at', 'device-entry', 'C_BAD_STREAMID', 'Suspected culprit']) assert.ok(v3.includes(want), `SMMUv3 walk hover lacks "${want}":\n${v3}`);
+      } finally {
+        await vscode.commands.executeCommand('iommuLens.detachSnapshot');
+      }
+    });
+
     it('exports the report as Markdown, HTML and JSON', async function () {
       await vscode.commands.executeCommand('iommuLens.scanLog', mixed.uri);
       await waitFor('scan', () => api.source()?.uri.toString() === mixed.uri.toString() && api.source()?.state === 'done');

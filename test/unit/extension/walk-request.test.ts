@@ -39,3 +39,16 @@ describe('walk requests', () => {
     expect(parseWalkInput('0x1000 device=xyz').error).toMatch(/bad PCI device/);
   });
 });
+
+describe('which snapshot fits which fault', () => {
+  it('matches the IOMMU model to the printing family', async () => {
+    const { snapshotFits } = await import('../../../src/extension/walk-request');
+    expect(snapshotFits('arm-smmu-v3', 'arm-smmu-v3')).toBe(true);
+    expect(snapshotFits('intel-vtd', 'arm-smmu-v3')).toBe(false);
+    expect(snapshotFits('arm-smmu', 'arm-smmu-v2')).toBe(true);
+    expect(snapshotFits('amd-vi', 'intel-vtd')).toBe(false);
+    expect(snapshotFits('rockchip', 'arm-lpae')).toBe(true);
+    expect(snapshotFits('mediatek', 'arm-v7s')).toBe(true);
+    expect(snapshotFits('mediatek', 'intel-vtd')).toBe(false);
+  });
+});
