@@ -3,7 +3,8 @@ import { closeSync, openSync, readSync, statSync, writeFileSync } from 'node:fs'
 import { parseArgs } from './args';
 import { CliError, fileError } from './errors';
 import { LogAnalyzer, ANALYSIS_KEYS, type Analysis, type AnalyzerOptions } from '../core/analysis/analyzer';
-import { keyMatcher, scanBlock } from '../core/logs/chunk-scan';
+import { keyFinder, keyMatcher, scanBlock, scanBytes } from '../core/logs/chunk-scan';
+import { bufferIn } from '../node/scan-file';
 import { buildReport } from '../core/analysis/report';
 import { reportToMarkdown } from '../core/analysis/render-markdown';
 import { reportToHtml } from '../core/analysis/render-html';
@@ -32,8 +33,13 @@ export function analyzeFile(path: string, opts: AnalyzerOptions): Analysis {
   const fd = openSync(path, 'r');
   try {
     const analyzer = new LogAnalyzer(opts);
-    const matcher = keyMatcher(ANALYSIS_KEYS);
-    const buf = Buffer.allocUnsafe(BLOCK + MAX_LINE);
+    // Same reader as scan: with WebAssembly SIMD only candidate lines are decoded, else the regex path.
+    const finder = keyFinder(ANALYSIS_KEYS);
+    const matcher = finder ? undefined : keyMatcher(ANALYSIS_KEYS);
+    const buf = finder ? bufferIn(finder.buffer(BLOCK + MAX_LINE)) : Buffer.allocUnsafe(BLOCK + MAX_LINE);
+    const scan = (end: number, firstLine: number) => finder
+      ? scanBytes(buf, 0, end, analyzer, finder, firstLine, (s, e) => buf.toString('utf8', s, e))
+      : scanBlock(buf.toString('utf8', 0, end), analyzer, matcher!, firstLine);
     let carry = 0;
     let lines = 0;
     let skipping = false; // dropping the tail of an over-long line
@@ -49,13 +55,13 @@ export function analyzeFile(path: string, opts: AnalyzerOptions): Analysis {
         if (n > 0) continue;
       }
       if (n === 0) {
-        if (end > 0) lines += scanBlock(buf.toString('utf8', 0, end), analyzer, matcher, lines + 1).lines;
+        if (end > 0) lines += scan(end, lines + 1).lines;
         break;
       }
       const lastNl = buf.lastIndexOf(10, end - 1);
       let cut = lastNl + 1;
       if (lastNl < 0 && end > MAX_LINE) { cut = end; skipping = true; } // analyse the head, drop the rest up to its newline
-      if (cut > 0) lines += scanBlock(buf.toString('utf8', 0, cut), analyzer, matcher, lines + 1).lines;
+      if (cut > 0) lines += scan(cut, lines + 1).lines;
       carry = end - cut;
       if (carry > 0) buf.copy(buf, 0, cut, end);
     }

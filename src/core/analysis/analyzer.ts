@@ -15,7 +15,7 @@ import { normalizeBdf } from '../logs/normalize';
 import { PageRequestTracker, type PageRequestSummary } from './page-requests';
 import { DEFAULT_STORM_OPTIONS, StormStream, type Storm, type StormOptions } from './storms';
 import { ALIAS_KEYS, SYMPTOM_KEYS, aliasOf, recognizeSymptom, symptomIdentities, type SymptomHit } from './symptoms';
-import { GroupAgg, groupKeyOf, type FaultGroup, type MatchHow, type SymptomMatch } from './groups';
+import { GroupAgg, whoOf, type FaultGroup, type MatchHow, type SymptomMatch } from './groups';
 import { xenContext } from './xen-context';
 import { culpritFromLog } from './log-culprit';
 import type { PageBudget } from './pages';
@@ -79,11 +79,15 @@ const MAX_HELD = 1000;
 const MAX_ALIASES = 1000;
 const PROXIMITY_LINES = 50;
 const PROXIMITY_SECONDS = 5;
+/** groups (largest first) that get their pages to walk and page ranges; a report lists fewer than this */
+const DETAILED_GROUPS = 500;
 
 export class LogAnalyzer extends Scanner {
   private readonly opts: Required<Omit<AnalyzerOptions, 'file' | 'storm'>> & { storm: StormOptions };
   private readonly budget: PageBudget;
-  private readonly groups = new Map<string, GroupAgg>();
+  /** groups by device/stream, then by family and IOMMU (no key string built per record) */
+  private readonly groups = new Map<string, GroupAgg[]>();
+  private groupCount = 0;
   private readonly byDevice = new Map<string, GroupAgg[]>();
   private readonly byDriver = new Map<string, GroupAgg[]>();
   private readonly iommus = new Map<string, { family: string; iommu?: string; stream: StormStream; printedBy: Set<'xen' | 'linux'> }>();
@@ -112,6 +116,7 @@ export class LogAnalyzer extends Scanner {
   private pvBackendLines = 0;
   private pvLastLine = -Infinity;
   private maxLine = 0;
+  private lastRecordLine = 0;
   private readonly fileName: string | undefined;
 
   constructor(options: AnalyzerOptions = {}) {
@@ -138,7 +143,8 @@ export class LogAnalyzer extends Scanner {
       if (x !== undefined) this.guestLines.set(lineNo, x);
     }
     super.push(raw, lineNo);
-    if (SIDE_RE.test(raw)) this.side(raw, lineNo);
+    // a line that just became a fault record is not also a symptom
+    if (this.lastRecordLine !== lineNo && SIDE_RE.test(raw)) this.side(raw, lineNo);
     if (this.held.length && !this.wantsEveryLine) this.release();
   }
 
@@ -149,8 +155,9 @@ export class LogAnalyzer extends Scanner {
 
   /** Lines counted by the caller (the readers know how many lines they passed over). */
   result(lines = this.maxLine): Analysis {
-    for (const g of this.groups.values()) g.storm.finish();
-    this.other?.storm.finish();
+    const all = [...this.groups.values()].flat();
+    if (this.other) all.push(this.other);
+    for (const g of all) g.storm.finish();
     const iommus: IommuSummary[] = [];
     for (const i of this.iommus.values()) {
       i.stream.finish();
@@ -161,9 +168,8 @@ export class LogAnalyzer extends Scanner {
       if (i.iommu !== undefined) s.iommu = i.iommu;
       iommus.push(s);
     }
-    const all = [...this.groups.values()];
-    if (this.other) all.push(this.other);
-    const groups = all.map((g) => this.buildGroup(g)).sort((a, b) => b.records - a.records || a.firstLine - b.firstLine);
+    all.sort((a, b) => b.records - a.records || a.firstLine - b.firstLine);
+    const groups = all.map((g, i) => this.buildGroup(g, i < DETAILED_GROUPS));
     const a: Analysis = {
       lines,
       records: this.records,
@@ -182,8 +188,8 @@ export class LogAnalyzer extends Scanner {
     return a;
   }
 
-  private buildGroup(agg: GroupAgg): FaultGroup {
-    const g = agg.build();
+  private buildGroup(agg: GroupAgg, walkSamples: boolean): FaultGroup {
+    const g = agg.build(walkSamples);
     const top = agg.topReason();
     if (top) {
       const c = culpritFromLog(g.family, top, top.count);
@@ -215,7 +221,8 @@ export class LogAnalyzer extends Scanner {
     if (this.recordLines.length >= 16) this.recordLines.shift();
     this.recordLines.push(r.line);
     const g = this.groupOf(r);
-    g.add(r, xenDomain);
+    const pk = g.add(r, xenDomain);
+    this.lastRecordLine = r.line;
     if (this.recent[0] !== g) {
       const at = this.recent.indexOf(g);
       if (at > 0) this.recent.splice(at, 1);
@@ -230,22 +237,23 @@ export class LogAnalyzer extends Scanner {
       this.iommus.set(ik, i);
     }
     if (r.host) i.printedBy.add(r.host);
-    i.stream.add(r.time, r.line, r.iova, r.access, r.device ?? (r.streamId !== undefined ? `sid ${r.streamId}` : r.contextBank !== undefined ? `cb ${r.contextBank}` : undefined));
+    i.stream.add(r.time, r.line, r.iova, r.access, whoOf(r) || undefined, pk);
     this.lastIommuOfFamily.set(r.family, ik);
     if (r.kind === 'page-request' || r.kind === 'page-response' || r.kind === 'queue-error' || r.kind === 'event' || r.kind === 'context-fault') this.pr.record(r);
   }
 
   private groupOf(r: FaultRecord): GroupAgg {
-    const key = groupKeyOf(r);
-    let g = this.groups.get(key);
-    if (g) return g;
-    if (this.groups.size >= this.opts.maxGroups) {
+    const who = whoOf(r);
+    let list = this.groups.get(who);
+    if (list) for (const g of list) if (g.family === r.family && g.iommu === r.iommu) return g;
+    if (this.groupCount >= this.opts.maxGroups) {
       this.foldedGroups++;
       this.other ??= new GroupAgg('(other)', r.family, undefined, undefined, this.opts.storm, this.opts.pagesPerGroup, this.budget);
       return this.other;
     }
-    g = new GroupAgg(`g${this.groups.size + 1}`, r.family, r.iommu, r.device, this.opts.storm, this.opts.pagesPerGroup, this.budget);
-    this.groups.set(key, g);
+    const g = new GroupAgg(`g${++this.groupCount}`, r.family, r.iommu, r.device, this.opts.storm, this.opts.pagesPerGroup, this.budget);
+    if (!list) this.groups.set(who, (list = []));
+    list.push(g);
     if (r.device) {
       const list = this.byDevice.get(r.device) ?? [];
       list.push(g);

@@ -5,7 +5,7 @@
  */
 import type { FaultRecord } from '../logs/record';
 import type { Culprit, WalkStage } from '../walk/types';
-import { PageSet, type PageBudget, type PageSample, type PageSummary } from './pages';
+import { PageSet, pageKey, type PageBudget, type PageSample, type PageSummary } from './pages';
 import { StormStream, type Storm, type StormOptions } from './storms';
 import type { SymptomHit } from './symptoms';
 import type { XenContext } from './xen-context';
@@ -69,19 +69,34 @@ const SAMPLE_LINES = 5;
 const WALK_SAMPLES = 256;
 const TAIL = 4;
 
-function bump(m: Map<string, number>, k: string, cap = MAX_SMALL): void {
-  const n = m.get(k);
-  if (n !== undefined) m.set(k, n + 1);
-  else if (m.size < cap) m.set(k, 1);
+/** A capped tally that remembers its last key: storms repeat the same kind and access millions of times. */
+class Tally {
+  readonly m = new Map<string, { n: number }>();
+  private lastKey: string | undefined;
+  private last: { n: number } | undefined;
+  add(k: string): void {
+    if (k === this.lastKey) { this.last!.n++; return; }
+    let c = this.m.get(k);
+    if (!c) {
+      if (this.m.size >= MAX_SMALL) return;
+      this.m.set(k, (c = { n: 0 }));
+    }
+    c.n++;
+    this.lastKey = k;
+    this.last = c;
+  }
+  sorted(): [string, number][] {
+    return [...this.m].map(([k, v]) => [k, v.n] as [string, number]).sort((a, b) => b[1] - a[1]);
+  }
 }
 
 function addCapped<T>(s: Set<T>, v: T, cap = MAX_SMALL): void {
   if (s.size < cap) s.add(v);
 }
 
-export function groupKeyOf(r: FaultRecord): string {
-  const who = r.device ?? (r.streamId !== undefined ? `sid ${r.streamId}` : r.contextBank !== undefined ? `cb ${r.contextBank}` : '');
-  return `${r.family}\u0000${r.iommu ?? ''}\u0000${who}`;
+/** The device or stream part of a group's identity. */
+export function whoOf(r: FaultRecord): string {
+  return r.device ?? (r.streamId !== undefined ? `sid ${r.streamId}` : r.contextBank !== undefined ? `cb ${r.contextBank}` : '');
 }
 
 export class GroupAgg {
@@ -91,9 +106,9 @@ export class GroupAgg {
   first: number | undefined;
   last: number | undefined;
   readonly printedBy = new Set<'xen' | 'linux'>();
-  readonly kinds = new Map<string, number>();
+  readonly kinds = new Tally();
   readonly reasons = new Map<string, ReasonCount>();
-  readonly access = new Map<string, number>();
+  readonly access = new Tally();
   readonly pasids = new Set<string>();
   readonly domains = new Set<string>();
   readonly guestConsoles = new Set<number>();
@@ -105,6 +120,9 @@ export class GroupAgg {
   readonly symptoms: SymptomMatch[] = [];
   symptomTotal = 0;
   streamId: string | undefined;
+  private lastHost: string | undefined;
+  private lastReason: ReasonCount | undefined;
+  private lastReasonKey: string | undefined;
   // the last TAIL records' lines and times, as a ring (no allocation per record)
   private readonly tailLine = new Float64Array(TAIL);
   private readonly tailTime = new Float64Array(TAIL);
@@ -135,7 +153,8 @@ export class GroupAgg {
     return undefined;
   }
 
-  add(r: FaultRecord, xenDomain: number | undefined): void {
+  /** Returns the record's page key, for the caller's other page sets. */
+  add(r: FaultRecord, xenDomain: number | undefined): string | undefined {
     this.tailLine[this.tailAt] = r.line;
     this.tailTime[this.tailAt] = r.time ?? NaN;
     this.tailAt = (this.tailAt + 1) % TAIL;
@@ -147,12 +166,12 @@ export class GroupAgg {
       this.last = r.time;
     }
     if (this.sampleLines.length < SAMPLE_LINES) this.sampleLines.push(r.line);
-    if (r.host) this.printedBy.add(r.host);
-    bump(this.kinds, r.kind);
+    if (r.host && r.host !== this.lastHost) { this.printedBy.add(r.host); this.lastHost = r.host; }
+    this.kinds.add(r.kind);
     if (r.reason) {
       const k = r.reason.name ?? String(r.reason.code ?? '');
-      const c = this.reasons.get(k);
-      if (c) c.count++;
+      const c = k === this.lastReasonKey ? this.lastReason : this.reasons.get(k);
+      if (c) { c.count++; this.lastReason = c; this.lastReasonKey = k; }
       else if (this.reasons.size < MAX_REASONS) {
         const rc: ReasonCount = { count: 1 };
         if (r.reason.name !== undefined) rc.name = r.reason.name;
@@ -163,7 +182,7 @@ export class GroupAgg {
         this.reasons.set(k, rc);
       }
     }
-    if (r.access) bump(this.access, r.access);
+    if (r.access) this.access.add(r.access);
     if (r.pasid) addCapped(this.pasids, r.pasid);
     if (r.domain) addCapped(this.domains, r.domain, 16);
     if (xenDomain !== undefined) addCapped(this.guestConsoles, xenDomain, 16);
@@ -171,8 +190,10 @@ export class GroupAgg {
     if (this.streamId === undefined && r.streamId !== undefined) this.streamId = r.streamId;
     const drv = (r.decoded as Record<string, unknown> | undefined)?.driver;
     if (typeof drv === 'string') addCapped(this.drivers, drv, 8);
-    if (r.iova !== undefined) this.pages.add(r.iova, r.access, r.pasid);
-    this.storm.add(r.time, r.line, r.iova, r.access);
+    const pk = r.iova !== undefined ? pageKey(r.iova) : undefined;
+    if (r.iova !== undefined) this.pages.add(r.iova, r.access, r.pasid, pk);
+    this.storm.add(r.time, r.line, r.iova, r.access, undefined, pk);
+    return pk;
   }
 
   attach(s: SymptomMatch): void {
@@ -187,16 +208,16 @@ export class GroupAgg {
     return best;
   }
 
-  build(): FaultGroup {
-    const byCount = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]);
+  /** `walkSamples`: include the pages to walk and the page ranges (left empty for groups too small to be reported). */
+  build(walkSamples = true): FaultGroup {
     const g: FaultGroup = {
       id: this.id,
       family: this.family,
       printedBy: [...this.printedBy],
       records: this.records,
-      kinds: byCount(this.kinds).map(([kind, count]) => ({ kind, count })),
+      kinds: this.kinds.sorted().map(([kind, count]) => ({ kind, count })),
       reasons: [...this.reasons.values()].sort((a, b) => b.count - a.count),
-      access: byCount(this.access).map(([access, count]) => ({ access, count })),
+      access: this.access.sorted().map(([access, count]) => ({ access, count })),
       pasids: [...this.pasids],
       domains: [...this.domains],
       guestConsoles: [...this.guestConsoles],
@@ -204,8 +225,8 @@ export class GroupAgg {
       firstLine: this.firstLine,
       lastLine: this.lastLine,
       sampleLines: this.sampleLines,
-      pages: this.pages.summary(),
-      pageSamples: this.pages.samples(WALK_SAMPLES),
+      pages: this.pages.summary(walkSamples ? 16 : 0),
+      pageSamples: walkSamples ? this.pages.samples(WALK_SAMPLES) : [],
       storms: this.storm.storms,
       symptoms: this.symptoms,
       symptomTotal: this.symptomTotal,

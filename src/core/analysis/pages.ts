@@ -53,8 +53,9 @@ function hexLess(a: string, b: string): boolean {
 const DETAILED = 256;
 
 export class PageSet {
-  /** page key -> faults (numbers only: millions of updates must not allocate) */
+  /** page key -> index into `faults` (a hit costs one hash lookup and no allocation) */
   private readonly pages = new Map<string, number>();
+  private faults = new Float64Array(16);
   private readonly details = new Map<string, Omit<PageSample, 'faults'>>();
   private untracked = 0;
   private lowest: string | undefined;
@@ -62,15 +63,19 @@ export class PageSet {
 
   constructor(private readonly cap: number, private readonly budget?: PageBudget) {}
 
-  add(iova: string, access?: string, pasid?: string): void {
+  /** `key` is pageKey(iova), passed in when the caller adds the same address to several sets. */
+  add(iova: string, access?: string, pasid?: string, key?: string): void {
     if (this.lowest === undefined || hexLess(iova, this.lowest)) this.lowest = iova;
     if (this.highest === undefined || hexLess(this.highest, iova)) this.highest = iova;
-    const k = pageKey(iova);
+    const k = key ?? pageKey(iova);
     const p = this.pages.get(k);
-    if (p !== undefined) { this.pages.set(k, p + 1); return; }
+    if (p !== undefined) { this.faults[p]!++; return; }
     if (this.pages.size >= this.cap || (this.budget && this.budget.left <= 0)) { this.untracked++; return; }
     if (this.budget) this.budget.left--;
-    this.pages.set(k, 1);
+    const i = this.pages.size;
+    if (i === this.faults.length) { const f = new Float64Array(i * 2); f.set(this.faults); this.faults = f; }
+    this.faults[i] = 1;
+    this.pages.set(k, i);
     if (this.details.size < DETAILED) {
       const s: Omit<PageSample, 'faults'> = { iova };
       if (access !== undefined) s.access = access;
@@ -85,11 +90,12 @@ export class PageSet {
 
   /** The first pages seen (up to 256), most faults first: what a snapshot walk looks at. */
   samples(max = Infinity): PageSample[] {
-    return [...this.details].map(([k, d]) => ({ ...d, faults: this.pages.get(k)! })).sort((a, b) => b.faults - a.faults).slice(0, max);
+    return [...this.details].map(([k, d]) => ({ ...d, faults: this.faults[this.pages.get(k)!]! })).sort((a, b) => b.faults - a.faults).slice(0, max);
   }
 
+  /** `maxRanges` 0 skips the range computation (groups too small to be reported). */
   summary(maxRanges = 16): PageSummary {
-    const s: PageSummary = { distinct: this.pages.size, untracked: this.untracked, ranges: ranges(this.pages, maxRanges) };
+    const s: PageSummary = { distinct: this.pages.size, untracked: this.untracked, ranges: maxRanges > 0 ? ranges(this.pages, this.faults, maxRanges) : [] };
     if (this.lowest !== undefined) s.lowest = this.lowest;
     if (this.highest !== undefined) s.highest = this.highest;
     return s;
@@ -97,10 +103,11 @@ export class PageSet {
 }
 
 /** Page numbers below 2^52 (every real IOVA) as doubles: sorting numbers is far cheaper than BigInts. */
-function ranges(pages: Map<string, number>, max: number): PageRange[] {
+function ranges(pages: Map<string, number>, counts: Float64Array, max: number): PageRange[] {
   const list: { page: number; faults: number }[] = [];
   const big: { page: bigint; faults: number }[] = [];
-  for (const [k, faults] of pages) {
+  for (const [k, i] of pages) {
+    const faults = counts[i]!;
     if (k.length <= 15) list.push({ page: parseInt(k.slice(2), 16), faults });
     else big.push({ page: BigInt(k), faults });
   }
