@@ -104,7 +104,7 @@ export function groupTitle(g: FaultGroup): string {
 /** Why a snapshot cannot be walked for this group, or undefined when it can. */
 function notApplicable(snap: Snapshot, g: FaultGroup): string | undefined {
   const want = FAMILY_MODELS[g.family];
-  if (want && want !== snap.model) return `the snapshot is a ${snap.model} model, the faults come from ${g.family}`;
+  if (want && want !== snap.model) return `the snapshot models ${snap.model}, the faults come from ${g.family}`;
   if (!want && snap.model !== 'arm-lpae' && snap.model !== 'arm-v7s') return `the snapshot (${snap.model}) does not describe a ${g.family} IOMMU`;
   if (snap.name && g.iommu && snap.name !== g.iommu) return `the snapshot is of ${snap.name}, the faults come from ${g.iommu}`;
   if (!g.pageSamples.length) return 'no faulting address was printed';

@@ -97,7 +97,7 @@ export class StormStream {
   }
 
   /** One record at `time` (seconds, when the line had one) on `line`. */
-  add(time: number | undefined, line: number, iova?: string, access?: string, source?: string): void {
+  add(time: number | undefined, line: number, iova?: string, access?: string, source?: string, pageKey?: string): void {
     if (this.axis === undefined) this.axis = time !== undefined ? 'time' : 'lines';
     const pos = this.axis === 'lines' ? line : time ?? this.lastPos;
     const k = Math.floor(pos / this.width);
@@ -122,7 +122,7 @@ export class StormStream {
     if (s) {
       const r = this.rate(this.sum);
       if (r > s.storm.peakRate) { s.storm.peakRate = r; s.storm.peakAt = pos; }
-      if (iova !== undefined) s.pages.add(iova, access);
+      if (iova !== undefined) s.pages.add(iova, access, undefined, pageKey);
       if (source !== undefined) {
         const n = s.sources.get(source);
         if (n !== undefined) s.sources.set(source, n + 1);
@@ -137,8 +137,9 @@ export class StormStream {
     if (this.axis === undefined) this.axis = time !== undefined ? 'time' : 'lines';
     const pos = this.axis === 'lines' ? line : time ?? this.lastPos;
     const interval = this.axis === 'lines' ? this.opts.windowLines : this.opts.ratelimitInterval;
-    // what the ratelimit let through in the interval the notice closes
-    const printed = this.sinceNotice > 0 && pos - this.firstSinceNotice <= interval ? this.sinceNotice : 0;
+    // What the ratelimit let through in the interval the notice closes. The interval starts at its
+    // first print and the notice comes with the first call after it expired: more than `interval` later.
+    const printed = this.sinceNotice > 0 && pos - this.firstSinceNotice <= 2 * interval ? this.sinceNotice : 0;
     const firstPrinted = this.firstSinceNotice;
     const firstPrintedLine = this.firstLineSinceNotice;
     this.sinceNotice = 0;
