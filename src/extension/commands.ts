@@ -197,7 +197,7 @@ export function registerCommands(ctx: vscode.ExtensionContext, d: Deps): void {
     await registry.attach(manifest, logUri);
     void vscode.commands.executeCommand('setContext', 'iommuLens.snapshotAttached', true);
     log.info(`attached snapshot ${manifest}${logUri ? ' to ' + logUri.toString() : ''}`);
-    void vscode.window.showInformationMessage(vscode.l10n.t('Snapshot {0} attached. Hovers and Walk Address now use it.', manifest));
+    if (arg === undefined) void vscode.window.showInformationMessage(vscode.l10n.t('Snapshot {0} attached. Hovers and Walk Address now use it.', manifest));
     return manifest;
   });
 

@@ -77,7 +77,8 @@ export function recordMarkdown(r: FaultRecord, regs: DecodedRegister[], opts: Re
   const reason = reasonLine(r);
   if (reason) out.push(reason);
   const rows = identityRows(r);
-  if (rows.length) out.push(['| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${code(v)} |`)].join('\n'));
+  // One line, so the register tables (what the hover is for) stay in view without scrolling.
+  if (rows.length) out.push(rows.map(([k, v]) => `${k} ${code(v)}`).join(' · '));
   for (const d of regs) out.push(registerToMarkdown(d));
   if (r.registers) {
     const known = registersOfFamily(r.family);

@@ -374,7 +374,7 @@ export function registerSuite(): void {
     it('screenshots: tree, hover and webview in dark, light and high-contrast themes', async function () {
       if (!cfg.checkpoints) this.skip();
       await vscode.commands.executeCommand('iommuLens.faults.focus');
-      for (let k = 0; k < 6; k++) await vscode.commands.executeCommand('workbench.action.increaseViewWidth'); // room for the counts and times
+      for (let k = 0; k < 3; k++) await vscode.commands.executeCommand('workbench.action.increaseViewSize'); // room for the counts and times
       for (const kind of ['dark', 'light', 'hc'] as const) {
         await setScheme(kind);
         await vscode.commands.executeCommand('iommuLens.scanLog', mixed.uri);

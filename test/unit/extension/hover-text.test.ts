@@ -57,8 +57,8 @@ describe('hover Markdown', () => {
     const r = at(find('FSR    = 00000402'))!;
     const md = recordMarkdown(r, decodeRecordRegisters(r));
     expect(md).toContain('**arm\\-smmu** context\\-fault');
-    expect(md).toContain('| stream | `0x877` |');
-    expect(md).toContain('| address | `0xff3cf000` |');
+    expect(md).toContain('stream `0x877` · context bank `2` · address `0xff3cf000`');
+    
     expect(md).toMatch(/\*\*CB\\_FSR\*\* `0x402`/);
     expect(md).toMatch(/\| TF \| 1 \| `1` \|/);
   });
@@ -69,7 +69,7 @@ describe('hover Markdown', () => {
     r!.reason = { name: 'TF`', text: '![img](http://evil/)' };
     const md = recordMarkdown(r!, []);
     // identifiers sit in code spans (never rendered as links); free text is escaped
-    expect(md).toContain('| IOMMU | `[x](command:workbench.action.quit)` |');
+    expect(md).toContain('IOMMU `[x](command:workbench.action.quit)` · ');
     expect(md.replace(/`[^`]*`/g, '')).not.toContain('](');
     expect(md).toContain('\\!\\[img\\]\\(http://evil/\\)');
     expect(md).toContain("`TF'`");
