@@ -71,8 +71,6 @@ function notInSnapshot(result: WalkResult, step: WalkStep | undefined): boolean 
 }
 
 export function suspectCulprit(result: WalkResult, ctx: CulpritContext): Culprit {
-  const step = failingStep(result.steps);
-  const ev = evidence(step);
   if (result.result === 'translated') {
     return {
       party: 'none in the tables: stale IOTLB (missing invalidation), a map that raced with the DMA, or a snapshot taken after the mapping changed',
@@ -83,6 +81,9 @@ export function suspectCulprit(result: WalkResult, ctx: CulpritContext): Culprit
         '; check for a missing TLB invalidation after map/unmap, DMA started before the map completed, or a dump taken later than the fault',
     };
   }
+  // the evidence sentence is only needed for faults: a translated walk (a storm of them) skips building it
+  const step = failingStep(result.steps);
+  const ev = evidence(step);
   const fault = result.fault;
   const reason = fault ? `${fault.reason.name}: ${fault.reason.text}` : 'unknown fault';
   const firstStageFailed = step?.stage !== undefined && /1/.test(step.stage) && !/2/.test(step.stage);

@@ -633,31 +633,31 @@ export interface Stage1Params {
   fetchTranslator?: (ipa: number, ctx: WalkCtx) => LpaeOutcome;
 }
 
+/** The stage walk configuration of stage-1 parameters (start level from the input size). */
+export function stage1Config(p: Stage1Params): LpaeStageConfig {
+  const inputBits = 64 - p.tsz;
+  return {
+    stage: 1,
+    granuleShift: p.granuleShift,
+    inputBits,
+    startLevel: s1StartLevel(inputBits, p.granuleShift),
+    tableAddress: p.tableAddress,
+    outputBits: p.outputBits,
+    ds: p.ds,
+    had: p.had,
+    afNoFault: p.afNoFault,
+    hd: p.hd,
+    mair: p.mair,
+    twoPrivilege: p.twoPrivilege,
+    bigEndian: p.bigEndian,
+    fetchTranslator: p.fetchTranslator,
+  };
+}
+
 /** Stage-1 walk of one TTBR's range; the caller has selected the TTBR (s1Region) already. */
 export function runStage1(p: Stage1Params, ia: bigint, ctx: WalkCtx): LpaeOutcome {
-  const inputBits = 64 - p.tsz;
-  const start = s1StartLevel(inputBits, p.granuleShift);
-  const iaLow = Number(BigInt.asUintN(inputBits, ia));
-  return walkLpaeStage(
-    {
-      stage: 1,
-      granuleShift: p.granuleShift,
-      inputBits,
-      startLevel: start,
-      tableAddress: p.tableAddress,
-      outputBits: p.outputBits,
-      ds: p.ds,
-      had: p.had,
-      afNoFault: p.afNoFault,
-      hd: p.hd,
-      mair: p.mair,
-      twoPrivilege: p.twoPrivilege,
-      bigEndian: p.bigEndian,
-      fetchTranslator: p.fetchTranslator,
-    },
-    iaLow,
-    ctx,
-  );
+  const cfg = stage1Config(p);
+  return walkLpaeStage(cfg, Number(BigInt.asUintN(cfg.inputBits, ia)), ctx);
 }
 
 export interface Stage2Params {
@@ -835,6 +835,8 @@ export function stage2FromVtcr(vtcr: bigint, vttbr: bigint, maxOas: number | und
 interface RegionSetup {
   error?: string;
   params?: Stage1Params;
+  /** stage walk configuration of params, for walks without a stage 2 */
+  cfg?: LpaeStageConfig;
   epd?: boolean;
   stepDecoded?: Record<string, unknown>;
 }
@@ -863,9 +865,10 @@ function regimeKey(snap: Snapshot): (bigint | number | undefined)[] {
   return [r.tcr, r.ttbr0, r.ttbr1, r.mair, r.vtcr, r.vttbr, snap.features.oas];
 }
 
-function sameKey(a: (bigint | number | undefined)[], b: (bigint | number | undefined)[]): boolean {
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+/** the registers are still those the regime was decoded from (checked per walk, without allocating) */
+function sameRegisters(k: (bigint | number | undefined)[], snap: Snapshot): boolean {
+  const r = snap.registers;
+  return k[0] === r.tcr && k[1] === r.ttbr0 && k[2] === r.ttbr1 && k[3] === r.mair && k[4] === r.vtcr && k[5] === r.vttbr && k[6] === snap.features.oas;
 }
 
 function regionSetup(snap: Snapshot, region: 0 | 1): RegionSetup | undefined {
@@ -884,17 +887,19 @@ function regionSetup(snap: Snapshot, region: 0 | 1): RegionSetup | undefined {
   if (snap.features.oas !== undefined && ips > snap.features.oas) ips = snap.features.oas;
   const epd = bit(tcr, region === 0 ? 7 : 23);
   const tableAddress = ttbrAddress(ttbr, ips === 52);
+  const params: Stage1Params = { tableAddress, tsz, granuleShift: g, outputBits: ips, ds, had: bit(tcr, region === 0 ? 41 : 42), afNoFault: bit(tcr, 39), hd: bit(tcr, 40), mair: r.mair };
   return {
     epd,
-    params: { tableAddress, tsz, granuleShift: g, outputBits: ips, ds, had: bit(tcr, region === 0 ? 41 : 42), afNoFault: bit(tcr, 39), hd: bit(tcr, 40), mair: r.mair },
+    params,
+    cfg: stage1Config(params),
     stepDecoded: { ttbr: region, tsz, inputBits: 64 - tsz, granule: granuleName(g), startLevel: s1StartLevel(64 - tsz, g), outputBits: ips, table: hexn(tableAddress), asid: hexn(Number(ttbr >> 48n)), epd: epd ? 1 : 0 },
   };
 }
 
 function lpaeRegime(snap: Snapshot): LpaeRegime {
-  const key = regimeKey(snap);
   const cached = regimeCache.get(snap.registers);
-  if (cached && sameKey(cached.key, key)) return cached;
+  if (cached && sameRegisters(cached.key, snap)) return cached;
+  const key = regimeKey(snap);
   const r = snap.registers;
   const hasS1 = r.tcr !== undefined && (r.ttbr0 !== undefined || r.ttbr1 !== undefined);
   const hasS2 = r.vtcr !== undefined && r.vttbr !== undefined;
@@ -959,11 +964,14 @@ export function walkArmLpae(snap: Snapshot, req: WalkRequest): WalkResult {
   if (setup.epd) {
     return faultResult(lpaeFault(fail(1, 'translation', 0, 'table-entry', `TCR.EPD${region}=1: walks through TTBR${region} are disabled`)), steps, findings);
   }
-  let params = setup.params!;
-  if (s2) params = { ...params, fetchTranslator: s2FetchTranslator(s2) };
-  const o1 = runStage1(params, req.iova, ctx);
+  if (!s2) {
+    const cfg = setup.cfg!;
+    // TTBR0 fast path above: the VA is already below 2^inputBits
+    const o = walkLpaeStage(cfg, region === 0 && req.iova >= 0n && req.iova < reg.ttbr0Limit && !reg.tbi0 ? Number(req.iova) : Number(BigInt.asUintN(cfg.inputBits, req.iova)), ctx);
+    return o.ok ? successResult(o, steps, findings) : faultResult(lpaeFault(o), steps, findings);
+  }
+  const o1 = runStage1({ ...setup.params!, fetchTranslator: s2FetchTranslator(s2) }, req.iova, ctx);
   if (!o1.ok) return faultResult(lpaeFault(o1), steps, findings);
-  if (!s2) return successResult(o1, steps, findings);
   const o = finishNested(o1, runStage2(s2, o1.oa, ctx));
   return o.ok ? successResult(o, steps, findings) : faultResult(lpaeFault(o), steps, findings);
 }

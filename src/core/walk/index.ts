@@ -5,7 +5,7 @@
  */
 import type { IommuModel, Snapshot } from '../snapshot/types';
 import type { SanityFinding, WalkRequest, WalkResult } from './types';
-import { suspectCulprit } from '../analysis/culprit';
+import { type CulpritContext, suspectCulprit } from '../analysis/culprit';
 import { walkArmLpae } from './arm-lpae';
 import { walkArmV7s } from './arm-v7s';
 import { walkSmmuV2 } from './smmu-v2';
@@ -29,19 +29,33 @@ export interface WalkOptions {
   faulted?: boolean;
 }
 
+const BANK_WHERE = /^contextBanks\.(\d+)\./;
+
 /** Findings of the snapshot that bear on this walk: SMMUv2 bank findings only for the bank used. */
 function relevantFindings(snap: Snapshot, req: WalkRequest, result: WalkResult): SanityFinding[] {
-  const banks = new Set<number>();
-  if (req.contextBank !== undefined) banks.add(req.contextBank);
-  for (const s of result.steps) {
-    const cb = s.decoded && (s.decoded.cbndx ?? s.decoded.CBNDX ?? s.decoded.contextBank);
-    if (typeof cb === 'number') banks.add(cb);
+  const all = snap.findings;
+  let out: SanityFinding[];
+  if (all.length === 0) {
+    out = [];
+  } else {
+    // the steps are searched for the bank only when some finding is about a bank (SMMUv2)
+    let banks: Set<number> | undefined;
+    for (const f of all) {
+      if (!f.where.startsWith('contextBanks.')) continue;
+      banks = new Set<number>();
+      if (req.contextBank !== undefined) banks.add(req.contextBank);
+      for (const s of result.steps) {
+        const cb = s.decoded && (s.decoded.cbndx ?? s.decoded.CBNDX ?? s.decoded.contextBank);
+        if (typeof cb === 'number') banks.add(cb);
+      }
+      break;
+    }
+    out = all.filter((f) => {
+      if (f.where === 'manifest') return false;
+      const m = banks && BANK_WHERE.exec(f.where);
+      return !m || banks!.has(Number(m[1]));
+    });
   }
-  const out = snap.findings.filter((f) => {
-    if (f.where === 'manifest') return false;
-    const m = /^contextBanks\.(\d+)\./.exec(f.where);
-    return !m || banks.has(Number(m[1]));
-  });
   // a PASID/SSID wider than the IOMMU implements cannot have come from this IOMMU's requests
   const bits = snap.model === 'arm-smmu-v3' || snap.model === 'arm-smmu-v2' ? snap.features.ssidBits : snap.features.pasidBits;
   if (req.pasid !== undefined && bits !== undefined && req.pasid >= 2 ** bits) {
@@ -73,13 +87,17 @@ export function walk(snap: Snapshot, req: WalkRequest, options: WalkOptions = {}
       result = { result: 'fault', steps: [], fault: { stage: 'configuration', reason: { name: 'WALKER_ERROR', text: `internal error in the ${snap.model} walker: ${msg}` } } };
     }
   }
-  const seen = new Set((result.findings ?? []).map((f) => `${f.where}\n${f.message}`));
-  const extra = relevantFindings(snap, req, result).filter((f) => !seen.has(`${f.where}\n${f.message}`));
+  let extra = relevantFindings(snap, req, result);
+  if (extra.length && result.findings?.length) {
+    const seen = new Set(result.findings.map((f) => `${f.where}\n${f.message}`));
+    extra = extra.filter((f) => !seen.has(`${f.where}\n${f.message}`));
+  }
   if (extra.length) result.findings = [...(result.findings ?? []), ...extra];
   if (!result.culprit) {
     const r = snap.registers;
     const nested = (snap.model === 'arm-lpae' && r.tcr !== undefined && r.vtcr !== undefined);
-    const ctx = { model: snap.model, nested, ...(options.faulted !== undefined ? { faulted: options.faulted } : {}) };
+    const ctx: CulpritContext = { model: snap.model, nested };
+    if (options.faulted !== undefined) ctx.faulted = options.faulted;
     result.culprit = suspectCulprit(result, ctx);
   }
   return result;
