@@ -36,10 +36,26 @@ interface Split {
   sub?: string;
 }
 
+// Mail/tracker quote marks and indentation; printk caller-id column; "dmesg -H" relative stamps
+// ("[ +14.888230]", "[  +0.000132]"), which line.ts leaves in the message.
+const RE_LEAD = /^[\s>|]{0,24}/;
+const RE_COLUMN = /^\[ {0,6}(?:[TC]\d{1,7}|\+\d{1,6}[.,]\d{1,9})\] ?/;
+// FreeBSD drm-kmod prints the device alone: "drmn0: [gfxhub0] retry page fault ..."
+const RE_BSD_DEV = /^([a-z][a-z_]{0,30}\d{1,3}): /;
+
 function split(message: string): Split {
-  const m = RE_DEV.exec(message);
-  if (!m) return { rest: message };
-  const rest = message.slice(m[0].length);
+  let msg = message.replace(RE_LEAD, '');
+  for (let i = 0; i < 2; i++) {
+    const c = RE_COLUMN.exec(msg);
+    if (!c) break;
+    msg = msg.slice(c[0].length);
+  }
+  const m = RE_DEV.exec(msg);
+  if (!m) {
+    const b = RE_BSD_DEV.exec(msg);
+    return b ? { driver: b[1]!, name: b[1]!, rest: msg.slice(b[0].length) } : { rest: msg };
+  }
+  const rest = msg.slice(m[0].length);
   const s = RE_SUB.exec(rest);
   const out: Split = { driver: m[1]!, name: m[2]!, rest };
   if (s) out.sub = rest.slice(s[0].length);
@@ -225,9 +241,10 @@ function recognizeLima(line: LogLine, sp: Split): Recognition | undefined {
 
 // ---- amdgpu gmc v9+ ----------------------------------------------------------------------
 
-const RE_AMD_HEAD = /^\[([a-z]{1,8}\d{0,2})\] (?:(retry|no-retry) )?page fault \(src_id:(\d{1,10}) ring:(\d{1,10}) vmid:(\d{1,10}) pasid:(\d{1,10})(?:, for process (.{0,64}?) pid (\d{1,10}) thread (.{0,64}?) pid (\d{1,10}))?\)/;
+// Linux 4.15-4.16 printed "[mmhub] VMC page fault (src_id:0 ring:153 vm_id:0 pas_id:0)" + "  at page 0x... from 18".
+const RE_AMD_HEAD = /^\[([a-z]{1,8}\d{0,2})\] (?:(retry|no-retry) )?(?:VMC )?page fault \(src_id:(\d{1,10}) ring:(\d{1,10}) vm_?id:(\d{1,10}) pas_?id:(\d{1,10})(?:, for process (.{0,64}?) pid (\d{1,10}) thread (.{0,64}?) pid (\d{1,10}))?\)/;
 const RE_AMD_TASK = /^(?:for|in|Process) (?:process )?(.{0,64}?) pid (\d{1,10}) thread (.{0,64}?) pid (\d{1,10})\)?\s*$/;
-const RE_AMD_ADDR = /^in page starting at address 0x([0-9a-fA-F]{1,16}) from (?:IH )?client (?:0x([0-9a-fA-F]{1,4})|(\d{1,5}))(?: \(([^)]{0,32})\))?/;
+const RE_AMD_ADDR = /^(?:in page starting at address|at page) 0x([0-9a-fA-F]{1,16}) from (?:(?:IH )?client )?(?:0x([0-9a-fA-F]{1,4})|(\d{1,5}))(?: \(([^)]{0,32})\))?/;
 const RE_AMD_COOKIE = /^cookie node_id (\d{1,5}) fault from die (\S{1,32})/;
 const RE_AMD_STATUS = /^((?:GC|MM)?VM_L2_PROTECTION_FAULT_STATUS):0x([0-9a-fA-F]{1,8})/;
 const RE_AMD_CID = /^Faulty UTCL2 client ID: (?:(.{1,40}?) \(0x([0-9a-fA-F]{1,4})\)|0x([0-9a-fA-F]{1,4}))\s*$/;
@@ -296,7 +313,8 @@ function recognizeAmd(line: LogLine, sp: Split): Recognition | undefined {
     }
     return 'end';
   };
-  return { record: r, more: follow(3, take) };
+  // Several GPUs fault at once and interleave their prints line by line: step over the others'.
+  return { record: r, more: follow(8, take) };
 }
 
 // ---- amdgpu gmc v6-8 / radeon ------------------------------------------------------------
@@ -318,7 +336,8 @@ function recognizeOldAmd(line: LogLine, sp: Split): Recognition | undefined {
   const name = sp.name;
   const take = (l: LogLine): Feed | undefined => {
     const s = split(l.message);
-    if (s.name !== name) return undefined;
+    // Kernels before 4.x printed the "VM fault" line with a bare printk, without the device.
+    if (s.name !== name && !(s.name === undefined && s.rest.startsWith('VM fault ('))) return undefined;
     const t = (s.sub ?? s.rest).trim();
     let x: RegExpExecArray | null;
     if ((x = RE_OLD_AMD_ADDR.exec(t))) {

@@ -19,6 +19,7 @@ import {
   accessOfType, applyBody, applyReason, chooseReason, deviceOf, parseBody, textProgress,
   type FaultBody, type FaultType,
 } from './intel-vtd-parse';
+import { unquote } from './wrapped';
 
 export const FAMILY = 'intel-vtd';
 
@@ -80,6 +81,8 @@ function fillFromHead(rec: FaultRecord, h: FaultHead): void {
 /** Old and Xen reason lines: "DMAR:[fault reason 06] ...", "INTR-REMAP:[fault reason 37] ...", "DMAR: reason 05 - ..." */
 const RE_REASON_LINE = /(?:^|[\s\]])(?:DMAR|INTR-REMAP|UNKNOWN):\s?(?:\[fault reason\s{1,4}(0x[0-9a-fA-F]{1,2}|[0-9a-fA-F]{1,3}h?)\]|reason ([0-9a-fA-F]{1,2}) -)\s?(.*)$/;
 const RE_XEN_ON_IOMMU = / on iommu:(\d{1,4})$/;
+// a print pasted inside Markdown backticks: "```(XEN) [VT-D]DMAR:... iommu reg = ffff82c00021d000```"
+const RE_CODE_FENCE = /`{1,3}\s{0,4}$/;
 
 export class FaultPrint {
   /** accumulated text after "Request device [BDF]" */
@@ -89,6 +92,8 @@ export class FaultPrint {
   /** last line that belonged to the print */
   last = 0;
   private timed = false;
+  /** the last piece ended with a quoted-printable soft line break */
+  private softBreak = false;
 
   constructor(readonly rec: FaultRecord, private readonly base: 10 | 16) {}
 
@@ -96,7 +101,7 @@ export class FaultPrint {
   start(line: LogLine, h: FaultHead): void {
     fillFromHead(this.rec, h);
     this.type = h.type;
-    this.tail = h.tail;
+    this.tail = this.takeSoftBreak(h.tail.replace(RE_CODE_FENCE, ''));
     this.last = line.line;
     this.timed = line.time !== undefined;
     this.state = this.evaluate(this.tail, false) ?? 'invalid';
@@ -120,12 +125,15 @@ export class FaultPrint {
     // A wrapped print continues on the very next line, which has no timestamp of its own.
     if (line.line !== this.last + 1) return false;
     if (this.timed && line.time !== undefined) return false;
-    const piece = line.message.trim();
-    if (!piece || piece.length > 400 || piece.includes(REQ) || piece.includes('DRHD:')) return false;
-    const joined = `${this.tail.trimEnd()} ${piece}`;
-    if (joined.length > 400) return false;
+    const raw = unquote(line.message).trimEnd();
+    if (!raw || raw.length > 400 || raw.includes(REQ) || raw.includes('DRHD:')) return false;
+    const soft = this.softBreak;
+    const piece = this.takeSoftBreak(raw);
+    // a quoted-printable soft break joins the halves without a blank ("fa=" + "ult index")
+    const joined = soft ? `${this.tail}${piece}` : `${this.tail.trimEnd()} ${piece}`;
+    if (joined.length > 400) { this.softBreak = soft; return false; }
     const st = this.evaluate(joined, true);
-    if (st === undefined) return false;
+    if (st === undefined) { this.softBreak = soft; return false; }
     this.tail = joined;
     this.state = st;
     this.last = line.line;
@@ -136,9 +144,21 @@ export class FaultPrint {
    * Parse the accumulated tail and apply it. With `strict`, a text that does not continue the
    * grammar (or a reason text that is not the table's) is refused: undefined, nothing applied.
    */
+  /** Strip a quoted-printable soft line break ("=" ending a mail line) and remember it. */
+  private takeSoftBreak(text: string): string {
+    const t = text.trimEnd();
+    this.softBreak = t.length > 1 && t.endsWith('=') && t[t.length - 2] !== ' ';
+    return this.softBreak ? t.slice(0, -1) : text;
+  }
+
   private evaluate(tail: string, strict: boolean): FaultBody['state'] | undefined {
     const body = parseBody(tail, this.type === 'ir' ? 'index' : 'addr');
-    if (body.state === 'invalid') return strict ? undefined : 'invalid';
+    if (body.state === 'invalid') {
+      if (strict) return undefined;
+      // text after the fields that is no print of its own (a paste's closing quotes): keep the fields
+      applyBody(this.rec, body, this.type);
+      return 'invalid';
+    }
     let state = body.state;
     if (body.reasonRaw !== undefined) {
       let text = (body.reasonText ?? '').trimEnd();
