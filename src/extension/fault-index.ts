@@ -6,6 +6,9 @@
 import type { FaultRecord } from '../core/logs/record';
 
 export const SAMPLE = 200;
+/** distinct groups kept; a hostile log with millions of distinct devices folds the rest into "(other)" */
+export const MAX_GROUPS = 20_000;
+const OTHER = '(other: too many distinct groups)';
 
 export interface Group {
   /** stable id: keeps tree expansion state across refreshes */
@@ -102,6 +105,8 @@ export class FaultIndex {
   readonly pending: PendingGroup;
   total = 0;
   suppressed = 0;
+  /** groups created so far, at every level */
+  private groups = 0;
   /** lines scanned so far (set by the scanner driver) */
   lines = 0;
   first?: number;
@@ -123,23 +128,29 @@ export class FaultIndex {
       if (this.first === undefined || r.time < this.first) this.first = r.time;
       if (this.last === undefined || r.time > this.last) this.last = r.time;
     }
-    const ik = `${r.family}|${r.iommu ?? ''}`;
+    let ik = `${r.family}|${r.iommu ?? ''}`;
+    if (!this.iommus.has(ik) && this.groups >= MAX_GROUPS) ik = `${r.family}|${OTHER}`;
     let ig = this.iommus.get(ik);
     if (!ig) {
-      ig = newGroup<IommuGroup>(`i:${ik}`, iommuLabel(r), r, { family: r.family, iommu: r.iommu, devices: new Map() });
+      this.groups++;
+      ig = newGroup<IommuGroup>(`i:${ik}`, ik.endsWith(OTHER) ? OTHER : iommuLabel(r), r, { family: r.family, iommu: r.iommu, devices: new Map() });
       this.iommus.set(ik, ig);
     }
     add(ig, r);
-    const dk = deviceLabel(r);
+    let dk = deviceLabel(r);
+    if (!ig.devices.has(dk) && this.groups >= MAX_GROUPS) dk = OTHER;
     let dg = ig.devices.get(dk);
     if (!dg) {
+      this.groups++;
       dg = newGroup<DeviceGroup>(`${ig.id}|d:${dk}`, dk, r, { kinds: new Map() });
       ig.devices.set(dk, dg);
     }
     add(dg, r);
-    const kk = kindLabel(r);
+    let kk = kindLabel(r);
+    if (!dg.kinds.has(kk) && this.groups >= MAX_GROUPS) kk = OTHER;
     let kg = dg.kinds.get(kk);
     if (!kg) {
+      this.groups++;
       kg = newGroup<KindGroup>(`${dg.id}|k:${kk}`, kk, r, { kind: r.kind, reasonName: r.reason?.name, reasonText: r.reason?.text });
       dg.kinds.set(kk, kg);
     }

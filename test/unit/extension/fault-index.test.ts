@@ -89,3 +89,22 @@ describe('FaultIndex bounds and Pending', () => {
     expect(isStall(rec!)).toBe(false);
   });
 });
+
+describe('FaultIndex on hostile input', () => {
+  it('stops creating groups after MAX_GROUPS and folds the rest into one', async () => {
+    const { MAX_GROUPS } = await import('../../../src/extension/fault-index');
+    const idx = new FaultIndex();
+    const n = MAX_GROUPS + 5000;
+    for (let i = 0; i < n; i++) {
+      idx.add({ line: i + 1, family: 'amd-vi', kind: 'event', iommu: 'ivhd0', device: `dev${i}`, reason: { name: 'IO_PAGE_FAULT' } });
+    }
+    expect(idx.total).toBe(n);
+    const ivhd = idx.iommus.get('amd-vi|ivhd0')!;
+    expect(ivhd.devices.size).toBeLessThanOrEqual(MAX_GROUPS);
+    const other = ivhd.devices.get('(other: too many distinct groups)')!;
+    expect(other.count).toBeGreaterThanOrEqual(5000);
+    let sum = 0;
+    for (const d of ivhd.devices.values()) sum += d.count;
+    expect(sum).toBe(n);
+  });
+});
