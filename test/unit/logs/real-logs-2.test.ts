@@ -178,3 +178,188 @@ describe('real logs 2: Arm SMMUv2', () => {
     expect(c).toMatchObject({ kind: 'global-fault', iommu: 'arm-smmu.1.auto', streamId: '0x22e0', reason: { name: 'USF' } });
   });
 });
+
+describe('real logs 2: GPU MMUs', () => {
+  const F = 'gpu-mmu.txt';
+
+  it('panfrost under journalctl and dmesg: indented continuation lines, level-specific translation faults', () => {
+    const [j, ...jr] = scan(F, 'waydroid', 'gpu-mmu');
+    expect(jr).toHaveLength(0);
+    expect(j).toMatchObject({
+      family: 'gpu-mmu', kind: 'page-fault', line: 1, endLine: 7, iommu: 'ff9a0000.gpu', iova: '0x107ed2cc0', access: 'read',
+      registers: { as_faultstatus: '0x6f002c1' }, reason: { code: 0xc1, name: 'TRANSLATION_FAULT_1' }, decoded: { addressSpace: 0, sourceId: 0x6f0 },
+    });
+    const [d] = scan(F, 'wip-pinebook-pro', 'gpu-mmu');
+    expect(d).toMatchObject({ endLine: 7, iova: '0x13b4b880', access: 'read', reason: { code: 0xc3, name: 'TRANSLATION_FAULT_LEVEL3' }, decoded: { addressSpace: 1 } });
+    expect(d!.time).toBeCloseTo(58159.525827, 6);
+  });
+
+  it('vendor kbase "mali" behind "> [ +14.888230]": the reason text and pid line', () => {
+    const [r, ...rest] = scan(F, 'ubuntu-rockchip', 'gpu-mmu');
+    expect(rest).toHaveLength(0);
+    expect(r).toMatchObject({
+      line: 1, endLine: 7, iommu: 'fb000000.gpu', iova: '0x7fe0da65cb80', access: 'read', registers: { as_faultstatus: '0x210002c1' },
+      reason: { code: 0xc1 }, decoded: { addressSpace: 1, reasonText: 'Memory is not mapped on the GPU', sourceId: 0x2100, pid: 1693 },
+    });
+  });
+
+  it('lima: one record per PP MMU', () => {
+    const recs = scan(F, 'mesa-lima');
+    expect(recs.map((r) => [r.iova, (r.decoded as Record<string, unknown>).mmu])).toEqual([['0x121020', 'ppmmu0'], ['0x121000', 'ppmmu1']]);
+    for (const r of recs) expect(r).toMatchObject({ iommu: '1c40000.gpu', access: 'read', reason: { name: 'PAGE_FAULT' }, decoded: { busId: 0 } });
+  });
+
+  it('amdgpu gfx9 no-retry print: task line, IH client, status decoded, permission fault on read', () => {
+    const [r] = scan(F, 'ROCm/amdgpu/issues/172');
+    expect(r).toMatchObject({
+      line: 1, endLine: 10, device: '0000:c6:00.0', pasid: '0x8001', iova: '0xae8570611000', access: 'read',
+      registers: { vm_l2_protection_fault_status: '0x301031' }, reason: { code: 3, name: 'PERMISSION_FAULTS' },
+      decoded: { hub: 'gfxhub0', retry: false, vmid: 3, ring: 24, process: 'pt_main_thread', pid: 12924, clientId: 0x1b, client: 'UTCL2', utcl2Client: 'TCP' },
+    });
+  });
+
+  it('RDNA3 after a ratelimit line: decimal client, trailing blanks', () => {
+    const recs = scan(F, 'legacy-rocm-build/issues/2205');
+    expect(recs[0]).toMatchObject({ kind: 'storm-suppressed' });
+    expect(recs[1]).toMatchObject({
+      line: 2, endLine: 6, device: '0000:c3:00.0', pasid: '0x8005', iova: '0x7f0000002000',
+      registers: { vm_l2_protection_fault_status: '0xc01a30' }, decoded: { clientId: 10, utcl2Client: 'SDMA0', process: 'rocm-bandwidth-' },
+    });
+  });
+
+  it('FreeBSD drm-kmod: "drmn0:" device column, retry fault, write', () => {
+    const [r] = scan(F, 'freebsd/drm-kmod');
+    expect(r).toMatchObject({
+      line: 1, endLine: 8, iommu: 'drmn0', pasid: '0x8002', iova: '0x80011e079000', access: 'write',
+      registers: { vm_l2_protection_fault_status: '0x341051' }, reason: { code: 5, name: 'PERMISSION_FAULTS' }, decoded: { retry: true, clientId: 27 },
+    });
+    const [old] = scan(F, 'FreeBSDDesktop/kms-drm');
+    expect(old).toMatchObject({ line: 2, endLine: 4, iommu: 'drmn0', pasid: '0x0', iova: '0x5b7199707000', decoded: { hub: 'mmhub', ring: 153, vmid: 0, clientId: 18 } });
+  });
+
+  it('7.x journal without the "amdgpu:" column; the excerpt starts inside an earlier print', () => {
+    const recs = scan(F, 'linux-cachyos');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({
+      line: 8, endLine: 13, device: '0000:0d:00.0', pasid: '0xa', iova: '0x43800e8000',
+      registers: { vm_l2_protection_fault_status: '0x401031' }, decoded: { process: 'kwin_wayland', pid: 1671, thread: 'kwin_wayla:cs0', tid: 1722, client: 'UTCL2' },
+    });
+  });
+
+  it('RDNA4: walker and mapping errors, write', () => {
+    const [r] = scan(F, 'getsolus');
+    expect(r).toMatchObject({ endLine: 10, iova: '0x7febd6383000', access: 'write', reason: { name: 'MAPPING_ERROR' }, decoded: { ring: 173, WALKER_ERROR: 5, MAPPING_ERROR: 1 } });
+  });
+
+  it('two GPUs interleaving: each record keeps only its own lines', () => {
+    const recs = scan(F, 'ROCm/amdgpu/issues/150');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({
+      line: 3, endLine: 16, device: '0000:88:00.0', pasid: '0x8004', iova: '0x0',
+      registers: { vm_l2_protection_fault_status: '0x801030' }, reason: { code: 3, name: 'PERMISSION_FAULTS' }, decoded: { utcl2Client: 'TCP', MORE_FAULTS: 0 },
+    });
+  });
+
+  it('gmc v6-8: four-line prints, VM fault line with or without the device prefix', () => {
+    const [a] = scan(F, 'Appstream/issues/91');
+    expect(a).toMatchObject({
+      endLine: 4, device: '0005:01:00.0', pasid: '0x8010', iova: '0x0', access: 'read',
+      registers: { vm_context1_protection_fault_addr: '0x0', vm_context1_protection_fault_status: '0x204800c' }, decoded: { vmid: 1, client: 'TC4', mcId: 72 },
+    });
+    const [b] = scan(F, 'steam-for-linux');
+    expect(b).toMatchObject({ endLine: 4, device: '0000:01:00.0', iova: '0x123927000', access: 'read', decoded: { vmid: 5, client: 'TC3', mcId: 200 } });
+    const c = scan(F, 'vulkan-overlay');
+    expect(c.map((r) => [r.line, r.endLine, r.iova])).toEqual([[2, 5, '0x462075d000'], [6, 9, '0x7b38802000']]);
+  });
+});
+
+describe('real logs 2: Intel VT-d', () => {
+  const F = 'intel-vtd.txt';
+
+  it('5.14+ prints with NO_PASID; the FSTS line joins the fault after it', () => {
+    const recs = scan(F, 'dasharo-issues/issues/641');
+    expect(recs).toHaveLength(2);
+    expect(recs[0]).toMatchObject({ kind: 'dma-fault', line: 1, device: '0000:00:02.0', iova: '0x7cd80000', access: 'read', reason: { code: 1, name: 'ROOT_NOT_PRESENT' }, decoded: { pasidPresent: false } });
+    expect(recs[1]).toMatchObject({ line: 2, endLine: 3, iova: '0x7cd87000', registers: { fsts: '0x3' } });
+  });
+
+  it('"0x" bus/device of early 5.14 behind a "kernel:" column', () => {
+    const [r] = scan(F, 'sof-test/issues/744');
+    expect(r).toMatchObject({ device: '0000:00:02.0', iova: '0x70ad5000', access: 'read', reason: { code: 7, name: 'NEXT_PT_INVALID' } });
+  });
+
+  it('v5.4-5.13 "PASID ffffffff" prints: no PASID, decimal reasons, FSTS with a record index', () => {
+    const a = scan(F, 'i915ovmfPkg/issues/23', 'intel-vtd').filter((r) => r.kind === 'dma-fault' && r.iova);
+    expect(a[0]).toMatchObject({ line: 2, endLine: 3, iova: '0x9c000000', access: 'read', reason: { code: 6, name: 'PTE_READ' }, decoded: { pasidPresent: false } });
+    expect(a[0]!.pasid).toBeUndefined();
+    const b = scan(F, 'i915ovmfPkg/issues/16');
+    expect(b.map((r) => [r.iova, r.access, r.reason?.name])).toEqual([['0x0', 'write', 'CONTEXT_NOT_PRESENT'], ['0xb4000000', 'read', 'PTE_READ']]);
+    const c = scan(F, 'sonic-marvell-binaries');
+    expect(c.map((r) => [r.line, r.iova, r.registers?.fsts])).toEqual([[1, '0x1a5e12000', undefined], [2, '0x1a5e05000', '0x402']]);
+    for (const r of c) expect(r).toMatchObject({ device: '0000:06:00.0', reason: { code: 6 } });
+  });
+
+  it('indented 4.x one-line print: write to address 0', () => {
+    const [r] = scan(F, 'OpenNetworkLinux');
+    expect(r).toMatchObject({ line: 1, device: '0000:00:12.0', iova: '0x0', access: 'write', reason: { code: 5, name: 'PTE_WRITE' } });
+  });
+
+  it('scalable-mode reason with a PASID', () => {
+    const recs = scan(F, 'dsa-perf-micros');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({
+      line: 2, endLine: 3, device: '0000:6a:01.0', pasid: '0x2', iova: '0x7fe0c9943000', access: 'read',
+      registers: { fsts: '0x3' }, reason: { code: 0x3a, name: 'SM_ROOT_RESERVED' },
+    });
+  });
+
+  it('3.8 two-line print with the "dmar: " column', () => {
+    const [r] = scan(F, 'lkml.indiana.edu');
+    expect(r).toMatchObject({ line: 1, endLine: 2, device: '0000:00:02.0', iova: '0x1a45aa9000', access: 'read', reason: { code: 12, name: 'PTE_RESERVED' } });
+  });
+
+  it('Xen: two-line prints, quoted and wrapped prints, a code-fenced print', () => {
+    const q = scan(F, 'qubes-issues/issues/1710');
+    expect(q).toHaveLength(2);
+    for (const r of q) expect(r).toMatchObject({ host: 'xen', kind: 'dma-fault', device: '0000:01:00.0', iova: '0x8c000', access: 'write', reason: { code: 5, name: 'PTE_WRITE' }, decoded: { iommuReg: '0xffff82c000203000' } });
+    const w = scan(F, '2527065360', 'intel-vtd');
+    expect(w.map((r) => [r.line, r.endLine, r.iova])).toEqual([[2, 3, '0x8e43c000'], [5, 6, '0x8e2c6000']]);
+    for (const r of w) expect(r).toMatchObject({ host: 'xen', device: '0000:00:02.0', access: 'read' });
+    const [a] = scan(F, '17093826972');
+    expect(a).toMatchObject({ host: 'xen', line: 1, endLine: 3, iova: '0x76c615d000', reason: { code: 6, name: 'PTE_READ' }, decoded: { iommuReg: '0xffff82c000a0c000' } });
+    const [f] = scan(F, 'lf-edge/eve');
+    expect(f).toMatchObject({ host: 'xen', device: '0000:00:02.0', iova: '0x8e43c000', access: 'read', decoded: { iommuReg: '0xffff82c00021d000' } });
+  });
+
+  it('INTR-REMAP: ">>" quoted and wrapped before the reason', () => {
+    const [r] = scan(F, '41388418563');
+    expect(r).toMatchObject({
+      kind: 'intr-remap-fault', line: 1, endLine: 3, device: '0000:c9:05.0', registers: { fsts: '0x2' },
+      reason: { code: 0x25, name: 'IR_COMPAT_BLOCKED' }, decoded: { faultIndex: '0xa00' },
+    });
+  });
+
+  it('INTR-REMAP: quoted-printable soft breaks inside words ("fa=" + "ult", "r=" + "equest", "0=" + "x0")', () => {
+    const [a] = scan(F, '12749641907', 'intel-vtd');
+    expect(a).toMatchObject({ kind: 'intr-remap-fault', line: 1, endLine: 4, device: '0000:42:00.2', reason: { code: 37, name: 'IR_COMPAT_BLOCKED', text: 'Blocked a compatibility format interrupt request' }, decoded: { faultIndex: '0x1600' } });
+    const [b] = scan(F, '25800034307', 'intel-vtd');
+    expect(b).toMatchObject({ kind: 'intr-remap-fault', line: 1, endLine: 4, device: '0000:f0:1f.0', reason: { code: 0x25 }, decoded: { faultIndex: '0x0' } });
+  });
+
+  it('INTR-REMAP: counts column, hex index with decimal reason, IRTE not present, old "[[" two-line form', () => {
+    const [c] = scan(F, '28153861274');
+    expect(c).toMatchObject({ kind: 'intr-remap-fault', line: 2, device: '0000:f0:1f.0', reason: { code: 0x25 }, decoded: { faultIndex: '0x0' } });
+    const [e] = scan(F, '37090014918');
+    expect(e).toMatchObject({ device: '0000:00:11.0', reason: { code: 38, name: 'IR_SID_VERIFY' }, decoded: { faultIndex: '0x3b' } });
+    const [i] = scan(F, '2529831051');
+    expect(i).toMatchObject({ line: 1, endLine: 2, device: '0000:65:00.0', reason: { code: 0x22, name: 'IRTE_NOT_PRESENT' }, decoded: { faultIndex: '0x25' } });
+    const [o] = scan(F, '56717052182');
+    expect(o).toMatchObject({ line: 1, endLine: 3, device: '0000:f0:1f.0', reason: { code: 37, name: 'IR_COMPAT_BLOCKED' }, decoded: { faultIndex: '0x0' } });
+  });
+
+  it('invalidation queue errors: one queue-error record with the three errors and the QI lines', () => {
+    const recs = scan(F, '47403866035');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({ kind: 'queue-error', line: 1, endLine: 6, reason: { name: 'IQE+ITE+ICE', code: 15 } });
+  });
+});
