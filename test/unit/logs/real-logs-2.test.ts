@@ -92,14 +92,26 @@ describe('real logs 2: Arm SMMUv2', () => {
     expect(recs[1]).toMatchObject({ line: 10, endLine: 12, iova: '0xa09d7100', contextBank: 5 });
   });
 
-  it('OnePlus 6 downstream: cb= first, fsynr0=/fsynr1= keys, Client info, SID', () => {
+  it('OnePlus 6 downstream: register dump first, then the head line with cb= first and fsynr0=/fsynr1=, Client info, SID', () => {
     const recs = scan(F, '56914495925');
-    const r = recs.find((x) => x.iova === '0x1000');
-    expect(r).toMatchObject({
-      family: 'arm-smmu', iommu: '15000000.apps-smmu', contextBank: 0, streamId: '0x880', access: 'read', reason: TF,
-      registers: { fsr: '0x40000402', fsynr0: '0x200001', fsynr1: '0x0' },
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({
+      family: 'arm-smmu', line: 1, endLine: 14, iommu: '15000000.apps-smmu', iova: '0x1000', contextBank: 0, streamId: '0x880', access: 'read', reason: TF,
+      registers: { far: '0x1000', par: '0x0', fsr: '0x40000402', fsynr0: '0x200001', fsynr1: '0x0', ttbr0: '0x0', sctlr: '0xc000e7', cbar: '0x1f300', mair0: '0xf404ff44' },
+      decoded: { client: { bid: 0, pid: 0, mid: 0 }, softwareWalkFailed: '15000000.apps-smmu', atosFailed: true },
     });
-    expect(r!.endLine).toBe(14);
+  });
+
+  it('Android GKI kmsg with "<3>" and a "[  T803]" caller column: downstream print_fault_regs() dump', () => {
+    const recs = scan(F, '33686391933');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({
+      line: 1, endLine: 15, iommu: '15000000.apps-smmu', device: 'a600000.dwc3', iova: '0xefe60800', contextBank: 0x1b, streamId: '0x40',
+      access: 'read', reason: TF,
+      registers: { far: '0xefe60800', fsr: '0x40000402', fsynr0: '0x5f0003', fsynr1: '0xaa02', ttbr0: '0x1b0000c2a92000', mair1: '0xefe4' },
+      decoded: { client: { bid: 5, pid: 10, mid: 2 }, softIovaToPhys: '0x0' },
+    });
+    expect(recs[0]!.time).toBeCloseTo(718.3149, 6);
   });
 
   it('Jetson TX2 L4T: decimal sid with its client name, no fsr', () => {

@@ -238,6 +238,7 @@ const RE_FSR_LINE = /^FSR {0,8}= {0,4}(?:0x)?([0-9a-fA-F]{1,16})(?: \[([^\]]{0,1
 const RE_FSYNR0_LINE = /^FSYNR0 {0,8}= {0,4}(?:0x)?([0-9a-fA-F]{1,16})(?: {1,8}FSYNR1 {0,8}= {0,4}(?:0x)?([0-9a-fA-F]{1,16}))?/;
 const RE_FSYNR1_LINE = /^FSYNR1 {0,8}= {0,4}(?:0x)?([0-9a-fA-F]{1,16})/;
 const RE_FAR_LINE = /^FAR {0,8}= {0,4}(?:0x)?([0-9a-fA-F]{1,16})(?: {1,8}PAR {0,8}= {0,4}(?:0x)?([0-9a-fA-F]{1,16}))?/;
+const RE_FAR_FIRST = /^FAR {1,8}= {0,4}(?:0x)?[0-9a-fA-F]{8,16}\s*$/;
 const RE_PAR_LINE = /^PAR {0,8}= {0,4}(?:0x)?([0-9a-fA-F]{1,16})/;
 const RE_TTBR_LINE = /^TTBR([01]) {0,8}= {0,4}(?:0x)?([0-9a-fA-F]{1,16})(?: {1,8}TTBR1 {0,8}= {0,4}(?:0x)?([0-9a-fA-F]{1,16}))?/;
 const RE_PAIR_LINE = /^(SCTLR|MAIR0|PRRR|CBAR) {0,8}= {0,4}(?:0x)?([0-9a-fA-F]{1,16})(?: {1,8}(ACTLR|MAIR1|NMRR) {0,8}= {0,4}(?:0x)?([0-9a-fA-F]{1,16}))?/;
@@ -347,12 +348,16 @@ class Assembler implements Continuation {
     private readonly f: Fault,
     private readonly scheme: PrefixScheme,
     private readonly mode: 'context' | 'old-context' | 'downstream' | 'global' | 'msm',
-    opts: { globalText?: string } = {},
+    opts: { globalText?: string; headMayFollow?: boolean } = {},
   ) {
     this.window = mode === 'global' ? 4 : 6;
     this.globalText = opts.globalText;
     this.pendingIovaLine = mode === 'old-context';
+    this.headMayFollow = opts.headMayFollow === true;
   }
+
+  /** a register dump came first (Qualcomm 4.19): its "Unhandled context fault" line is still to come */
+  private headMayFollow: boolean;
 
   feed(line: LogLine): Feed {
     const f = this.f;
@@ -395,6 +400,15 @@ class Assembler implements Continuation {
       return 'end';
     }
     if (readContextLine(f, rest)) { f.apply(); return 'more'; }
+    if (this.headMayFollow) {
+      const m = RE_UNHANDLED.exec(rest);
+      if (m) {
+        this.headMayFollow = false;
+        readPairs(f, m[1]!);
+        f.apply();
+        return 'more';
+      }
+    }
     return 'end';
   }
 
@@ -455,6 +469,14 @@ export function recognizeArmSmmu(line: LogLine, scheme: PrefixScheme): Recogniti
     f.apply();
     return { record: f.record, more: new Assembler(f, scheme, 'context') };
   }
+  if (RE_FAR_FIRST.test(rest)) {
+    // Qualcomm 4.19 kernels dump the context bank registers before the "Unhandled context
+    // fault" line; FAR opens that dump and the head line joins the record when it comes.
+    const f = newFault('context-fault', scheme, p.name, line);
+    readContextLine(f, rest);
+    f.apply();
+    return { record: f.record, more: new Assembler(f, scheme, 'context', { headMayFollow: true }) };
+  }
   if ((m = RE_UNEXPECTED_CTX.exec(rest))) {
     const f = newFault('context-fault', scheme, p.name, line);
     f.setReg('fsr', parseNum(m[1]!));
@@ -504,7 +526,7 @@ export function recognizeArmSmmu(line: LogLine, scheme: PrefixScheme): Recogniti
 
 export const armSmmuRecognizer: Recognizer = {
   family: 'arm-smmu',
-  keys: ['ontext fault', 'global fault', 'Blocked unknown Stream ID', 'GFSR 0x', 'Unexpected IOMMU page fault', 'FSR    = '],
+  keys: ['ontext fault', 'global fault', 'Blocked unknown Stream ID', 'GFSR 0x', 'Unexpected IOMMU page fault', 'FSR    = ', 'FAR    = '],
   recognize(line) {
     return recognizeArmSmmu(line, LINUX_PREFIX);
   },
