@@ -285,6 +285,51 @@ describe('real logs 2: GPU MMUs', () => {
   });
 });
 
+describe('real logs 2: GPU MMUs (adreno, nouveau, v3d)', () => {
+  const F = 'gpu-mmu.txt';
+
+  it('adreno new print wrapped after "dir=READ" (">>>>" quotes) and inside "dir=" (quoted-printable)', () => {
+    for (const [id, end] of [['31761778780', 2], ['9579992275', 3]] as const) {
+      const recs = scan(F, id);
+      expect(recs, id).toHaveLength(1);
+      expect(recs[0]).toMatchObject({
+        family: 'gpu-mmu', kind: 'page-fault', line: 1, endLine: end, iova: '0x100000000c000', access: 'read',
+        registers: { ttbr0: '0x0' }, reason: { name: 'TRANSLATION' }, decoded: { driver: 'msm', source: 'CP', cpScratch: [0, 0, 0, 0] },
+      });
+    }
+  });
+
+  it('adreno prints behind "+# " diff comments and an unpadded timestamp', () => {
+    const [a] = scan(F, '21329606710');
+    expect(a).toMatchObject({ line: 2, iova: '0x1074000', access: 'write', registers: { ttbr0: '0x101fd5000' }, reason: { name: 'PERMISSION' }, decoded: { source: '1f030000' } });
+    expect(a!.time).toBeCloseTo(80.177812, 6);
+    const [b] = scan(F, '71325099636');
+    expect(b).toMatchObject({ iova: '0x126bd040', access: 'write', registers: { ttbr0: '0x11007b000' }, reason: { name: 'TRANSLATION' } });
+    expect(b!.time).toBeCloseTo(222.29381, 5);
+  });
+
+  it('nouveau GF100 print wrapped over three lines by a mail client, and on one line', () => {
+    const recs = scan(F, '15670982725');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({
+      line: 1, endLine: 3, device: '0000:01:00.0', iova: '0x0', access: 'read', reason: { code: 2, name: 'PAGE_NOT_PRESENT' },
+      decoded: { engine: 'PGRAPH', channel: 2, instance: '0x3fc12000', process: 'Xorg[2935]' },
+    });
+    const [one] = scan(F, '56921649210');
+    expect(one).toMatchObject({ device: '0000:01:00.0', iova: '0x257000', access: 'read', reason: { code: 2, name: 'PAGE_NOT_PRESENT' }, decoded: { engine: 'BAR3', client: 'BAR_READ', channel: -1 } });
+  });
+
+  it('V3D pte-invalid faults: plain, quoted with an unknown client, dmesg -T after blanks', () => {
+    const recs = scan(F, '17094888311');
+    expect(recs.map((r) => [r.iova, (r.decoded as Record<string, unknown>).client])).toEqual([['0xac1000', 'CLE'], ['0x1b61000', 'CLE'], ['0x15bff00', 'L2T']]);
+    for (const r of recs) expect(r).toMatchObject({ iommu: 'fec00000.v3d', reason: { name: 'PTE_INVALID' }, decoded: { driver: 'v3d' } });
+    const [q] = scan(F, '14750330999');
+    expect(q).toMatchObject({ iova: '0x3bb1000', reason: { name: 'PTE_INVALID' }, decoded: { client: '?', axiId: 13 } });
+    const [t] = scan(F, '38732918900');
+    expect(t).toMatchObject({ iommu: 'fec00000.v3d', iova: '0x244c1000', reason: { name: 'PTE_INVALID' }, decoded: { client: 'CLE', axiId: 4 } });
+  });
+});
+
 describe('real logs 2: Intel VT-d', () => {
   const F = 'intel-vtd.txt';
 

@@ -22,6 +22,7 @@ import type { Continuation, Feed, Recognition, Recognizer } from '../recognizer'
 import { hex, normalizeBdf } from '../normalize';
 import { decodedFields } from '../../decode/register';
 import { AMD_VM_L2_PROTECTION_FAULT_STATUS, MALI_AS_FAULTSTATUS, maliExceptionName } from '../../decode/registers/gpu-mmu';
+import { unquote, wrappedContinuation } from './wrapped';
 
 // "<driver> <device>: " then, for amdgpu/radeon (dev_fmt) and nouveau (nvkm subdev), one more "name: ".
 const RE_DEV = /^([A-Za-z0-9_.,@-]{1,64}) ([^\s]{1,160}?): /;
@@ -40,6 +41,9 @@ interface Split {
 // ("[ +14.888230]", "[  +0.000132]"), which line.ts leaves in the message.
 const RE_LEAD = /^[\s>|]{0,24}/;
 const RE_COLUMN = /^\[ {0,6}(?:[TC]\d{1,7}|\+\d{1,6}[.,]\d{1,9})\] ?/;
+// The device columns behind columns line.ts does not know ("May 21 14:41:21 kernel: ",
+// "[Wed Nov 24 15:10:41 2021] " after blanks). GPU device names hold '.', ':' or '@'.
+const RE_DEV_LATER = /(?:^|[\s\]>|])([A-Za-z][\w.,@-]{0,63}) ([\w/-]{0,64}[.@:][\w.@/:-]{0,96}): /;
 // FreeBSD drm-kmod prints the device alone: "drmn0: [gfxhub0] retry page fault ..."
 const RE_BSD_DEV = /^([a-z][a-z_]{0,30}\d{1,3}): /;
 
@@ -50,12 +54,16 @@ function split(message: string): Split {
     if (!c) break;
     msg = msg.slice(c[0].length);
   }
-  const m = RE_DEV.exec(msg);
+  let m = RE_DEV.exec(msg);
+  let at = 0;
   if (!m) {
     const b = RE_BSD_DEV.exec(msg);
-    return b ? { driver: b[1]!, name: b[1]!, rest: msg.slice(b[0].length) } : { rest: msg };
+    if (b) return { driver: b[1]!, name: b[1]!, rest: msg.slice(b[0].length) };
+    m = RE_DEV_LATER.exec(msg.length > 240 ? msg.slice(0, 240) : msg);
+    if (!m) return { rest: msg };
+    at = m.index;
   }
-  const rest = msg.slice(m[0].length);
+  const rest = msg.slice(at + m[0].length);
   const s = RE_SUB.exec(rest);
   const out: Split = { driver: m[1]!, name: m[2]!, rest };
   if (s) out.sub = rest.slice(s[0].length);
@@ -86,6 +94,7 @@ function follow(window: number, take: (l: LogLine) => Feed | undefined, stopOn?:
 // ---- msm / adreno ------------------------------------------------------------------------
 
 const RE_ADRENO = /^\*\*\* (gpu )?fault: (.{1,300})$/;
+const RE_HEX64 = /^(?:0x)?[0-9a-fA-F]{1,16}$/;
 const RE_ADRENO_SCRATCH = /\((\d{1,10}),(\d{1,10}),(\d{1,10}),(\d{1,10})\)\s*$/;
 const ADRENO_TYPES: Record<string, { name: string; text: string }> = {
   TRANSLATION: { name: 'TRANSLATION', text: 'Translation fault: the GPU address is not mapped in the GPU page tables (SMMU FSR.TF)' },
@@ -94,17 +103,25 @@ const ADRENO_TYPES: Record<string, { name: string; text: string }> = {
   UNKNOWN: { name: 'UNKNOWN', text: 'the SMMU fault type was not translation, permission or external' },
 };
 
+/** Quoted-printable mail bodies print "=" as "=3D"; a soft break after "=" leaves "==" once joined. */
+function unQp(s: string): string {
+  if (s.indexOf('=3D') < 0 && s.indexOf('==') < 0) return s;
+  return s.replace(/=3D/g, '=').replace(/={2,8}/g, '=');
+}
+
 function applyAdreno(r: FaultRecord, text: string): boolean {
   const kv = new Map<string, string>();
   const re = /([a-z0-9]{1,8})= {0,16}([^\s,]{1,40})/g;
+  text = unQp(text);
   let m: RegExpExecArray | null;
   while ((m = re.exec(text))) kv.set(m[1]!, m[2]!);
   const iova = kv.get('iova');
-  if (iova === undefined || hex(iova) === undefined) return false;
+  // the print's fields are 64-bit: a longer run of digits is damage, not an address
+  if (iova === undefined || !RE_HEX64.test(iova) || hex(iova) === undefined) return false;
   r.iova = hex(iova);
   const decoded: Record<string, unknown> = { driver: 'msm' };
   const ttbr0 = kv.get('ttbr0');
-  if (ttbr0 !== undefined && hex(ttbr0)) r.registers = { ttbr0: hex(ttbr0)! };
+  if (ttbr0 !== undefined && RE_HEX64.test(ttbr0) && hex(ttbr0)) r.registers = { ttbr0: hex(ttbr0)! };
   const dir = kv.get('dir');
   const flags = kv.get('flags');
   if (dir === 'READ' || dir === 'WRITE') r.access = dir === 'WRITE' ? 'write' : 'read';
@@ -132,17 +149,21 @@ function recognizeAdreno(line: LogLine, sp: Split): Recognition | undefined {
   const r = newRecord(line, sp.name);
   if (!applyAdreno(r, m[2]!)) return undefined;
   if (!m[1]) (r.decoded as Record<string, unknown>).driver = 'msm_iommu';
-  // A mail client may have wrapped the new format after dir=: take "type=... source=... (...)".
-  if (/ttbr0=/.test(m[2]!) && !/type=/.test(m[2]!)) {
-    let text = m[2]!;
+  // A mail client may have wrapped the new format (after "dir=READ", or inside "dir=" with a
+  // quoted-printable soft break): take the rest up to the "(n,n,n,n)" scratch registers.
+  if (/ttbr0=/.test(m[2]!) && !RE_ADRENO_SCRATCH.test(m[2]!)) {
+    let text = m[2]!.trimEnd();
+    let taken = 0;
     return {
       record: r,
       more: follow(1, (l) => {
-        const t = l.message.trim();
-        if (!/^type=/.test(t)) return 'end';
-        text += ' ' + t;
+        if (l.time !== undefined || taken >= 2) return 'end';
+        const t = unquote(l.message).trimEnd();
+        if (!/^(?:=|=3D|type=|dir=|source=)/.test(t)) return 'end';
+        text = text.endsWith('=') ? text + t : `${text} ${t}`;
+        taken++;
         applyAdreno(r, text);
-        return 'done';
+        return RE_ADRENO_SCRATCH.test(text) ? 'done' : 'more';
       }),
     };
   }
@@ -379,36 +400,55 @@ function nvAccess(name: string): string | undefined {
   return undefined;
 }
 
-function recognizeNouveau(line: LogLine, sp: Split): Recognition | undefined {
-  const text = sp.sub ?? sp.rest;
+const nvReason = (code: string, name: string) => ({ code: Number('0x' + code), name: name || 'UNKNOWN', text: `nouveau MMU fault reason ${name || '0x' + code}` });
+
+/** Fill a record from a whole nouveau fault print; false when the text is not one. */
+function fillNouveau(r: FaultRecord, text: string): boolean {
   let m: RegExpExecArray | null;
-  const nvReason = (code: string, name: string) => ({ code: Number('0x' + code), name: name || 'UNKNOWN', text: `nouveau MMU fault reason ${name || '0x' + code}` });
   if ((m = RE_NV_GK104.exec(text))) {
-    const r = newRecord(line, sp.name);
     r.iova = hex(m[3]);
     const a = nvAccess(m[2]!);
     if (a) r.access = a;
     r.reason = nvReason(m[8]!, m[9]!);
     r.decoded = { accessCode: Number('0x' + m[1]), accessName: m[2], engine: m[5] || Number('0x' + m[4]), client: m[7], channel: Number(m[10]), instance: hex(m[11]), process: m[12] };
-    return { record: r };
+    return true;
   }
   if ((m = RE_NV_GF100.exec(text))) {
-    const r = newRecord(line, sp.name);
     r.iova = hex(m[2]);
     r.access = m[1];
     r.reason = nvReason(m[7]!, m[8]!);
     r.decoded = { engine: m[4] || Number('0x' + m[3]), client: m[6], channel: Number(m[9]), instance: hex(m[10]), process: m[11] };
-    return { record: r };
+    return true;
   }
   if ((m = RE_NV50.exec(text))) {
-    const r = newRecord(line, sp.name);
     r.iova = hex(m[2]! + m[3]! + m[4]!);
     r.access = m[1];
     r.reason = { code: Number('0x' + m[14]), name: m[15] || 'UNKNOWN', text: `nouveau NV50 MMU trap ${m[15] || '0x' + m[14]}` };
     r.decoded = { channel: Number(m[5]), instance: hex(m[6]), process: m[7], engine: m[9], client: m[11], subclient: m[13] };
-    return { record: r };
+    return true;
   }
-  return undefined;
+  return false;
+}
+
+// The start of a gf100/gk104 print that a mail client wrapped ("read fault at 0000000000" + "engine 00 ...").
+const RE_NV_HEAD = /^(?:fault ([0-9a-fA-F]{2}) \[([^\]]{0,24})\] at ([0-9a-fA-F]{1,16})|(read|write) fault at ([0-9a-fA-F]{1,16}))(?: engine [^\n]{0,300})?\s*$/;
+
+function recognizeNouveau(line: LogLine, sp: Split): Recognition | undefined {
+  const text = sp.sub ?? sp.rest;
+  const r = newRecord(line, sp.name);
+  if (fillNouveau(r, text)) return { record: r };
+  const h = sp.name !== undefined && sp.sub !== undefined ? RE_NV_HEAD.exec(text) : null;
+  if (!h) return undefined;
+  // what the first half names: the address and, for gk104, the access
+  r.iova = hex(h[3] ?? h[5]);
+  const a = h[4] ?? (h[2] !== undefined ? nvAccess(h[2]) : undefined);
+  if (a) r.access = a;
+  const more = wrappedContinuation(text, {
+    max: 3,
+    complete: (j) => fillNouveau(r, j),
+    partial: (j) => RE_NV_HEAD.test(j),
+  });
+  return { record: r, more };
 }
 
 // ---- Broadcom V3D, Vivante etnaviv -------------------------------------------------------
@@ -449,7 +489,7 @@ const RECOGNIZERS = [recognizeAdreno, recognizeMali, recognizeLima, recognizeAmd
 
 export const gpuMmuRecognizer: Recognizer = {
   family: 'gpu-mmu',
-  keys: ['*** gpu fault', '*** fault: iova', 'Unhandled Page fault in AS', 'page fault at 0x', 'page fault (src_id:', 'GPU fault detected', ' engine ', 'trapped ', 'MMU error from client', ' fault addr 0x', ') addr 0x'],
+  keys: ['*** gpu fault', '*** fault: iova', 'Unhandled Page fault in AS', 'page fault at 0x', 'page fault (src_id:', 'GPU fault detected', ' engine ', 'trapped ', 'MMU error from client', ' fault addr 0x', ') addr 0x', 'read fault at ', 'write fault at ', 'fifo: fault '],
   recognize(line) {
     const sp = split(line.message);
     for (const f of RECOGNIZERS) {
