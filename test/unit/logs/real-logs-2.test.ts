@@ -379,7 +379,7 @@ describe('real logs 2: Intel VT-d', () => {
     const q = scan(F, 'qubes-issues/issues/1710');
     expect(q).toHaveLength(2);
     for (const r of q) expect(r).toMatchObject({ host: 'xen', kind: 'dma-fault', device: '0000:01:00.0', iova: '0x8c000', access: 'write', reason: { code: 5, name: 'PTE_WRITE' }, decoded: { iommuReg: '0xffff82c000203000' } });
-    const w = scan(F, '2527065360', 'intel-vtd');
+    const w = scan(F, 'Xen IGD faults quoted in a reply', 'intel-vtd');
     expect(w.map((r) => [r.line, r.endLine, r.iova])).toEqual([[2, 3, '0x8e43c000'], [5, 6, '0x8e2c6000']]);
     for (const r of w) expect(r).toMatchObject({ host: 'xen', device: '0000:00:02.0', access: 'read' });
     const [a] = scan(F, '17093826972');
@@ -412,6 +412,44 @@ describe('real logs 2: Intel VT-d', () => {
     expect(i).toMatchObject({ line: 1, endLine: 2, device: '0000:65:00.0', reason: { code: 0x22, name: 'IRTE_NOT_PRESENT' }, decoded: { faultIndex: '0x25' } });
     const [o] = scan(F, '56717052182');
     expect(o).toMatchObject({ line: 1, endLine: 3, device: '0000:f0:1f.0', reason: { code: 37, name: 'IR_COMPAT_BLOCKED' }, decoded: { faultIndex: '0x0' } });
+  });
+
+  it('head cut before the BDF (dmesg -T, hard-wrapped mail): joined after the FSTS line and on its own', () => {
+    const [w] = scan(F, 'same boot, a later fault');
+    expect(w).toMatchObject({
+      line: 1, endLine: 4, device: '0000:80:14.0', iova: '0x1001680000', access: 'read', registers: { fsts: '0x2' },
+      reason: { code: 0x39, name: 'SM_ROOT_NOT_PRESENT', text: 'SM: Present bit in Root Entry is clear' },
+    });
+    const e = entries(F).find((x) => x.source.includes('the head cut before the BDF, scalable-mode'))!;
+    const alone = scanText(e.lines.slice(1).join('\n'));
+    expect(alone[0]).toMatchObject({ line: 1, endLine: 3, device: '0000:80:1f.6', iova: '0x15fa71000', access: 'write', reason: { code: 0x39 } });
+    expect(alone[0]!.registers).toBeUndefined();
+  });
+
+  it('one print wrapped four times under quote marks of varying depth', () => {
+    const recs = scan(F, '35747039762');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({ line: 1, endLine: 5, device: '0000:20:00.0', iova: '0x1234600000', access: 'write', reason: { code: 0x71, name: 'SM_FL_NOT_PRESENT' } });
+  });
+
+  it('"HH:MM:SS  " journal columns with an author-wrapped print; GNOME Logs layout', () => {
+    const [j] = scan(F, '70865742976');
+    expect(j).toMatchObject({ line: 2, endLine: 5, device: '0000:01:00.0', iova: '0xff3a6000', access: 'write', registers: { fsts: '0x2' }, reason: { code: 0x71 } });
+    const [g] = scan(F, '54502473480');
+    expect(g).toMatchObject({ line: 2, device: '0000:01:00.0', iova: '0xfebda000', access: 'write', reason: { code: 5, name: 'PTE_WRITE' } });
+  });
+
+  it('DMA alias without a context entry: write then read, each with its FSTS line', () => {
+    const recs = scan(F, '34395268021');
+    expect(recs.map((r) => [r.line, r.endLine, r.access])).toEqual([[2, 3, 'write'], [4, 5, 'read']]);
+    for (const r of recs) expect(r).toMatchObject({ device: '0000:03:00.1', iova: '0xfffc0000', registers: { fsts: '0x2' }, reason: { code: 2, name: 'CONTEXT_NOT_PRESENT' } });
+  });
+
+  it('Xen DMA and INTR-REMAP faults with "reason NN - " lines (hex codes)', () => {
+    const recs = scan(F, 'DMA fault then an INTR-REMAP fault');
+    expect(recs).toHaveLength(2);
+    expect(recs[0]).toMatchObject({ host: 'xen', kind: 'dma-fault', endLine: 2, device: '0000:00:02.0', iova: '0x8e480000', reason: { code: 6 }, decoded: { iommuReg: '0xffff82c00021d000' } });
+    expect(recs[1]).toMatchObject({ host: 'xen', kind: 'intr-remap-fault', line: 3, endLine: 4, device: '0000:f0:1f.0', reason: { code: 0x22, name: 'IRTE_NOT_PRESENT' }, decoded: { faultIndex: '0x0' } });
   });
 
   it('invalidation queue errors: one queue-error record with the three errors and the QI lines', () => {

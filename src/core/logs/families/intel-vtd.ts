@@ -262,6 +262,44 @@ function printContinuation(p: FaultPrint, rec: FaultRecord): Continuation {
 }
 
 // ---------------------------------------------------------------------------------------------
+// A print wrapped right before its BDF: "DMAR: [DMA Write NO_PASID] Request device" + "[80:1f.6] fault addr ..."
+
+const RE_CUT_HEAD = /(?:\[DMA (?:Read|Write)[^\]\n]{0,24}\]|\[INTR-REMAP\]|INTR-REMAP:) ?Request device\s*$/;
+
+/** The head and its next line joined, when they make a fault print head; `l` becomes its first line. */
+function joinCutHead(head: string, l: LogLine): { head: FaultHead; line: LogLine } | undefined {
+  if (l.time !== undefined) return undefined;
+  const next = unquote(l.message).trim();
+  if (!next.startsWith('[')) return undefined;
+  const h = parseHead(`${head.trimEnd()} ${next}`);
+  return h ? { head: h, line: l } : undefined;
+}
+
+/** Continuation of a print cut before its BDF: the next line completes the head, then the print goes on. */
+function cutHeadContinuation(rec: FaultRecord, head: string): Continuation {
+  let then: Continuation | undefined;
+  const cont: Continuation = {
+    window: 1,
+    feed(l: LogLine): Feed {
+      if (then) {
+        const v = then.feed(l);
+        cont.window = then.window;
+        return v;
+      }
+      const j = joinCutHead(head, l);
+      if (!j) return 'end';
+      const p = new FaultPrint(rec, 10);
+      p.start(j.line, j.head);
+      if (p.complete && rec.kind !== 'dma-fault') return 'done';
+      then = printContinuation(p, rec);
+      cont.window = then.window;
+      return 'more';
+    },
+  };
+  return cont;
+}
+
+// ---------------------------------------------------------------------------------------------
 // "DRHD: handling fault status reg %x"
 
 const RE_DRHD = /DRHD: handling fault status reg ([0-9a-fA-F]{1,8})\s*$/;
@@ -282,6 +320,7 @@ function recognizeHeader(line: LogLine, m: RegExpExecArray): Recognition | undef
   // PPF: the fault records are printed next (unless ratelimited); the first one joins this record.
   let print: FaultPrint | undefined;
   let dump: PteDump | undefined;
+  let cutHead: string | undefined;
   const cont: Continuation = {
     window: 12,
     feed(l: LogLine): Feed {
@@ -292,10 +331,21 @@ function recognizeHeader(line: LogLine, m: RegExpExecArray): Recognition | undef
         return print.state === 'need-reason' ? 'skip' : 'end';
       }
       if (l.host === 'xen' || l.message.includes('[VT-D]')) return 'skip';
-      const h = parseHead(l.message);
+      let h = parseHead(l.message);
+      let first = l;
+      if (!h && cutHead !== undefined) {
+        const j = joinCutHead(cutHead, l);
+        if (j) { h = j.head; first = j.line; }
+      }
+      cutHead = undefined;
+      if (!h && RE_CUT_HEAD.test(l.message)) {
+        cutHead = l.message;
+        cont.window = 1;
+        return 'more';
+      }
       if (h) {
         print = new FaultPrint(rec, 10);
-        print.start(l, h);
+        print.start(first, h);
         if (rec.kind === 'dma-fault') dump = new PteDump(rec);
         cont.window = print.complete ? 1 : 2;
         return print.complete && !dump ? 'done' : 'more';
@@ -516,7 +566,7 @@ function isXenLine(line: LogLine): boolean {
 export const intelVtdRecognizer: Recognizer = {
   family: FAMILY,
   keys: [
-    'Request device [', 'DRHD: handling fault status', 'VT-d detected', 'Error (IQE) cleared', 'Error (ITE) cleared',
+    'Request device', 'DRHD: handling fault status', 'VT-d detected', 'Error (IQE) cleared', 'Error (ITE) cleared',
     'Error (ICE) cleared', 'page request', 'Page request', 'Address is not canonical', 'Execution request not supported',
     'PRQ overflow', 'prq_report:',
   ],
@@ -530,6 +580,13 @@ export const intelVtdRecognizer: Recognizer = {
       p.start(line, h);
       // IR prints end on their line; DMA prints may be followed by the kernel's PTE dump
       return p.complete && rec.kind !== 'dma-fault' ? { record: rec } : { record: rec, more: printContinuation(p, rec) };
+    }
+    if (RE_CUT_HEAD.test(msg)) {
+      const type = /INTR-REMAP/.test(msg) ? 'ir' : 'dma';
+      const rec: FaultRecord = { line: line.line, family: FAMILY, host: 'linux', kind: type === 'ir' ? 'intr-remap-fault' : 'dma-fault' };
+      const a = type === 'dma' ? accessOfType(/DMA (Read|Write)/.exec(msg)?.[1]) : undefined;
+      if (a) rec.access = a;
+      return { record: rec, more: cutHeadContinuation(rec, msg) };
     }
     let m = RE_DRHD.exec(msg);
     if (m) return recognizeHeader(line, m);
