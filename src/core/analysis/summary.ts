@@ -63,7 +63,34 @@ class Tally {
   }
 }
 
+/**
+ * `a + sep + b`, the same string object each time for repeated pairs: a fault storm repeats a few
+ * keys millions of times, and building and hashing a fresh composite string per record was the
+ * summary's main cost. Bounded, so hostile logs with endless distinct values only lose the cache.
+ */
+class Joiner {
+  private m = new Map<string, Map<string, string>>();
+  constructor(private readonly sep: string) {}
+  join(a: string, b: string): string {
+    let inner = this.m.get(a);
+    if (!inner) {
+      if (this.m.size >= 4096) return a + this.sep + b;
+      inner = new Map();
+      this.m.set(a, inner);
+    }
+    let k = inner.get(b);
+    if (k === undefined) {
+      k = a + this.sep + b;
+      if (inner.size < 4096) inner.set(b, k);
+    }
+    return k;
+  }
+}
+
 export class SummaryBuilder {
+  private readonly space = new Joiner(' ');
+  private readonly space2 = new Joiner(' ');
+  private readonly dash = new Joiner(' — ');
   private records = 0;
   private suppressedNotices = 0;
   private suppressed = 0;
@@ -87,10 +114,13 @@ export class SummaryBuilder {
       if (this.last === undefined || r.time > this.last) this.last = r.time;
     }
     this.fam.add(r.family, r);
-    this.kind.add(`${r.family} ${r.kind}`, r);
-    if (r.reason) this.reason.add(`${r.family} ${r.reason.name ?? r.reason.code ?? '?'}${r.reason.text ? ' — ' + r.reason.text : ''}`, r);
+    this.kind.add(this.space.join(r.family, r.kind), r);
+    if (r.reason) {
+      const named = this.space.join(r.family, String(r.reason.name ?? r.reason.code ?? '?'));
+      this.reason.add(r.reason.text ? this.dash.join(named, r.reason.text) : named, r);
+    }
     const who = r.device ?? (r.streamId !== undefined ? `sid ${r.streamId}` : r.contextBank !== undefined ? `cb ${r.contextBank}` : '(unknown device)');
-    this.off.add(`${r.family} ${r.iommu ?? '-'} ${who}`, r);
+    this.off.add(this.space2.join(this.space.join(r.family, r.iommu ?? '-'), who), r);
   }
 
   /** Fold in a summary built elsewhere (another worker's share of the file). */
