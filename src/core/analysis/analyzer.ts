@@ -92,6 +92,8 @@ export class LogAnalyzer extends Scanner {
   private readonly byDriver = new Map<string, GroupAgg[]>();
   private readonly iommus = new Map<string, { family: string; iommu?: string; stream: StormStream; printedBy: Set<'xen' | 'linux'> }>();
   private readonly lastIommuOfFamily = new Map<string, string>();
+  private lastIommu: { family: string; iommu?: string; stream: StormStream; printedBy: Set<'xen' | 'linux'> } | undefined;
+  private lastIommuKey: string | undefined;
   private readonly lastNotice = new Map<string, { fn: string; n: number; line: number; time?: number }>();
   private readonly pr = new PageRequestTracker();
   private readonly aliases = new Map<string, string>();
@@ -229,16 +231,21 @@ export class LogAnalyzer extends Scanner {
       this.recent.unshift(g);
       if (this.recent.length > 8) this.recent.pop();
     }
-    const ik = `${r.family}\u0000${r.iommu ?? ''}`;
-    let i = this.iommus.get(ik);
+    // storms repeat one IOMMU: skip the key string and lookup while it stays the same
+    let i = this.lastIommu;
+    let ik = this.lastIommuKey;
+    if (!i || i.family !== r.family || i.iommu !== r.iommu) {
+      ik = `${r.family}\u0000${r.iommu ?? ''}`;
+      i = this.iommus.get(ik);
+    }
     if (!i) {
       i = { family: r.family, stream: new StormStream(this.opts.storm, 2048, this.budget), printedBy: new Set() };
       if (r.iommu !== undefined) i.iommu = r.iommu;
-      this.iommus.set(ik, i);
+      this.iommus.set(ik!, i);
     }
-    if (r.host) i.printedBy.add(r.host);
+    if (i !== this.lastIommu) { this.lastIommu = i; this.lastIommuKey = ik!; this.lastIommuOfFamily.set(r.family, ik!); }
+    if (r.host && !i.printedBy.has(r.host)) i.printedBy.add(r.host);
     i.stream.add(r.time, r.line, r.iova, r.access, whoOf(r) || undefined, pk);
-    this.lastIommuOfFamily.set(r.family, ik);
     if (r.kind === 'page-request' || r.kind === 'page-response' || r.kind === 'queue-error' || r.kind === 'event' || r.kind === 'context-fault') this.pr.record(r);
   }
 

@@ -68,6 +68,8 @@ const MAX_SYMPTOMS = 50;
 const SAMPLE_LINES = 5;
 const WALK_SAMPLES = 256;
 const TAIL = 4;
+/** families whose records name the device's driver (io_page_fault traces, GPU MMU prints) */
+const DRIVER_FAMILIES = new Set(['iommu', 'gpu-mmu']);
 
 /** A capped tally that remembers its last key: storms repeat the same kind and access millions of times. */
 class Tally {
@@ -188,8 +190,10 @@ export class GroupAgg {
     if (xenDomain !== undefined) addCapped(this.guestConsoles, xenDomain, 16);
     if (r.contextBank !== undefined) addCapped(this.contextBanks, r.contextBank, 16);
     if (this.streamId === undefined && r.streamId !== undefined) this.streamId = r.streamId;
-    const drv = (r.decoded as Record<string, unknown> | undefined)?.driver;
-    if (typeof drv === 'string') addCapped(this.drivers, drv, 8);
+    if (DRIVER_FAMILIES.has(this.family)) {
+      const drv = (r.decoded as Record<string, unknown> | undefined)?.driver;
+      if (typeof drv === 'string') addCapped(this.drivers, drv, 8);
+    }
     const pk = r.iova !== undefined ? pageKey(r.iova) : undefined;
     if (r.iova !== undefined) this.pages.add(r.iova, r.access, r.pasid, pk);
     this.storm.add(r.time, r.line, r.iova, r.access, undefined, pk);

@@ -84,12 +84,14 @@ export class StormStream {
 
   constructor(private readonly opts: StormOptions, private readonly pageCap: number, private readonly budget?: PageBudget) {}
 
-  private get width(): number {
-    return (this.axis === 'lines' ? this.opts.windowLines : this.opts.window) / BUCKETS;
-  }
+  private width = 0;
+  private threshold = 0;
 
-  private get threshold(): number {
-    return this.axis === 'lines' ? this.opts.thresholdLines : this.opts.threshold;
+  /** The axis is fixed by the stream's first record. */
+  private setAxis(time: number | undefined): void {
+    this.axis = time !== undefined ? 'time' : 'lines';
+    this.width = (this.axis === 'lines' ? this.opts.windowLines : this.opts.window) / BUCKETS;
+    this.threshold = this.axis === 'lines' ? this.opts.thresholdLines : this.opts.threshold;
   }
 
   private rate(sum: number): number {
@@ -98,7 +100,7 @@ export class StormStream {
 
   /** One record at `time` (seconds, when the line had one) on `line`. */
   add(time: number | undefined, line: number, iova?: string, access?: string, source?: string, pageKey?: string): void {
-    if (this.axis === undefined) this.axis = time !== undefined ? 'time' : 'lines';
+    if (this.axis === undefined) this.setAxis(time);
     const pos = this.axis === 'lines' ? line : time ?? this.lastPos;
     const k = Math.floor(pos / this.width);
     if (this.cur < 0) this.cur = k;
@@ -134,7 +136,7 @@ export class StormStream {
 
   /** A ratelimit notice: `n` faults of this stream were not printed in the interval before `line`. */
   addSuppressed(n: number, time: number | undefined, line: number): void {
-    if (this.axis === undefined) this.axis = time !== undefined ? 'time' : 'lines';
+    if (this.axis === undefined) this.setAxis(time);
     const pos = this.axis === 'lines' ? line : time ?? this.lastPos;
     const interval = this.axis === 'lines' ? this.opts.windowLines : this.opts.ratelimitInterval;
     // What the ratelimit let through in the interval the notice closes. The interval starts at its
@@ -160,7 +162,7 @@ export class StormStream {
     const perWindow = this.axis === 'lines' ? n + printed : ((n + printed) / interval) * this.opts.window;
     if (perWindow >= this.threshold) {
       const s: Omit<Storm, 'pages' | 'topSources'> = {
-        axis: this.axis, start: printed ? firstPrinted : Math.max(0, pos - interval), end: pos, startLine: printed ? firstPrintedLine : line, endLine: line,
+        axis: this.axis!, start: printed ? firstPrinted : Math.max(0, pos - interval), end: pos, startLine: printed ? firstPrintedLine : line, endLine: line,
         peakRate: 0, peakAt: pos, printed, suppressed: n, estimated: true,
       };
       this.raisePeak(s, n + printed, interval, pos);
