@@ -323,6 +323,15 @@ describe('arm-smmu: every print era, built from the C format strings', () => {
       'arm-smmu x: Unexpected global fault, this could be serious',
       'arm-smmu x:         GFSR ' + '0x1, '.repeat(50000),
       'Unexpected IOMMU page fault!\n' + 'name = '.repeat(10000),
+      // wrapped, quoted and quoted-printable paths
+      '>'.repeat(100000) + ' arm-smmu 1.iommu: Unhandled context fault: fsr=0x402,',
+      '> ' + 'iova=0x1, '.repeat(50000),
+      'arm-smmu 1.iommu: Unhandled context fault:' + ' '.repeat(100000),
+      '=3D'.repeat(100000) + '==',
+      'x '.repeat(100000) + 'a b.c: Unhandled context fault',
+      '[  T1] '.repeat(50000) + 'arm-smmu 1.iommu: FAR    = ' + '0'.repeat(100000),
+      'arm-smmu 1.iommu: FAR    = 0x0000000000001000',
+      'arm-smmu 1.iommu: Unhandled context fault: ' + 'iova=0x1,'.repeat(50000),
     ].join('\n');
     const t0 = Date.now();
     expect(() => scanText(junk)).not.toThrow();

@@ -239,7 +239,13 @@ describe('gpu-mmu: formats built from the driver sources', () => {
   it('does not take other families\' lines and never throws on junk', () => {
     expect(gpu('rk_iommu ff940300.iommu: Page fault at 0x7f4bda00 of type read')).toHaveLength(0);
     expect(gpu('tegra-mc 70019000.memory-controller: display0a: read @0xfe000000: Page fault (SMMU translation error [--S])')).toHaveLength(0);
-    const junk = ['*** gpu fault: ' + 'iova='.repeat(50000), 'x y: [gfxhub0] page fault (src_id:' + '9'.repeat(100000), 'Unhandled Page fault in AS1 at VA ' + '0'.repeat(100000), 'a b: fault 01 [' + ']'.repeat(100000) + ' engine '].join('\n');
+    const junk = [
+      '*** gpu fault: ' + 'iova='.repeat(50000), 'x y: [gfxhub0] page fault (src_id:' + '9'.repeat(100000), 'Unhandled Page fault in AS1 at VA ' + '0'.repeat(100000), 'a b: fault 01 [' + ']'.repeat(100000) + ' engine ',
+      // wrapped adreno, quoted-printable, nouveau wrapped by mail, device columns found later in the line
+      '*** gpu fault: ttbr0=0 iova=1 dir=', '='.repeat(100000), '=3D'.repeat(100000),
+      'nouveau 0000:01:00.0: fifo: read fault at 0', 'engine '.repeat(50000), '[' + '0'.repeat(100000),
+      'x '.repeat(100000) + 'v3d a.b: MMU error from client L2T (0) at 0x1, pte invalid', '[ +' + '1'.repeat(100000) + ']',
+    ].join('\n');
     const t0 = Date.now();
     expect(() => scanText(junk)).not.toThrow();
     expect(Date.now() - t0).toBeLessThan(2000);

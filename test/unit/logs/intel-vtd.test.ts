@@ -434,6 +434,11 @@ describe('intel-vtd: hostile input', () => {
       'prq_report: dmar0/' + 'x'.repeat(100000),
       'DMAR: DRHD: handling fault status reg ' + 'f'.repeat(100000),
       'DMAR: VT-d detected Invalidation Queue Error: Reason ' + 'f'.repeat(100000),
+      // cut before the BDF, quoted-printable soft breaks, quote marks, code fences
+      'DMAR: [DMA Read NO_PASID] Request device\n[' + '0'.repeat(100000),
+      'DMAR: [INTR-REMAP] Request device [f0:1f.0] fault index 0=\n' + '='.repeat(100000),
+      'DMAR: [DMA Write] Request device [00:02.0] fault\n' + '>'.repeat(100000) + ' addr',
+      '(XEN) [VT-D]DMAR:[DMA Read] Request device [0000:00:02.0] fault addr 1' + '`'.repeat(100000),
     ];
     const t0 = Date.now();
     for (const l of evil) expect(() => scanText(l + '\n' + l)).not.toThrow();
