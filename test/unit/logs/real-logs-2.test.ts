@@ -191,6 +191,22 @@ describe('real logs 2: Arm SMMUv2', () => {
   });
 });
 
+describe('real logs 2: Arm SMMUv2 global faults', () => {
+  const F = 'arm-smmu.txt';
+
+  it('quoted SC7180 global faults without the GFSR TAB; Xen on Juno with it', () => {
+    const q = scan(F, '21120466142');
+    expect(q.map((r) => [r.line, r.endLine, r.streamId])).toEqual([[2, 3, '0x43'], [6, 7, '0x4c3']]);
+    for (const r of q) expect(r).toMatchObject({ kind: 'global-fault', iommu: '15000000.iommu', reason: { code: 2, name: 'USF' }, registers: { gfsr: '0x2', gfsynr0: '0x2', gfsynr2: '0x0' } });
+    const [x, ...rest] = scan(F, '25030087785');
+    expect(rest).toHaveLength(0);
+    expect(x).toMatchObject({
+      host: 'xen', kind: 'global-fault', line: 1, endLine: 2, iommu: '/iommu@7fb30000', streamId: '0x0',
+      registers: { gfsr: '0x4', gfsynr0: '0x6', gfsynr1: '0x0', gfsynr2: '0x0' }, reason: { code: 4, name: 'SMCF' },
+    });
+  });
+});
+
 describe('real logs 2: GPU MMUs', () => {
   const F = 'gpu-mmu.txt';
 
