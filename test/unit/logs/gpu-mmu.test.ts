@@ -236,6 +236,37 @@ describe('gpu-mmu: formats built from the driver sources', () => {
     expect(o!.reason).toBeUndefined();
   });
 
+  it('Qualcomm KGSL (Android): every generation of the head and the context line', () => {
+    const dev = '[  100.000001] kgsl kgsl-3d0: ';
+    // (the driver prints %lX; cfmt has no "l" modifier for X)
+    // msm-3.10: "context = %d FSR = %X FSYNR0 = %X FSYNR1 = %X(%s fault)"
+    const a = gpu([
+      dev + cfmt('GPU PAGE FAULT: addr = %X pid = %d\n', 0xbf049400n, 5944),
+      dev + cfmt('context = %d FSR = %X FSYNR0 = %X FSYNR1 = %X(%s fault)\n', 1, 0x2, 0x10, 0x20001, 'write'),
+      dev + '---- nearby memory ----',
+    ].join('\n'));
+    expect(a).toHaveLength(1);
+    expect(a[0]).toMatchObject({
+      kind: 'page-fault', line: 1, endLine: 3, iommu: 'kgsl-3d0', iova: '0xbf049400', access: 'write',
+      registers: { fsr: '0x2', fsynr0: '0x10', fsynr1: '0x20001' }, decoded: { driver: 'kgsl', pid: 5944, context: 1 },
+    });
+    // msm-3.18: "context = %d TTBR0 = %pa (%s %s fault)"
+    const b = gpu([dev + cfmt('GPU PAGE FAULT: addr = %X pid = %d\n', 0x10040000n, 662), dev + 'context = 1 TTBR0 = 0x00000000a7b2c000 (read translation fault)'].join('\n'));
+    expect(b[0]).toMatchObject({ iova: '0x10040000', access: 'read', registers: { ttbr0: '0xa7b2c000' }, reason: { name: 'TRANSLATION' } });
+    // msm-4.x: "pid= %d" and "context=%s TTBR0=0x%llx CIDR=0x%x (%s %s fault)"
+    const c = gpu([
+      dev + cfmt('GPU PAGE FAULT: addr = %X pid= %d\n', 0x7f0e1000n, 1234),
+      dev + cfmt('context=%s TTBR0=0x%llx CIDR=0x%x (%s %s fault)\n', 'gfx3d_user', 0x5000012345000n, 0x4d2, 'write', 'permission'),
+    ].join('\n'));
+    expect(c[0]).toMatchObject({
+      iova: '0x7f0e1000', access: 'write', registers: { ttbr0: '0x5000012345000', contextidr: '0x4d2' },
+      reason: { name: 'PERMISSION' }, decoded: { pid: 1234, context: 'gfx3d_user' },
+    });
+    // a second fault closes the first
+    const d = gpu([dev + 'GPU PAGE FAULT: addr = 1000 pid = 1', dev + 'GPU PAGE FAULT: addr = 2000 pid = 1'].join('\n'));
+    expect(d.map((r) => r.iova)).toEqual(['0x1000', '0x2000']);
+  });
+
   it('does not take other families\' lines and never throws on junk', () => {
     expect(gpu('rk_iommu ff940300.iommu: Page fault at 0x7f4bda00 of type read')).toHaveLength(0);
     expect(gpu('tegra-mc 70019000.memory-controller: display0a: read @0xfe000000: Page fault (SMMU translation error [--S])')).toHaveLength(0);

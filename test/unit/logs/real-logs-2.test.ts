@@ -346,6 +346,14 @@ describe('real logs 2: GPU MMUs (adreno, nouveau, v3d)', () => {
   });
 });
 
+describe('real logs 2: Qualcomm KGSL', () => {
+  it('Android KGSL print with its nearby-memory lines, indented in notes', () => {
+    const recs = scan('gpu-mmu.txt', '67447456448');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({ family: 'gpu-mmu', kind: 'page-fault', line: 1, endLine: 4, iommu: 'kgsl-3d0', iova: '0xbf049400', decoded: { driver: 'kgsl', pid: 5944 } });
+  });
+});
+
 describe('real logs 2: Intel VT-d', () => {
   const F = 'intel-vtd.txt';
 

@@ -14,6 +14,7 @@
  *               gf100 "%s fault at %010llx engine ...", nv50 "trapped %s at %02x%04x%04x on channel %d [%08x %s] engine ..."
  *   v3d         "MMU error from client %s (%d|0x%x) at 0x%llx%s%s%s" (", write violation", ", pte invalid", ", cap exceeded")
  *   etnaviv     "MMU %d fault (%s) addr 0x%08x", older "MMU %d fault addr 0x%08x"
+ *   KGSL        (Qualcomm Android) "GPU PAGE FAULT: addr = %lX pid = %d" + "context = ... (%s %s fault)"
  * Format strings: Linux drivers/gpu/drm/{msm/adreno,panfrost,panthor,lima,amd/amdgpu,radeon,nouveau/nvkm}.
  */
 import type { LogLine } from '../line';
@@ -451,6 +452,58 @@ function recognizeNouveau(line: LogLine, sp: Split): Recognition | undefined {
   return { record: r, more };
 }
 
+// ---- Qualcomm KGSL (Android downstream adreno driver) --------------------------------------
+// kgsl_iommu_fault_handler(), every generation:
+//   "GPU PAGE FAULT: addr = %lX pid = %d" / "... pid= %d[ name=%s drawctxt=%d context pid = %d]"
+//   then "context = %d[ TTBR0 = %X] FSR = %X FSYNR0 = %X FSYNR1 = %X(%s fault)",
+//        "context = %d TTBR0 = %pa (%s %s fault)" or "context=%s TTBR0=0x%llx CIDR=0x%x (%s %s fault)"
+// and the "---- nearby memory ----" / "[BF047000 - BF048000] ..." lines of the buffers around it.
+
+const RE_KGSL = /GPU PAGE FAULT: addr = ([0-9a-fA-F]{1,16})(?: pid ?= ?(-?\d{1,10}))?(?: name=(\S{0,64}))?/;
+const RE_KGSL_CTX = /^context ?= ?(\S{1,32})(?: TTBR0 ?= ?(?:0x)?([0-9a-fA-F]{1,16}))?(?: CIDR ?= ?(?:0x)?([0-9a-fA-F]{1,8}))?(?: FSR ?= ?([0-9a-fA-F]{1,8}))?(?: FSYNR0 ?= ?([0-9a-fA-F]{1,8}))?(?: FSYNR1 ?= ?([0-9a-fA-F]{1,8}))? ?\((read|write)(?: (translation|permission|external|transaction stalled|unknown))? fault\)/;
+const RE_KGSL_NEARBY = /^(?:---- nearby memory ----|\[[0-9a-fA-F]{1,16} - [0-9a-fA-F]{1,16}\]|<- fault @ [0-9a-fA-F]{1,16}|\(no entry found\)|\*EMPTY\*)/;
+const KGSL_TYPES: Record<string, { name: string; text: string }> = {
+  translation: ADRENO_TYPES.TRANSLATION!, permission: ADRENO_TYPES.PERMISSION!, external: ADRENO_TYPES.EXTERNAL!,
+};
+
+function recognizeKgsl(line: LogLine, sp: Split): Recognition | undefined {
+  const m = RE_KGSL.exec(sp.rest);
+  if (!m || m.index > 80) return undefined;
+  const r = newRecord(line, sp.name);
+  r.iova = hex(m[1]);
+  const d: Record<string, unknown> = { driver: 'kgsl' };
+  if (m[2] !== undefined) d.pid = Number(m[2]);
+  if (m[3]) d.process = m[3];
+  r.decoded = d;
+  const name = sp.name;
+  let sawContext = false;
+  const take = (l: LogLine): Feed | undefined => {
+    const s = split(l.message);
+    if (s.name !== undefined && s.name !== name) return undefined;
+    const t = unquote(s.rest).trim();
+    let x: RegExpExecArray | null;
+    if (!sawContext && (x = RE_KGSL_CTX.exec(t))) {
+      sawContext = true;
+      d.context = /^\d{1,4}$/.test(x[1]!) ? Number(x[1]) : x[1];
+      const regs: Record<string, string> = {};
+      if (x[2] !== undefined) regs.ttbr0 = hex(x[2])!;
+      if (x[3] !== undefined) regs.contextidr = hex(x[3])!;
+      if (x[4] !== undefined) regs.fsr = hex(x[4])!;
+      if (x[5] !== undefined) regs.fsynr0 = hex(x[5])!;
+      if (x[6] !== undefined) regs.fsynr1 = hex(x[6])!;
+      if (Object.keys(regs).length) r.registers = regs;
+      r.access = x[7];
+      const type = x[8] ? KGSL_TYPES[x[8]] : undefined;
+      if (type) r.reason = { name: type.name, text: type.text };
+      else if (x[8]) r.reason = { name: x[8].toUpperCase().replace(/ /g, '_'), text: `KGSL ${x[8]} fault` };
+      return 'more';
+    }
+    if (RE_KGSL_NEARBY.test(t)) return 'more';
+    return RE_KGSL.test(t) ? 'end' : undefined;
+  };
+  return { record: r, more: follow(2, take, RE_KGSL) };
+}
+
 // ---- Broadcom V3D, Vivante etnaviv -------------------------------------------------------
 
 const RE_V3D = /^MMU error from client (\S{1,16}) \((?:0x([0-9a-fA-F]{1,8})|(\d{1,10}))\) at 0x([0-9a-fA-F]{1,16})((?:, (?:write violation|pte invalid|cap exceeded)){0,3})\s*$/;
@@ -485,11 +538,11 @@ function recognizeV3dEtnaviv(line: LogLine, sp: Split): Recognition | undefined 
   return undefined;
 }
 
-const RECOGNIZERS = [recognizeAdreno, recognizeMali, recognizeLima, recognizeAmd, recognizeOldAmd, recognizeNouveau, recognizeV3dEtnaviv];
+const RECOGNIZERS = [recognizeAdreno, recognizeMali, recognizeLima, recognizeAmd, recognizeOldAmd, recognizeNouveau, recognizeV3dEtnaviv, recognizeKgsl];
 
 export const gpuMmuRecognizer: Recognizer = {
   family: 'gpu-mmu',
-  keys: ['*** gpu fault', '*** fault: iova', 'Unhandled Page fault in AS', 'page fault at 0x', 'page fault (src_id:', 'GPU fault detected', ' engine ', 'trapped ', 'MMU error from client', ' fault addr 0x', ') addr 0x', 'read fault at ', 'write fault at ', 'fifo: fault '],
+  keys: ['*** gpu fault', '*** fault: iova', 'Unhandled Page fault in AS', 'page fault at 0x', 'page fault (src_id:', 'GPU fault detected', ' engine ', 'trapped ', 'MMU error from client', ' fault addr 0x', ') addr 0x', 'read fault at ', 'write fault at ', 'fifo: fault ', 'GPU PAGE FAULT: addr'],
   recognize(line) {
     const sp = split(line.message);
     for (const f of RECOGNIZERS) {
