@@ -315,6 +315,20 @@ describe('arm-smmu: every print era, built from the C format strings', () => {
     expect(p[0]!.iommu).toBeUndefined();
   });
 
+  it('NVIDIA Tegra downstream print (smmu index, decimal sid with its name, page-table entries), also wrapped', () => {
+    const F_T19X = 'Unhandled context fault: smmu%d, iova=0x%08lx, fsynr=0x%x, cb=%d, sid=%d(0x%x - %s), pgd=%llx, pud=%llx, pmd=%llx, pte=%llx\n';
+    const line = cfmt(F_T19X, 1, 0x2d8bf8000n, 0x200011, 3, 20, 20, 'SDMMCRA', 0x1234000003n, 0x1234000003n, 0x1235000003n, 0);
+    const one = scan('arm-smmu 12000000.iommu: ' + line);
+    expect(one[0]).toMatchObject({
+      iova: '0x2d8bf8000', contextBank: 3, streamId: '0x14', access: 'write',
+      decoded: { pageTableEntries: { pgd: '0x1234000003', pmd: '0x1235000003', pte: '0x0' } },
+    });
+    const cut = line.indexOf(' iova=');
+    const wrapped = scan(['> arm-smmu 12000000.iommu: ' + line.slice(0, cut), '> ' + line.slice(cut + 1)].join('\n'));
+    expect(wrapped).toHaveLength(1);
+    expect(wrapped[0]).toMatchObject({ line: 1, endLine: 2, iova: '0x2d8bf8000', contextBank: 3, streamId: '0x14' });
+  });
+
   it('never throws and stays fast on hostile lines', () => {
     const junk = [
       'arm-smmu ' + 'a'.repeat(200000) + ': Unhandled context fault: fsr=0x' + 'f'.repeat(100000),

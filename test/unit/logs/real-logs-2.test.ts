@@ -116,7 +116,10 @@ describe('real logs 2: Arm SMMUv2', () => {
 
   it('Jetson TX2 L4T: decimal sid with its client name, no fsr', () => {
     const [r] = scan(F, 'forums.developer.nvidia.com');
-    expect(r).toMatchObject({ iommu: '12000000.iommu', iova: '0x17fe0fe00', contextBank: 21, streamId: '0x11', access: 'read', registers: { fsynr0: '0x220003' } });
+    expect(r).toMatchObject({
+      iommu: '12000000.iommu', iova: '0x17fe0fe00', contextBank: 21, streamId: '0x11', access: 'read', registers: { fsynr0: '0x220003' },
+      decoded: { pageTableEntries: { pgd: '0x25bec9003', pud: '0x25bec9003', pmd: '0x235086003', pte: '0x0' } },
+    });
     expect(r!.reason).toBeUndefined();
   });
 

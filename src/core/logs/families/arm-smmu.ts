@@ -98,6 +98,8 @@ interface Extras {
   handledByClient?: boolean;
   mmuName?: string;
   contextName?: string;
+  /** NVIDIA Tegra downstream: the kernel's own walk of the faulting address ("pte=0": not mapped) */
+  pageTableEntries?: Record<string, string>;
 }
 
 /** The raw facts of one SMMUv2 print; `apply` turns them into the record's contract fields. */
@@ -173,11 +175,16 @@ function newFault(kind: string, scheme: PrefixScheme, name: string | undefined, 
 
 const RE_KV = /([A-Za-z][A-Za-z0-9_]{0,15})=(0x[0-9a-fA-F]{1,16}|[0-9]{1,20})/g;
 
+// NVIDIA's print ends with "pgd=%llx, pud=%llx, pmd=%llx, pte=%llx" (hex without 0x)
+const RE_PT_ENTRY = /\b(pgd|pud|pmd|pte)=([0-9a-fA-F]{1,16})\b/g;
+
 /** key=value pairs of the one-line context fault prints (all eras, qcom_iommu, Xen). */
 function readPairs(f: Fault, text: string): void {
   RE_KV.lastIndex = 0;
   const s = text.length > 400 ? text.slice(0, 400) : text;
   let m: RegExpExecArray | null;
+  RE_PT_ENTRY.lastIndex = 0;
+  while ((m = RE_PT_ENTRY.exec(s))) (f.extras.pageTableEntries ??= {})[m[1]!] = hex(BigInt('0x' + m[2]!))!;
   while ((m = RE_KV.exec(s))) {
     const k = m[1]!.toLowerCase();
     const v = parseNum(m[2]!);
@@ -201,7 +208,7 @@ const RE_UNHANDLED_HEAD = /^Unhandled context fault(:?) {0,4}(.{0,400})$/;
 const RE_HAS_CB = /\bcb=(?:0x)?[0-9a-fA-F]{1,3}\b/;
 // One field of the print: "key=value" with an optional note ("sid=17(0x11 - AFI)"), or a key
 // whose value the wrap moved to the next line ("iova=").
-const RE_PAIR_PIECE = /^[A-Za-z][A-Za-z0-9_]{0,15}=(?:(?:0x)?[0-9a-fA-F]{1,16}(?:\([^()]{0,40}\))?)?$/;
+const RE_PAIR_PIECE = /^(?:[A-Za-z][A-Za-z0-9_]{0,15}=(?:(?:0x)?[0-9a-fA-F]{1,16}(?:\([^()]{0,40}\))?)?|smmu\d{1,2})$/;
 
 /** True when the text is nothing but the print's comma-separated key=value fields. */
 function isPairList(t: string): boolean {
