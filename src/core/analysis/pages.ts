@@ -49,14 +49,14 @@ function hexLess(a: string, b: string): boolean {
   return a.length !== b.length ? a.length < b.length : a < b;
 }
 
-/** Details kept for the first pages of a set: enough to walk them in a snapshot. */
-const DETAILED = 256;
+/** Details kept for the first pages of a set: enough to walk them in a snapshot (a report walks 64 per group). */
+const DETAILED = 64;
 
 export class PageSet {
   /** page key -> index into `faults` (a hit costs one hash lookup and no allocation) */
   private readonly pages = new Map<string, number>();
   private faults = new Float64Array(16);
-  private readonly details = new Map<string, Omit<PageSample, 'faults'>>();
+  private readonly details: (Omit<PageSample, 'faults'> & { key: string })[] = [];
   private untracked = 0;
   private lowest: string | undefined;
   private highest: string | undefined;
@@ -76,11 +76,11 @@ export class PageSet {
     if (i === this.faults.length) { const f = new Float64Array(i * 2); f.set(this.faults); this.faults = f; }
     this.faults[i] = 1;
     this.pages.set(k, i);
-    if (this.details.size < DETAILED) {
-      const s: Omit<PageSample, 'faults'> = { iova };
+    if (this.details.length < DETAILED) {
+      const s: Omit<PageSample, 'faults'> & { key: string } = { key: k, iova };
       if (access !== undefined) s.access = access;
       if (pasid !== undefined) s.pasid = pasid;
-      this.details.set(k, s);
+      this.details.push(s);
     }
   }
 
@@ -88,9 +88,12 @@ export class PageSet {
     return this.pages.size;
   }
 
-  /** The first pages seen (up to 256), most faults first: what a snapshot walk looks at. */
+  /** The first pages seen (up to 64), most faults first: what a snapshot walk looks at. */
   samples(max = Infinity): PageSample[] {
-    return [...this.details].map(([k, d]) => ({ ...d, faults: this.faults[this.pages.get(k)!]! })).sort((a, b) => b.faults - a.faults).slice(0, max);
+    return this.details
+      .map(({ key, ...d }) => ({ ...d, faults: this.faults[this.pages.get(key)!]! }))
+      .sort((a, b) => b.faults - a.faults)
+      .slice(0, max);
   }
 
   /** `maxRanges` 0 skips the range computation (groups too small to be reported). */
