@@ -20,11 +20,11 @@ export interface PhysicalMemory {
   read64(addr: bigint): bigint | undefined;
   read32(addr: bigint): number | undefined;
   /**
-   * Optional fast path for walkers: the little-endian 64-bit word at byte address `addr` (an
-   * integer) as out[0] = bits [31:0] and out[1] = bits [63:32], with no BigInt work; false when
-   * any byte is not in the snapshot. Without it walkers use read64.
+   * Optional fast path for walkers: out.length little-endian 32-bit words from byte address `addr`
+   * (an integer) into `out`, with no BigInt work; false when any byte is not in the snapshot.
+   * Without it walkers use read64/read.
    */
-  readHalves?(addr: number, out: Uint32Array): boolean;
+  readWords?(addr: number, out: Uint32Array): boolean;
   /** the ranges covered, for `snapshot info` */
   ranges(): { start: bigint; end: bigint; source: string }[];
 }

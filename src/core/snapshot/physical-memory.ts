@@ -138,31 +138,34 @@ export class SnapshotMemory implements PhysicalMemory {
     return b && new DataView(b.buffer).getBigUint64(0, true);
   }
 
-  readHalves(addr: number, out: Uint32Array): boolean {
+  readWords(addr: number, out: Uint32Array): boolean {
+    const n = out.length;
     if (addr >= 0 && addr <= Number.MAX_SAFE_INTEGER) {
       const pn = Math.floor(addr / PAGE_SIZE);
       const off = addr - pn * PAGE_SIZE;
-      if (off <= PAGE_SIZE - 8) {
+      if (off <= PAGE_SIZE - 4 * n) {
         const slot = pn & TLB_MASK;
         const pg = this.tlbPn[slot] === pn ? this.tlbPage[slot]! : this.page(pn);
-        if (!pg.full && !covered(pg, off, 8)) return false;
-        if ((off & 7) === 0 && LE_HOST) {
-          const i = off >>> 2;
-          out[0] = pg.u32[i]!;
-          out[1] = pg.u32[i + 1]!;
-        } else {
-          out[0] = pg.view.getUint32(off, true);
-          out[1] = pg.view.getUint32(off + 4, true);
+        if (!pg.full && !covered(pg, off, 4 * n)) return false;
+        const i = off >>> 2;
+        if (i * 4 === off && LE_HOST) {
+          const u32 = pg.u32;
+          out[0] = u32[i]!;
+          if (n === 2) out[1] = u32[i + 1]!; // one 64-bit descriptor: the walkers' most frequent read
+          else for (let k = 1; k < n; k++) out[k] = u32[i + k]!;
+          return true;
         }
+        // unaligned, or a fractional address (not a byte address: not in any snapshot)
+        if (!Number.isInteger(off)) return false;
+        for (let k = 0; k < n; k++) out[k] = pg.view.getUint32(off + 4 * k, true);
         return true;
       }
     }
     if (!Number.isInteger(addr) || addr < 0) return false;
-    const b = this.read(BigInt(addr), 8);
+    const b = this.read(BigInt(addr), 4 * n);
     if (!b) return false;
     const v = new DataView(b.buffer);
-    out[0] = v.getUint32(0, true);
-    out[1] = v.getUint32(4, true);
+    for (let k = 0; k < n; k++) out[k] = v.getUint32(4 * k, true);
     return true;
   }
 

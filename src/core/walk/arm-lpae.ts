@@ -81,9 +81,11 @@ export interface LpaeStageConfig {
   fetchTranslator?: (ipa: number, ctx: WalkCtx) => LpaeOutcome;
 }
 
-const POW2 = new Float64Array(66).map((_, i) => 2 ** i);
+const POW2 = new Float64Array(128).map((_, i) => 2 ** i);
 // 2 ** n with a variable n is a Math.pow call; the table keeps the hot path cheap
 const P2 = (n: number): number => POW2[n]!;
+/** 2 ** n for an integer 0 <= n < 128, by table (walkers' hot paths: `**` with a variable exponent is a Math.pow call) */
+export const pow2 = P2;
 const TWO32 = 4294967296;
 const MAX_IPA = (1n << 52n) - 1n;
 const BYTE_HEX: string[] = [];
@@ -255,9 +257,30 @@ function freezeStep(step: WalkStep): WalkStep {
   return Object.freeze(step);
 }
 
-/** a - (a mod 2^n) for 0 <= a < 2^53: division by a power of two is exact, and `%` on doubles is an fmod call */
-function alignDown(a: number, n: number): number {
+/** a - (a mod 2^n) for an integer a >= 0: division by a power of two is exact, and `%` on doubles is an fmod call */
+export function alignDown(a: number, n: number): number {
   return Math.floor(a / P2(n)) * P2(n);
+}
+
+/**
+ * Read out.length little-endian 32-bit words at `addr`: through the memory's BigInt-free readWords
+ * when it has one, else with read64/read. false when any byte is not in the snapshot.
+ */
+export function readWordsLE(mem: PhysicalMemory, addr: number, out: Uint32Array): boolean {
+  // a fractional address takes the BigInt path (and throws there), as it always did
+  if (mem.readWords && Number.isInteger(addr)) return mem.readWords(addr, out);
+  if (out.length === 2) {
+    const d = mem.read64(BigInt(addr));
+    if (d === undefined) return false;
+    out[0] = Number(d & 0xffffffffn);
+    out[1] = Number(d >> 32n);
+    return true;
+  }
+  const b = mem.read(BigInt(addr), 4 * out.length);
+  if (!b) return false;
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  for (let i = 0; i < out.length; i++) out[i] = dv.getUint32(4 * i, true);
+  return true;
 }
 
 /** the descriptor halves of the last readDesc: [0] = bits [31:0], [1] = bits [63:32] */
@@ -265,14 +288,11 @@ const HALVES = new Uint32Array(2);
 
 /** Read a descriptor into HALVES; false when it is not in the snapshot. */
 function readDesc(mem: PhysicalMemory, addr: number, bigEndian: boolean | undefined): boolean {
-  if (!bigEndian && mem.readHalves) return mem.readHalves(addr, HALVES);
-  let d: bigint | undefined;
-  if (!bigEndian) d = mem.read64(BigInt(addr));
-  else {
-    const b = mem.read(BigInt(addr), 8);
-    d = b && new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, false);
-  }
-  if (d === undefined) return false;
+  // descriptor addresses are integers (sums of integer table bases and indexes): straight to readWords
+  if (!bigEndian) return mem.readWords ? mem.readWords(addr, HALVES) : readWordsLE(mem, addr, HALVES);
+  const b = mem.read(BigInt(addr), 8);
+  if (!b) return false;
+  const d = new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, false);
   HALVES[0] = Number(d & 0xffffffffn);
   HALVES[1] = Number(d >> 32n);
   return true;
@@ -720,11 +740,17 @@ export function s2FetchTranslator(p: Stage2Params): (ipa: number, ctx: WalkCtx) 
   };
 }
 
+/** 2^(64-TxSZ) by TxSZ (0..64) */
+const TTBR0_LIMIT = Array.from({ length: 65 }, (_, tsz) => 1n << BigInt(64 - tsz));
+
 /**
  * Which TTBR covers a stage-1 VA (D8.2.4): 0 when bits [63:IAsize] are all 0, 1 when all 1,
  * undefined in the gap. With TBI the top byte is left out of the check.
  */
 export function s1Region(ia: bigint, t0sz: number, t1sz: number, tbi0 = false, tbi1 = false): 0 | 1 | undefined {
+  // below 2^(64-T0SZ) the checked value (ia itself, or its low 56 bits) has no bit above the TTBR0 range
+  const limit0 = TTBR0_LIMIT[t0sz];
+  if (limit0 !== undefined && ia >= 0n && ia < limit0) return 0;
   const top55 = (ia >> 55n) & 1n;
   const tbi = top55 === 0n ? tbi0 : tbi1;
   const v = tbi ? BigInt.asUintN(56, ia) : BigInt.asUintN(64, ia);

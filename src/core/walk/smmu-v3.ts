@@ -20,6 +20,9 @@ import {
   granuleFromTg1,
   granuleName,
   hexn as hexNum,
+  alignDown,
+  pow2,
+  readWordsLE,
   newCtx,
   paBits,
   runStage1,
@@ -100,18 +103,34 @@ function walkFaultFromLpae(o: LpaeFailure, cls: 'CD' | 'TT' | 'IN', rec: Recordi
 
 /** A 64-byte structure (STE, CD) read and decoded; decoded objects are shared between results. */
 interface Decoded64<T> {
-  bytes: Uint8Array;
+  /** address it was read from */
+  at: number;
+  /** the 16 little-endian 32-bit words read */
+  words: Uint32Array;
+  /** hex of the address it was read from */
+  addrHex: string;
   value: string;
   fields: T;
   decoded: Record<string, unknown>;
+  /** CD only: decoded fields of the TTB0/TTB1 step, with the effective IPS they were made for */
+  ttb?: ({ ips: number; decoded: Record<string, unknown> } | undefined)[];
 }
 
-const STRUCT_CACHE_LIMIT = 1 << 14;
-const steCaches = new WeakMap<object, Map<number, Decoded64<SteFields>>>();
-const cdCaches = new WeakMap<object, Map<number, Decoded64<CdFields>>>();
+/**
+ * Direct-mapped by address (64-byte aligned structures, one slot per 64 bytes modulo the size): a
+ * lookup is an array index; a collision only costs decoding the evicted structure again.
+ */
+const STRUCT_SLOTS = 1 << 12;
+const STRUCT_MASK = STRUCT_SLOTS - 1;
+type StructCache<T> = (Decoded64<T> | undefined)[];
+const steCaches = new WeakMap<object, StructCache<SteFields>>();
+const cdCaches = new WeakMap<object, StructCache<CdFields>>();
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  for (let i = 0; i < 64; i++) if (a[i] !== b[i]) return false;
+/** the words of the structure being read */
+const WORDS = new Uint32Array(16);
+
+function sameWords(a: Uint32Array): boolean {
+  for (let i = 0; i < 16; i++) if (a[i] !== WORDS[i]) return false;
   return true;
 }
 
@@ -120,26 +139,58 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  * storms walk the same STE and CD again and again. Validated by content, so memory that changes
  * is decoded afresh.
  */
-function read64B<T>(ctx: WalkCtx, addr: number, caches: WeakMap<object, Map<number, Decoded64<T>>>, decode: (w: Uint32Array) => { fields: T; decoded: Record<string, unknown> }): Decoded64<T> | undefined {
-  const bytes = ctx.mem.read(BigInt(addr), 64);
-  if (!bytes) return undefined;
+function read64B<T>(ctx: WalkCtx, addr: number, caches: WeakMap<object, StructCache<T>>, decode: (w: Uint32Array) => { fields: T; decoded: Record<string, unknown> }): Decoded64<T> | undefined {
+  if (!readWordsLE(ctx.mem, addr, WORDS)) return undefined;
   let cache = caches.get(ctx.mem);
   if (!cache) {
-    cache = new Map();
+    cache = new Array<Decoded64<T> | undefined>(STRUCT_SLOTS).fill(undefined);
     caches.set(ctx.mem, cache);
   }
-  const hit = cache.get(addr);
-  if (hit && sameBytes(hit.bytes, bytes)) return hit;
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, 64);
-  const w = new Uint32Array(16);
-  for (let i = 0; i < 16; i++) w[i] = dv.getUint32(i * 4, true);
+  const slot = (addr >>> 6) & STRUCT_MASK;
+  const hit = cache[slot];
+  if (hit && hit.at === addr && sameWords(hit.words)) return hit;
+  const w = WORDS.slice();
   let value = '0x';
   for (let i = 15; i >= 0; i--) value += w[i]!.toString(16).padStart(8, '0');
   const d = decode(w);
-  const entry: Decoded64<T> = { bytes, value, fields: d.fields, decoded: d.decoded };
-  if (cache.size >= STRUCT_CACHE_LIMIT) cache.clear();
-  cache.set(addr, entry);
+  const entry: Decoded64<T> = { at: addr, words: w, addrHex: hexn(addr), value, fields: d.fields, decoded: d.decoded, ttb: undefined };
+  cache[slot] = entry;
   return entry;
+}
+
+/** An L1 stream table descriptor's texts and fields, reused while its value is unchanged. */
+interface L1StdText {
+  at: number;
+  lo: number;
+  hi: number;
+  raw: bigint;
+  addrHex: string;
+  value: string;
+  span: number;
+  l2ptr: number;
+  l2Hex: string;
+}
+const l1StdCaches = new WeakMap<object, (L1StdText | undefined)[]>();
+const L1STD = new Uint32Array(2);
+
+/** Read the L1STD at addr (undefined: not in the snapshot) with its texts. */
+function readL1Std(ctx: WalkCtx, addr: number): L1StdText | undefined {
+  if (!readWordsLE(ctx.mem, addr, L1STD)) return undefined;
+  let cache = l1StdCaches.get(ctx.mem);
+  if (!cache) {
+    cache = new Array<L1StdText | undefined>(STRUCT_SLOTS).fill(undefined);
+    l1StdCaches.set(ctx.mem, cache);
+  }
+  const lo = L1STD[0]!;
+  const hi = L1STD[1]!;
+  const slot = (addr >>> 3) & STRUCT_MASK;
+  const hit = cache[slot];
+  if (hit && hit.at === addr && hit.lo === lo && hit.hi === hi) return hit;
+  const raw = (BigInt(hi) << 32n) | BigInt(lo);
+  const l2ptr = addrField(raw, 6);
+  const t: L1StdText = { at: addr, lo, hi, raw, addrHex: hexn(addr), value: hexn(raw), span: f(raw, 0, 5), l2ptr, l2Hex: hexn(l2ptr) };
+  cache[slot] = t;
+  return t;
 }
 
 const T32 = 4294967296;
@@ -406,41 +457,38 @@ export function walkSmmuV3(snap: Snapshot, req: WalkRequest): WalkResult {
     rule: RULE_STRTAB,
     ok: true,
   });
-  if (sid < 0 || sid >= 2 ** log2size) {
+  if (sid < 0 || sid >= pow2(log2size)) {
     steps[steps.length - 1]!.ok = false;
     return done(eventFault('C_BAD_STREAMID', 'device-entry', `StreamID ${hexn(sid)} is beyond the stream table (2^${log2size} entries)`));
   }
   let steAddr: number;
   if (fmt === 1) {
     const l1Bits = Math.max(0, log2size - split);
-    const l1Align = 2 ** Math.max(6, l1Bits + 3);
-    addr -= addr % l1Align;
-    const l1Index = Math.floor(sid / 2 ** split);
+    addr = alignDown(addr, Math.max(6, l1Bits + 3));
+    const l1Index = Math.floor(sid / pow2(split));
     const l1Addr = addr + 8 * l1Index;
-    const l1 = ctx.mem.read64(BigInt(l1Addr));
-    if (l1 === undefined) {
+    const l1t = readL1Std(ctx, l1Addr);
+    if (l1t === undefined) {
       steps.push({ structure: 'L1STD', address: hexn(l1Addr), rule: RULE_FETCH, ok: false });
       return done(eventFault('F_STE_FETCH', 'device-entry', `L1 stream table descriptor at ${hexn(l1Addr)} is not in the snapshot`));
     }
-    let span = f(l1, 0, 5);
+    let span = l1t.span;
     const spanRaw = span;
     if (span > 11) span = 0;
-    let l2ptr = addrField(l1, 6);
-    const step: WalkStep = { structure: 'L1STD', address: hexn(l1Addr), value: hexn(l1), decoded: { index: l1Index, span: spanRaw, l2Ptr: hexn(l2ptr) }, rule: RULE_L1STD, ok: true };
+    let l2ptr = l1t.l2ptr;
+    const step: WalkStep = { structure: 'L1STD', address: l1t.addrHex, value: l1t.value, decoded: { index: l1Index, span: spanRaw, l2Ptr: l1t.l2Hex }, rule: RULE_L1STD, ok: true };
     steps.push(step);
-    const l2Index = sid % 2 ** split;
-    if (span === 0 || span > split + 1 || l2Index >= 2 ** (span - 1)) {
+    const l2Index = sid - l1Index * pow2(split);
+    if (span === 0 || span > split + 1 || l2Index >= pow2(span - 1)) {
       step.ok = false;
       const why = span === 0 ? (spanRaw === 0 ? 'Span=0 (invalid: no STEs for these stream IDs)' : `Span=${spanRaw} is reserved`) : span > split + 1 ? `Span=${span} exceeds SPLIT+1=${split + 1}` : `StreamID index ${l2Index} is beyond the ${2 ** (span - 1)} STEs of this L2 table`;
       const qemu = span !== 0 && l2Index >= 2 ** (span - 1) ? ' (QEMU reports C_BAD_STE here and sizes the L2 array as 2^Span; IHI0070 5.1 says 2^(Span-1) and C_BAD_STREAMID)' : '';
       return done(eventFault('C_BAD_STREAMID', 'device-entry', `L1STD ${l1Index} for StreamID ${hexn(sid)}: ${why}${qemu}`));
     }
-    const l2Align = 2 ** (span - 1 + 6);
-    l2ptr -= l2ptr % l2Align;
+    l2ptr = alignDown(l2ptr, span - 1 + 6);
     steAddr = l2ptr + 64 * l2Index;
   } else {
-    const align = 2 ** (log2size + 6);
-    addr -= addr % align;
+    addr = alignDown(addr, log2size + 6);
     steAddr = addr + 64 * sid;
   }
   const steEntry = read64B(ctx, steAddr, steCaches, decodeSte);
@@ -452,7 +500,7 @@ export function walkSmmuV3(snap: Snapshot, req: WalkRequest): WalkResult {
   const configName = config < 4 ? 'abort' : CONFIG_NAMES[config - 4]!;
   const s1On = config === 5 || config === 7;
   const s2On = config === 6 || config === 7;
-  const steStep: WalkStep = { structure: 'STE', address: hexn(steAddr), value: steEntry.value, decoded: steEntry.decoded, rule: RULE_STE, ok: true };
+  const steStep: WalkStep = { structure: 'STE', address: steEntry.addrHex, value: steEntry.value, decoded: steEntry.decoded, rule: RULE_STE, ok: true };
   steps.push(steStep);
   const badSte = (why: string): WalkResult => {
     steStep.ok = false;
@@ -480,7 +528,7 @@ export function walkSmmuV3(snap: Snapshot, req: WalkRequest): WalkResult {
     if (bad) return badSte('S2T0SZ/S2SL0: ' + bad);
     let ps = Math.min(paBits(s2.ps) ?? 52, oas);
     if (ps === 52 && g !== 16) ps = 48;
-    if (s2.ttb >= 2 ** ps) return badSte(`S2TTB ${hexn(s2.ttb)} is above the effective ${ps}-bit S2PS`);
+    if (s2.ttb >= pow2(ps)) return badSte(`S2TTB ${hexn(s2.ttb)} is above the effective ${ps}-bit S2PS`);
     if (s2.s) findings.push({ severity: 'info', where: `STE ${hexn(sid)}`, message: 'S2S=1: stage-2 faults stall the transaction' });
     s2p = { tableAddress: s2.ttb, t0sz: s2.t0sz, startLevel: start, granuleShift: g, outputBits: ps, afNoFault: s2.affd || s2.ha, hd: s2.hd, bigEndian: s2.endi };
   }
@@ -520,7 +568,7 @@ export function walkSmmuV3(snap: Snapshot, req: WalkRequest): WalkResult {
     }
     if (s1dss === 1) return finishS2Only();
     cdIndex = 0;
-  } else if (ssid >= 2 ** s1cdmax) {
+  } else if (ssid >= pow2(s1cdmax)) {
     return badSub(`SubstreamID ${ssid} is beyond S1CDMax=${s1cdmax} (${2 ** s1cdmax} CDs)`);
   }
   let cdIpa: number;
@@ -528,7 +576,7 @@ export function walkSmmuV3(snap: Snapshot, req: WalkRequest): WalkResult {
     cdIpa = ctxPtr + 64 * cdIndex;
   } else {
     const leafBits = s1fmt === 1 ? 6 : 10;
-    const l1Index = Math.floor(cdIndex / 2 ** leafBits);
+    const l1Index = Math.floor(cdIndex / pow2(leafBits));
     const l1Ipa = ctxPtr + 8 * l1Index;
     const l1a = cdAddress(l1Ipa, s2p, ctx);
     if (typeof l1a !== 'number') return done(walkFaultFromLpae(l1a, 'CD', rec));
@@ -541,7 +589,7 @@ export function walkSmmuV3(snap: Snapshot, req: WalkRequest): WalkResult {
     const l1Step: WalkStep = { structure: 'L1CD', address: hexn(l1a), value: hexn(l1), decoded: { index: l1Index, v: Number(l1 & 1n), l2Ptr: hexn(l2) }, rule: RULE_L1CD, ok: true };
     steps.push(l1Step);
     if (!b(l1, 0)) return badSub(`L1CD ${l1Index} for SubstreamID ${cdIndex} is invalid (V=0)`, l1Step);
-    cdIpa = l2 + 64 * (cdIndex % 2 ** leafBits);
+    cdIpa = l2 + 64 * (cdIndex - l1Index * pow2(leafBits));
   }
   const cdPa = cdAddress(cdIpa, s2p, ctx);
   if (typeof cdPa !== 'number') return done(walkFaultFromLpae(cdPa, 'CD', rec));
@@ -551,7 +599,7 @@ export function walkSmmuV3(snap: Snapshot, req: WalkRequest): WalkResult {
     return done(eventFault('F_CD_FETCH', 'pasid-entry', `context descriptor ${cdIndex} at ${hexn(cdPa)} is not in the snapshot`));
   }
   const cdf = cdEntry.fields;
-  const cdStep: WalkStep = { structure: 'CD', address: hexn(cdPa), value: cdEntry.value, decoded: cdEntry.decoded, rule: RULE_CD, ok: true };
+  const cdStep: WalkStep = { structure: 'CD', address: cdEntry.addrHex, value: cdEntry.value, decoded: cdEntry.decoded, rule: RULE_CD, ok: true };
   steps.push(cdStep);
   rec.s1Record = cdf.r;
   const badCd = (why: string): WalkResult => {
@@ -578,11 +626,18 @@ export function walkSmmuV3(snap: Snapshot, req: WalkRequest): WalkResult {
   let ips = Math.min(paBits(cdf.ips) ?? 52, oas);
   if (ips === 52 && g !== 16 && !cdf.ds) ips = 48;
   const ttb = region === 0 ? cdf.ttb0 : cdf.ttb1;
-  if (ttb >= 2 ** ips) return badCd(`TTB${region} ${hexn(ttb)} is above the effective ${ips}-bit IPS`);
+  if (ttb >= pow2(ips)) return badCd(`TTB${region} ${hexn(ttb)} is above the effective ${ips}-bit IPS`);
   const epd = region === 0 ? cdf.epd0 : cdf.epd1;
+  // the same for every walk through this CD and TTB (the IPS also depends on the SMMU's OAS)
+  const ttbs = (cdEntry.ttb ??= [undefined, undefined]);
+  let ttbText = ttbs[region];
+  if (ttbText === undefined || ttbText.ips !== ips) {
+    ttbText = { ips, decoded: Object.freeze({ table: hexn(ttb), tsz, inputBits: 64 - tsz, granule: granuleName(g), startLevel: s1StartLevel(64 - tsz, g), outputBits: ips, epd: +epd }) };
+    ttbs[region] = ttbText;
+  }
   steps.push({
     structure: `TTB${region}`,
-    decoded: { table: hexn(ttb), tsz, inputBits: 64 - tsz, granule: granuleName(g), startLevel: s1StartLevel(64 - tsz, g), outputBits: ips, epd: +epd },
+    decoded: ttbText.decoded,
     rule: 'IHI0070 5.4 / DDI0487 D8.2.6: TTB selected by the address top bits; start level 4 - ceil((IAsize - g) / (g - 3))',
     ok: !epd,
     stage: 'stage 1',

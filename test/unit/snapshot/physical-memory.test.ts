@@ -1,5 +1,5 @@
 /**
- * SnapshotMemory.readHalves (the walkers' BigInt-free read) must answer exactly like read64,
+ * SnapshotMemory.readWords (the walkers' BigInt-free read) must answer exactly like read64/read,
  * including partial pages, page-crossing and unaligned reads, holes and front-cache collisions.
  */
 import { describe, expect, it } from 'vitest';
@@ -18,19 +18,29 @@ function memOf(m: SparseMemory, cachePages?: number): SnapshotMemory {
 
 function halves(mem: SnapshotMemory, addr: number): bigint | undefined {
   const out = new Uint32Array(2);
-  return mem.readHalves(addr, out) ? (BigInt(out[1]!) << 32n) | BigInt(out[0]!) : undefined;
+  return mem.readWords(addr, out) ? (BigInt(out[1]!) << 32n) | BigInt(out[0]!) : undefined;
 }
 
-describe('SnapshotMemory.readHalves', () => {
+/** the bytes of n words read with readWords, or undefined */
+function wordBytes(mem: SnapshotMemory, addr: number, n: number): Uint8Array | undefined {
+  const out = new Uint32Array(n);
+  if (!mem.readWords(addr, out)) return undefined;
+  const b = new Uint8Array(4 * n);
+  const dv = new DataView(b.buffer);
+  out.forEach((w, i) => dv.setUint32(4 * i, w, true));
+  return b;
+}
+
+describe('SnapshotMemory.readWords', () => {
   it('splits the little-endian word: low half first', () => {
     const m = new SparseMemory();
     m.write64(0x1000n, 0x1122334455667788n);
     const mem = memOf(m);
     const out = new Uint32Array(2);
-    expect(mem.readHalves(0x1000, out)).toBe(true);
+    expect(mem.readWords(0x1000, out)).toBe(true);
     expect(out[0]).toBe(0x55667788);
     expect(out[1]).toBe(0x11223344);
-    expect(mem.readHalves(0x1001, out)).toBe(true);
+    expect(mem.readWords(0x1001, out)).toBe(true);
     expect(out[0]).toBe(0x44556677);
     expect(out[1]).toBe(0x00112233);
   });
@@ -40,12 +50,13 @@ describe('SnapshotMemory.readHalves', () => {
     m.write64(0x2ff8n, 0xdeadbeefcafef00dn);
     const mem = memOf(m);
     const out = new Uint32Array(2);
-    expect(mem.readHalves(0x2ffc, out)).toBe(false); // 4 bytes in, 4 bytes out
-    expect(mem.readHalves(0x3000, out)).toBe(false);
-    expect(mem.readHalves(-8, out)).toBe(false);
-    expect(mem.readHalves(0x2ff8 + 0.5, out)).toBe(false);
-    expect(mem.readHalves(Number.NaN, out)).toBe(false);
-    expect(mem.readHalves(2 ** 60, out)).toBe(false);
+    expect(mem.readWords(0x2ffc, out)).toBe(false); // 4 bytes in, 4 bytes out
+    expect(mem.readWords(0x3000, out)).toBe(false);
+    expect(mem.readWords(-8, out)).toBe(false);
+    expect(mem.readWords(0x2ff8 + 0.5, out)).toBe(false);
+    expect(mem.readWords(0x2f00 + 0.5, out)).toBe(false);
+    expect(mem.readWords(Number.NaN, out)).toBe(false);
+    expect(mem.readWords(2 ** 60, out)).toBe(false);
     expect(halves(mem, 0x2ff8)).toBe(0xdeadbeefcafef00dn);
   });
 
@@ -61,6 +72,8 @@ describe('SnapshotMemory.readHalves', () => {
       fc.property(fc.constantFrom(...bases), fc.integer({ min: 0, max: 24 }), (base, d) => {
         const a = base + d;
         expect(halves(mem, a)).toBe(mem.read64(BigInt(a)));
+        expect(wordBytes(mem, a, 16)).toEqual(mem.read(BigInt(a), 64));
+        expect(wordBytes(mem, a, 1)).toEqual(mem.read(BigInt(a), 4));
       }),
       { numRuns: 600 },
     );
