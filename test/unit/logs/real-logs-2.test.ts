@@ -162,6 +162,8 @@ describe('real logs 2: Arm SMMUv2', () => {
     expect(recs[0]).toMatchObject({ family: 'arm-smmu', kind: 'context-fault', line: 1, iommu: '12000000.iommu' });
     expect(recs[0]!.iova).toBeUndefined();
     expect(recs.slice(1).map((r) => r.family)).toEqual(['tegra', 'tegra', 'tegra']);
+    // the words alone, without the instance, are prose (a title), not a print
+    expect(scanText('Unhandled context fault\nIOMMU: Unhandled context fault').filter((r) => r.family === 'arm-smmu')).toHaveLength(0);
   });
 
   it('wrapped right after the colon: quoted-printable Tegra234 and plain i.MX8QM', () => {

@@ -436,7 +436,9 @@ export function recognizeArmSmmu(line: LogLine, scheme: PrefixScheme): Recogniti
     const f = newFault('context-fault', scheme, p.name, line);
     if (!fields && !m[1]) {
       // "Unhandled context fault" alone: notes and summaries keep only the words; the instance
-      // still tells which SMMU faulted, and 6.11+ register lines may follow.
+      // still tells which SMMU faulted, and 6.11+ register lines may follow. Without the
+      // instance the words are prose (a title, a heading), not a print.
+      if (p.name === undefined) return undefined;
       return { record: f.record, more: new Assembler(f, scheme, 'context') };
     }
     if (!RE_HAS_CB.test(fields) && (!fields || /[,=:]$/.test(fields))) {
