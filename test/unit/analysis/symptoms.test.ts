@@ -110,3 +110,19 @@ describe('Xen context', () => {
     expect(a.groups[0]!.xen!.notes.join(' ')).toMatch(/guest console d3/);
   });
 });
+
+describe('hostile input', () => {
+  it('long and repetitive lines with every key stay fast and never throw', () => {
+    const keys = ['DMA bus error', 'AER: ', 'QID ', 'NETDEV WATCHDOG: ', 'detach_device_from_domain: ', 'pci function ', 'iopf with pasid ', 'io_page_fault: IOMMU:', 'ring x timeout, signaled seq', '(d1) '];
+    const lines: string[] = [];
+    for (const k of keys) {
+      lines.push(k.repeat(20000));
+      lines.push('a'.repeat(50000) + k + ' '.repeat(50000) + 'x');
+      lines.push(`nvme ${'n'.repeat(100000)}: I/O 1 ${'z'.repeat(100000)} QID 1 timeout`);
+    }
+    const t0 = Date.now();
+    const a = analyzeText(lines.join('\n'));
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(a.lines).toBe(lines.length);
+  });
+});
