@@ -196,6 +196,19 @@ describe('real logs 2: Arm SMMUv2', () => {
   });
 });
 
+describe('real logs 2: Arm SMMUv2 on ZynqMP (Linux)', () => {
+  it('quoted reply with blanks before the timestamps; GEM bus errors between the faults', () => {
+    const recs = scan('arm-smmu.txt', '24973953172');
+    expect(recs.map((r) => [r.line, r.time])).toEqual([[2, 74.959989], [4, 75.173955]]);
+    for (const r of recs) {
+      expect(r).toMatchObject({
+        family: 'arm-smmu', iommu: 'fd800000.smmu', iova: '0x3165687460', streamId: '0x877', contextBank: 1, access: 'read', reason: TF,
+        registers: { fsr: '0x402', fsynr0: '0x20001', cbfrsynra: '0x877' },
+      });
+    }
+  });
+});
+
 describe('real logs 2: Arm SMMUv2 global faults', () => {
   const F = 'arm-smmu.txt';
 
