@@ -77,13 +77,16 @@ export function scanBytes(
   decode?: (start: number, end: number) => string,
 ): ChunkScanResult {
   const dec = decode ?? ((s: number, e: number) => (textDecoder ??= new TextDecoder()).decode(bytes.subarray(s, e)));
+  // The finder can also name the keys of each line, if it searches for the scanner's own keys.
+  const hints = sameKeys(finder, scanner);
   let lineNo = firstLine - 1;
   let pos = start;
   const pushLine = () => {
     let le = bytes.indexOf(10, pos);
     if (le < 0 || le > end) le = end;
     lineNo++;
-    scanner.push(dec(pos, le), lineNo);
+    if (hints) scanner.push(dec(pos, le), lineNo, finder.keysIn(pos, le));
+    else scanner.push(dec(pos, le), lineNo);
     pos = le + 1;
   };
   // A record left open by the previous block takes this block's first lines, key or not.
@@ -96,4 +99,13 @@ export function scanBytes(
     do pushLine(); while (scanner.wantsEveryLine && pos < end);
   });
   return { lines: newlines + (bytes[end - 1] !== 10 ? 1 : 0) };
+}
+
+const checked = new WeakMap<Scanner, KeyFinder>();
+function sameKeys(finder: KeyFinder, scanner: Scanner): boolean {
+  if (checked.get(scanner) === finder) return true;
+  const a = finder.keys, b = scanner.keyList;
+  const same = a.length === b.length && a.every((k, i) => k === b[i]);
+  if (same) checked.set(scanner, finder);
+  return same;
 }

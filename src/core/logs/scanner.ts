@@ -55,8 +55,17 @@ export class Scanner {
     return this.openCount > 0;
   }
 
-  /** Feed one raw line (no terminator) with its 1-based number. */
-  push(raw: string, lineNo: number): void {
+  /** The keys this scanner tests lines for, in the order `push`'s `present` indices refer to. */
+  get keyList(): readonly string[] {
+    return this.keySet.keys;
+  }
+
+  /**
+   * Feed one raw line (no terminator) with its 1-based number. `present`, when the caller has
+   * already searched the line (the SIMD finder), lists the indices into `keyList` of the keys
+   * it contains, sparing the per-line key search.
+   */
+  push(raw: string, lineNo: number, present?: readonly number[]): void {
     const pasted = raw.length > 40 && raw.includes('   [') ? splitRunTogether(raw) : undefined;
     if (pasted) { for (const p of pasted) this.push(p, lineNo); return; }
     let parsed: LogLine | undefined;
@@ -65,7 +74,7 @@ export class Scanner {
       if (this.offerToOpen(parsed)) return;
     }
     let candidates: Recognizer[] | undefined;
-    for (const i of this.keySet.present(raw)) {
+    for (const i of present ?? this.keySet.present(raw)) {
       const k = this.keys[i]!;
       if (!candidates) candidates = [...k.recognizers];
       else for (const r of k.recognizers) if (!candidates.includes(r)) candidates.push(r);

@@ -88,6 +88,22 @@ describe('SIMD key finder', () => {
     expect(simdLines(finder, t).lines).toEqual(regexLines(t));
   });
 
+  it('names exactly the keys a line holds (keysIn), as the scanner\'s own search would', () => {
+    const check = (t: string, off: number) => {
+      const b = enc.encode(t);
+      const view = finder.buffer(off + b.length + 64);
+      view.fill(0x41);
+      view.set(b, off);
+      expect(finder.keysIn(off, off + b.length)).toEqual(KEYS.flatMap((k, i) => (t.includes(k) ? [i] : [])));
+    };
+    fc.assert(fc.property(text, fc.integer({ min: 0, max: 31 }), (t, off) => check(t, off)), { numRuns: 400 });
+    const lines = corpusText().split('\n');
+    lines.forEach((l, i) => check(l, i % 17));
+    // every key at least once, also back to back and at the very end
+    check(KEYS.join(''), 5);
+    check(KEYS.join('\n'), 0);
+  });
+
   it('declines keys it cannot handle, so callers keep the regex path', () => {
     expect(KeyFinder.create(['abc'])).toBeUndefined();
     expect(KeyFinder.create(['fault€x'])).toBeUndefined();

@@ -14,6 +14,7 @@ const BUCKETS = 8;
 interface Exports {
   find(pos: number, end: number, cap: number): number;
   newlines(pos: number, end: number): number;
+  keysIn(pos: number, end: number): number;
 }
 
 let moduleCache: WebAssembly.Module | null | undefined;
@@ -47,9 +48,10 @@ function bucketize(keys: readonly string[]): string[][] {
 
 export class KeyFinder {
   private bytes: Uint8Array;
+  private get keyCount(): number { return this.keys.length; }
   private u32: Uint32Array;
 
-  private constructor(private readonly memory: WebAssembly.Memory, private readonly x: Exports) {
+  private constructor(private readonly memory: WebAssembly.Memory, private readonly x: Exports, readonly keys: readonly string[]) {
     this.bytes = new Uint8Array(memory.buffer);
     this.u32 = new Uint32Array(memory.buffer);
   }
@@ -65,7 +67,7 @@ export class KeyFinder {
     try {
       const memory = new WebAssembly.Memory({ initial: Math.ceil((LAYOUT.data + PAGE) / PAGE) });
       const inst = new WebAssembly.Instance(mod, { env: { mem: memory } });
-      const f = new KeyFinder(memory, inst.exports as unknown as Exports);
+      const f = new KeyFinder(memory, inst.exports as unknown as Exports, [...keys]);
       f.loadKeys(keys);
       return f;
     } catch {
@@ -76,10 +78,18 @@ export class KeyFinder {
   private loadKeys(keys: readonly string[]): void {
     const b = this.bytes;
     const dv = new DataView(b.buffer);
-    let keyIndex = 0;
     let off = LAYOUT.keys;
+    keys.forEach((k, i) => {
+      dv.setUint32(LAYOUT.refs + 8 * i, off, true);
+      dv.setUint32(LAYOUT.refs + 8 * i + 4, k.length, true);
+      for (let j = 0; j < k.length; j++) b[off + j] = k.charCodeAt(j);
+      off += k.length;
+    });
+    const index = new Map<string, number>();
+    keys.forEach((k, i) => { if (!index.has(k)) index.set(k, i); });
+    let entry = 0;
     bucketize(keys).forEach((bucket, bi) => {
-      dv.setUint32(LAYOUT.dir + 8 * bi, keyIndex, true);
+      dv.setUint32(LAYOUT.dir + 8 * bi, entry, true);
       dv.setUint32(LAYOUT.dir + 8 * bi + 4, bucket.length, true);
       for (const k of bucket) {
         for (let i = 0; i < TEDDY_BYTES; i++) {
@@ -89,11 +99,7 @@ export class KeyFinder {
             if (!(i < k.length) || ch >> 4 === x) b[LAYOUT.masks + 32 * i + 16 + x]! |= 1 << bi;
           }
         }
-        dv.setUint32(LAYOUT.refs + 8 * keyIndex, off, true);
-        dv.setUint32(LAYOUT.refs + 8 * keyIndex + 4, k.length, true);
-        for (let i = 0; i < k.length; i++) b[off + i] = k.charCodeAt(i);
-        off += k.length;
-        keyIndex++;
+        dv.setUint32(LAYOUT.blist + 4 * entry++, index.get(k)!, true);
       }
     });
   }
@@ -135,6 +141,20 @@ export class KeyFinder {
       pos = u32[s + 3]!;
     }
     return u32[s]!;
+  }
+
+  /**
+   * Indices (into the keys given to `create`, ascending) of the keys occurring in view[start, end):
+   * what Scanner.push would otherwise find with a string search per key.
+   */
+  keysIn(start: number, end: number): number[] {
+    if (!this.x.keysIn(LAYOUT.data + start, LAYOUT.data + end)) return [];
+    const out: number[] = [];
+    const w0 = LAYOUT.keybits >> 2;
+    for (let w = 0; w * 32 < this.keyCount; w++) {
+      for (let bits = this.u32[w0 + w]!; bits !== 0; bits &= bits - 1) out.push(w * 32 + 31 - Math.clz32(bits & -bits));
+    }
+    return out;
   }
 
   /** Newlines in view[start, end). */

@@ -58,6 +58,8 @@ export class Code {
   sub() { return this.op(0x6b); }
   mul() { return this.op(0x6c); }
   and() { return this.op(0x71); }
+  or() { return this.op(0x72); }
+  shrU() { return this.op(0x76); }
   shl() { return this.op(0x74); }
   clz() { return this.op(0x67); }
   ctz() { return this.op(0x68); }
