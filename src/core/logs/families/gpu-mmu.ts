@@ -44,7 +44,7 @@ const RE_LEAD = /^[\s>|]{0,24}/;
 const RE_COLUMN = /^\[ {0,6}(?:[TC]\d{1,7}|\+\d{1,6}[.,]\d{1,9})\] ?/;
 // The device columns behind columns line.ts does not know ("May 21 14:41:21 kernel: ",
 // "[Wed Nov 24 15:10:41 2021] " after blanks). GPU device names hold '.', ':' or '@'.
-const RE_DEV_LATER = /(?:^|[\s\]>|])([A-Za-z][\w.,@-]{0,63}) ([\w/-]{0,64}[.@:][\w.@/:-]{0,96}): /;
+const RE_DEV_LATER = /(?:^|[\s\]>|"])([A-Za-z][\w.,@-]{0,63}) ([\w/-]{0,64}[.@:][\w.@/:-]{0,96}): /;
 // FreeBSD drm-kmod prints the device alone: "drmn0: [gfxhub0] retry page fault ..."
 const RE_BSD_DEV = /^([a-z][a-z_]{0,30}\d{1,3}): /;
 
