@@ -1,8 +1,10 @@
 /**
  * Scans one log file with several worker threads. The file is cut into chunks handed out round
- * robin; each worker scans its chunks independently, then waits for the line counts of earlier
- * chunks (to number its lines) and for its turn to write, so output stays in log order while
- * the scanning itself runs on every core. Memory is bounded by chunks in flight, not file size.
+ * robin. A worker first counts its chunk's lines (SIMD, cheap) and publishes the count, so every
+ * chunk can number its records from the start; records are then passed on as they are made
+ * (summary, or NDJSON that waits for the chunk's turn to write, and streams once it has it), so
+ * output stays in log order while the scanning runs on every core. Memory is bounded by chunks
+ * in flight (4 MiB each plus their pending NDJSON), not by file size.
  *
  * Shared state (SharedArrayBuffer), per chunk k:
  *   lines[k]     lines in chunk k, -1 until known (counted before scanning, so numbering never waits on a scan)

@@ -1,7 +1,8 @@
 /**
- * Scans a block of complete log lines held as one string, parsing only the lines that contain a
- * recogniser key. Lines that cannot matter never become strings of their own, which is what
- * keeps multi-GB scans close to grep speed.
+ * Scans a block of complete log lines, parsing only the lines that contain a recogniser key.
+ * Two paths give the same lines to the scanner: scanBytes (WebAssembly SIMD finder over the raw
+ * bytes: only candidate lines are ever decoded) and scanBlock (one alternation regex over the
+ * block decoded as a string), the fallback where WebAssembly SIMD is missing.
  */
 import type { Scanner } from './scanner';
 import { allKeys } from './scanner';
