@@ -23,6 +23,7 @@ confidence and reasoning. With --snapshot every distinct faulting page is walked
   --storm-threshold N  records per window that make a storm (default 20)
   --storm-window S     window in seconds (default 1)
   --max-groups N       groups listed in the report (default 200)
+  --walk-pages N       distinct faulting pages walked per group with --snapshot (default 256)
 A LOG of '-' reads standard input. The log is read once, streaming, on this thread.`;
 
 const BLOCK = 4 << 20;
@@ -81,7 +82,7 @@ function positiveNumber(v: string | undefined, name: string, integer: boolean): 
 
 export async function runReport(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) { process.stdout.write(HELP + '\n'); return 0; }
-  const a = parseArgs(args, { values: ['snapshot', 'format', 'output', 'storm-threshold', 'storm-window', 'max-groups'] }, 'report');
+  const a = parseArgs(args, { values: ['snapshot', 'format', 'output', 'storm-threshold', 'storm-window', 'max-groups', 'walk-pages'] }, 'report');
   if (a.positionals.length !== 1) throw new CliError('report: give exactly one LOG (see iommu-lens report --help)');
   const format = a.flags.get('format')?.[0] ?? 'md';
   if (!['md', 'markdown', 'html', 'json'].includes(format)) throw new CliError(`report: --format expects md, html or json, not '${format}'`);
@@ -93,6 +94,7 @@ export async function runReport(args: string[]): Promise<number> {
   const threshold = positiveNumber(a.flags.get('storm-threshold')?.[0], 'storm-threshold', true);
   const window = positiveNumber(a.flags.get('storm-window')?.[0], 'storm-window', false);
   const maxGroups = positiveNumber(a.flags.get('max-groups')?.[0], 'max-groups', true);
+  const walksPerGroup = positiveNumber(a.flags.get('walk-pages')?.[0], 'walk-pages', true);
   const snapPath = a.flags.get('snapshot')?.[0];
   let snap: LoadedSnapshot | undefined;
   if (snapPath) {
@@ -103,7 +105,7 @@ export async function runReport(args: string[]): Promise<number> {
     try {
       analysis = analyzeFile(path, { file: name, storm: { ...(threshold ? { threshold } : {}), ...(window ? { window } : {}) } });
     } catch (e) { throw fileError(name, e); }
-    const report = buildReport(analysis, { source: name, ...(snap ? { snapshot: snap, snapshotName: snapPath! } : {}), ...(maxGroups ? { maxGroups } : {}) });
+    const report = buildReport(analysis, { source: name, ...(snap ? { snapshot: snap, snapshotName: snapPath! } : {}), ...(maxGroups ? { maxGroups } : {}), ...(walksPerGroup ? { walksPerGroup } : {}) });
     const text = format === 'html' ? reportToHtml(report) : format === 'json' ? reportToJson(report) : reportToMarkdown(report);
     const out = a.flags.get('output')?.[0];
     if (out) {

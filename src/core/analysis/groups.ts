@@ -66,7 +66,7 @@ const MAX_REASONS = 32;
 const MAX_SMALL = 32;
 const MAX_SYMPTOMS = 50;
 const SAMPLE_LINES = 5;
-const WALK_SAMPLES = 256;
+const WALK_SAMPLES = 1024;
 const TAIL = 4;
 /** families whose records name the device's driver (io_page_fault traces, GPU MMU prints) */
 const DRIVER_FAMILIES = new Set(['iommu', 'gpu-mmu']);

@@ -49,14 +49,14 @@ function hexLess(a: string, b: string): boolean {
   return a.length !== b.length ? a.length < b.length : a < b;
 }
 
-/** Details kept for the first pages of a set: enough to walk them in a snapshot (a report walks 64 per group). */
-const DETAILED = 64;
-
 export class PageSet {
   /** page key -> index into `faults` (a hit costs one hash lookup and no allocation) */
   private readonly pages = new Map<string, number>();
   private faults = new Float64Array(16);
-  private readonly details: (Omit<PageSample, 'faults'> & { key: string })[] = [];
+  // first address, access and PASID seen on each tracked page, by index: enough to walk it in a snapshot
+  private readonly iovas: string[] = [];
+  private readonly accesses: (string | undefined)[] = [];
+  private readonly pasids: (string | undefined)[] = [];
   private untracked = 0;
   private lowest: string | undefined;
   private highest: string | undefined;
@@ -76,24 +76,26 @@ export class PageSet {
     if (i === this.faults.length) { const f = new Float64Array(i * 2); f.set(this.faults); this.faults = f; }
     this.faults[i] = 1;
     this.pages.set(k, i);
-    if (this.details.length < DETAILED) {
-      const s: Omit<PageSample, 'faults'> & { key: string } = { key: k, iova };
-      if (access !== undefined) s.access = access;
-      if (pasid !== undefined) s.pasid = pasid;
-      this.details.push(s);
-    }
+    this.iovas.push(iova);
+    this.accesses.push(access);
+    this.pasids.push(pasid);
   }
 
   get size(): number {
     return this.pages.size;
   }
 
-  /** The first pages seen (up to 64), most faults first: what a snapshot walk looks at. */
+  /** Tracked pages, most faults first: what a snapshot walk looks at. */
   samples(max = Infinity): PageSample[] {
-    return this.details
-      .map(({ key, ...d }) => ({ ...d, faults: this.faults[this.pages.get(key)!]! }))
-      .sort((a, b) => b.faults - a.faults)
-      .slice(0, max);
+    const order = this.iovas.map((_, i) => i).sort((a, b) => this.faults[b]! - this.faults[a]!).slice(0, max);
+    return order.map((i) => {
+      const s: PageSample = { iova: this.iovas[i]!, faults: this.faults[i]! };
+      const a = this.accesses[i];
+      const p = this.pasids[i];
+      if (a !== undefined) s.access = a;
+      if (p !== undefined) s.pasid = p;
+      return s;
+    });
   }
 
   /** `maxRanges` 0 skips the range computation (groups too small to be reported). */

@@ -24,7 +24,7 @@ export interface ReportOptions {
   snapshotName?: string;
   /** groups in the report, most records first (default 200) */
   maxGroups?: number;
-  /** distinct pages walked per group (default 64) */
+  /** distinct pages walked per group, most faults first (default 256) */
   walksPerGroup?: number;
 }
 
@@ -41,7 +41,7 @@ export interface WalkOutcome {
 
 export interface WalkSummary {
   walked: number;
-  /** pages of the group not walked (cap) */
+  /** tracked pages of the group not walked (--walk-pages limit); faults past the tracking cap are pages.untracked */
   notWalked: number;
   outcomes: WalkOutcome[];
 }
@@ -160,7 +160,7 @@ function walkGroup(snap: Snapshot, g: FaultGroup, max: number): WalkSummary {
   }
   return {
     walked,
-    notWalked: Math.max(0, g.pages.distinct - walked) + g.pages.untracked,
+    notWalked: Math.max(0, g.pages.distinct - walked),
     outcomes: [...byOutcome.values()].sort((a, b) => b.pages - a.pages),
   };
 }
@@ -205,7 +205,7 @@ function verdictFor(g: FaultGroup, walks: WalkSummary | undefined): Verdict {
 
 export function buildReport(a: Analysis, opts: ReportOptions): Report {
   const maxGroups = opts.maxGroups ?? 200;
-  const walksPerGroup = opts.walksPerGroup ?? 64;
+  const walksPerGroup = opts.walksPerGroup ?? 256;
   const snap = opts.snapshot;
   const groups: ReportGroup[] = [];
   for (const g of a.groups.slice(0, maxGroups)) {
