@@ -30,7 +30,10 @@ const RE_PRINTK_LEVEL = /^<(\d{1,3})>/;
 const RE_KTIME = /^\[\s{0,12}(\d{1,10})\.(\d{1,9})\]\s?/;
 const RE_CTIME = /^\[(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))? (\d{4})\]\s?/;
 const RE_SYSLOG = /^(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))? [^\s:]{1,255} [^\s:]{1,128}: ?/;
-const RE_ISO = /^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?(?:Z|[+-]\d\d:?\d\d)?(?: [^\s:]{1,255} [^\s:]{1,128}:)? ?/;
+const RE_ISO = /^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:([.,])(\d{1,9}))?(?:Z|[+-]\d\d:?\d\d)? ?/;
+// journalctl/rsyslog put "host proc:" after an ISO stamp; "dmesg --time-format iso" (",usec")
+// puts the message there, whose "driver device:" columns must not be taken for them.
+const RE_ISO_HOST_PROC = /^[^\s:]{1,255} [^\s:]{1,128}: ?/;
 const RE_XEN = /^\(XEN\) ?/;
 const RE_XEN_TIME = /^\[\s{0,12}(?:(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?|(\d{1,10})\.(\d{1,9}))\]\s?/;
 const RE_GUEST = /^\(d(\d{1,5})\) ?/;
@@ -89,8 +92,10 @@ export function parseLine(raw: string, line: number): LogLine {
       continue;
     }
     if (c >= 48 && c <= 57 && (m = RE_ISO.exec(s))) {
-      wallTime = wall(Number(m[1]), Number(m[2]) - 1, Number(m[3]), m[4]!, m[5]!, m[6]!, m[7]);
+      wallTime = wall(Number(m[1]), Number(m[2]) - 1, Number(m[3]), m[4]!, m[5]!, m[6]!, m[8]);
       s = s.slice(m[0].length);
+      const h = m[7] === ',' ? null : RE_ISO_HOST_PROC.exec(s);
+      if (h) s = s.slice(h[0].length);
       continue;
     }
     if (c >= 97 && c <= 117 && (m = RE_DMESG_X.exec(s))) { s = s.slice(m[0].length); continue; }

@@ -236,6 +236,17 @@ describe('gpu-mmu: formats built from the driver sources', () => {
     expect(o!.reason).toBeUndefined();
   });
 
+  it('"dmesg -x --time-format iso" columns: the ISO stamp with ",usec" is followed by the message, not host/proc', () => {
+    const pre = (s: number) => `kern  :err   : 2025-01-01T00:00:0${s},000000+00:00 `;
+    const r = gpu([
+      pre(0) + 'amdgpu 0000:03:00.0: amdgpu: [mmhub0] no-retry page fault (src_id:0 ring:0 vmid:0 pasid:0, for process  pid 0 thread  pid 0)',
+      pre(1) + 'amdgpu 0000:03:00.0: amdgpu:   in page starting at address 0x0000000000001000 from IH client 0x12 (VMC)',
+    ].join('\n'));
+    expect(r).toHaveLength(1);
+    expect(r[0]).toMatchObject({ device: '0000:03:00.0', endLine: 2, iova: '0x1000', pasid: '0x0', decoded: { hub: 'mmhub0', client: 'VMC' } });
+    expect(r[0]!.time).toBe(Date.UTC(2025, 0, 1) / 1000);
+  });
+
   it('Qualcomm KGSL (Android): every generation of the head and the context line', () => {
     const dev = '[  100.000001] kgsl kgsl-3d0: ';
     // (the driver prints %lX; cfmt has no "l" modifier for X)
