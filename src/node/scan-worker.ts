@@ -101,7 +101,7 @@ function scanChunk(k: number): void {
     if (r.endLine !== undefined) r.endLine += base;
     emitted++;
     if (summary) summary.add(r);
-    else to!.add(recordToJson(r) + '\n');
+    else to!.addLine(recordToJson(r));
   };
   const stream = () => {
     if (!live && out!.ready && Atomics.load(lay.ctl, 0) === k && resolved()) live = true;
@@ -168,14 +168,21 @@ function countLines(s: number, e: number): number {
 /** NDJSON waiting for this chunk's turn, as UTF-8 buffers (half the size of JS strings, no giant rope). */
 class OutputBuffer {
   private parts: Buffer[] = [];
-  private pending = '';
+  private slab: Buffer | undefined;
+  private used = 0;
   /** a part is complete: worth writing */
   get ready(): boolean {
     return this.parts.length > 0;
   }
-  add(s: string): void {
-    this.pending += s;
-    if (this.pending.length >= 1 << 18) this.cut();
+  /** Append `s` and a newline, encoded straight into a slab (no string concatenation). */
+  addLine(s: string): void {
+    const need = 3 * s.length + 1; // UTF-8 worst case per UTF-16 unit
+    if (!this.slab || this.slab.length - this.used < need) {
+      this.cut();
+      this.slab = Buffer.allocUnsafe(Math.max(1 << 18, need));
+    }
+    this.used += this.slab.write(s, this.used);
+    this.slab[this.used++] = 10;
   }
   drainTo(write: (b: Buffer) => void): void {
     this.cut();
@@ -183,8 +190,9 @@ class OutputBuffer {
     this.parts = [];
   }
   private cut(): void {
-    if (this.pending) this.parts.push(Buffer.from(this.pending, 'utf8'));
-    this.pending = '';
+    if (this.slab && this.used) this.parts.push(this.slab.subarray(0, this.used));
+    this.slab = undefined;
+    this.used = 0;
   }
 }
 
