@@ -65,9 +65,11 @@ export interface Analysis {
   pvBackendLines: number;
 }
 
-const MARKER_KEYS = ['detach_device_from_domain:', 'remove_device_from_group:'];
+const MARKER_KEYS = ['detach_device_from_domain:', 'remove_device_from_group:', 'io_mm_free:', 'io_mm_unbind_free:', 'io_mm_detach:'];
 const PV_KEYS = ['xen-netback', 'xen_netback', 'xen-blkback', 'xen_blkback', 'vif vif', 'gntdev'];
 const RE_MARKER = /(detach_device_from_domain|remove_device_from_group): {1,24}IOMMU: (?:groupID=-?\d{1,10} )?device=(\S{1,96})/;
+// SVA development-tree trace events (io_mm class): a PASID freed, or unbound from one device
+const RE_PASID_MARKER = /(io_mm_free|io_mm_unbind_free|io_mm_detach): {1,24}pasid=(\d{1,10})(?: dev=(\S{1,96}))?/;
 const SIDE_KEYS: readonly string[] = [...new Set([...SYMPTOM_KEYS, ...ALIAS_KEYS, ...MARKER_KEYS, ...PV_KEYS])];
 
 /** Every substring that makes a line worth reading for the analysis. */
@@ -308,6 +310,12 @@ export class LogAnalyzer extends Scanner {
     if (m) {
       const dev = normalizeBdf(m[2]) ?? m[2]!;
       this.pr.handlerRemoved(dev, lineNo, parseLine(raw, lineNo).time ?? ftraceTime(raw), m[1]!);
+      return;
+    }
+    const pm = RE_PASID_MARKER.exec(raw);
+    if (pm) {
+      const dev = pm[3] !== undefined ? normalizeBdf(pm[3]) ?? pm[3] : undefined;
+      this.pr.pasidReleased('0x' + Number(pm[2]).toString(16), dev, lineNo, parseLine(raw, lineNo).time ?? ftraceTime(raw), pm[1]!);
       return;
     }
     if (PV_KEYS.some((k) => raw.includes(k))) { this.pvBackendLines++; this.pvLastLine = lineNo; return; }

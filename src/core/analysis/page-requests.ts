@@ -201,6 +201,17 @@ export class PageRequestTracker {
     }
   }
 
+  /** A PASID was freed (io_mm_free) or unbound from a device (io_mm_unbind_free, io_mm_detach): its groups lose their handler. */
+  pasidReleased(pasid: string, device: string | undefined, line: number, time: number | undefined, what: string): void {
+    for (const [k, g] of this.open) {
+      if (g.pasid !== pasid || (device !== undefined && g.device !== device)) continue;
+      this.open.delete(k);
+      this.remember(k, line);
+      this.finish(g, 'auto-answered', undefined, `PASID released (${what})`, line, time,
+        'the PASID went away with this group outstanding; a response arriving later is stale (the PASID may already belong to another address space)');
+    }
+  }
+
   private remember(key: string, line: number): void {
     if (this.closedByHandler.size >= MAX_CLOSED_KEYS) {
       const oldest = this.closedByHandler.keys().next().value;
@@ -277,8 +288,9 @@ export class PageRequestTracker {
       if (!any) this.orphanResponse(r, 'answered', 'failure', 'IOMMU core answered a group that this log does not show (its request was not traced)');
       return;
     }
-    const grp = numberOf(d?.grpid);
     const code = typeof d?.response === 'string' ? (d.response as PrResponse) : 'unknown';
+    if (typeof d?.stag === 'string') { this.resume(r, d.stag, code); return; }
+    const grp = numberOf(d?.grpid);
     const key = groupKey(dev, pasid, grp !== undefined ? String(grp) : '?');
     const g = this.open.get(key);
     if (g) {
@@ -294,14 +306,26 @@ export class PageRequestTracker {
     this.orphanResponse(r, 'spurious', code, `no request of PASID ${pasid ?? '-'} group ${grp ?? '?'} is outstanding for ${dev}`);
   }
 
+  /** CMD_RESUME of a stalled SMMUv3 transaction: the stall of that StreamID and STAG. */
+  private resume(r: FaultRecord, stag: string, code: PrResponse): void {
+    for (const [k, g] of this.open) {
+      if (g.kind !== 'stall' || g.group !== stag || g.streamId !== r.streamId) continue;
+      this.open.delete(k);
+      this.finish(g, 'answered', code, `CMD_RESUME ${String((r.decoded as Record<string, unknown>).resp)} (smmu_resume, line ${r.line})`, r.line, r.time);
+      return;
+    }
+    this.orphanResponse(r, 'spurious', code, `no stalled transaction with STAG ${stag} is outstanding for stream ${r.streamId ?? '?'}`);
+  }
+
   private orphanResponse(r: FaultRecord, state: PrState, response: PrResponse, note: string): void {
     const d = r.decoded as Record<string, unknown> | undefined;
     const grp = numberOf(d?.grpid);
     const g: PageRequestGroup = {
-      kind: 'response', state, family: r.family, group: grp !== undefined ? String(grp) : '?', requests: 0, complete: false,
+      kind: 'response', state, family: r.family, group: grp !== undefined ? String(grp) : typeof d?.stag === 'string' ? d.stag : '?', requests: 0, complete: false,
       firstLine: r.line, lastLine: r.line, response, answerLine: r.line, note,
     };
     if (r.device) g.device = r.device;
+    if (r.streamId) g.streamId = r.streamId;
     if (r.pasid) g.pasid = r.pasid;
     if (r.time !== undefined) { g.first = r.time; g.answerTime = r.time; }
     this.count(g);

@@ -114,3 +114,29 @@ describe('driver-answered requests and stalls', () => {
     expect(pr.pending[0]!.note).toMatch(/terminates/);
   });
 });
+
+describe('SVA development-tree traces', () => {
+  it('smmu_resume answers the stalled transaction of its StreamID and STAG', () => {
+    const pr = analyzeText([
+      'arm-smmu-v3 arm-smmu-v3.0.auto: event: F_TRANSLATION client: 0000:00:03.0 sid: 0x18 ssid: 0x0 iova: 0x40000 ipa: 0x0',
+      'arm-smmu-v3 arm-smmu-v3.0.auto: priv data read s1 "Input address caused fault" stall stag: 0x7',
+      tr(5, 'smmu_resume', 'sid=0x18 stag=0x7 resp=0x1'),
+      tr(6, 'smmu_resume', 'sid=0x18 stag=0x9 resp=0x2'),
+    ].join('\n')).pageRequests;
+    expect(pr.pending).toEqual([]);
+    expect(pr.counts).toMatchObject({ answered: 1, spurious: 1 });
+    expect(pr.samples[0]).toMatchObject({ kind: 'stall', group: '0x7', response: 'success' });
+    expect(pr.samples[0]!.answeredBy).toMatch(/CMD_RESUME RETRY/);
+    expect(pr.samples[1]).toMatchObject({ state: 'spurious', group: '0x9', streamId: '0x18', response: 'failure' });
+  });
+
+  it('io_mm_free with a group outstanding: the group is auto-answered, a later response to it is stale', () => {
+    const pr = analyzeText([
+      tr(1, 'dev_fault', 'IOMMU:0000:00:02.0 type=2 reason=0 addr=0x0000000000401000 fetch=0x0000000000000000 pasid=7 group=2 flags=3 prot=1'),
+      tr(2, 'io_mm_free', 'pasid=7'),
+      tr(3, 'dev_page_response', 'IOMMU:0000:00:02.0 code=0 pasid=7 group=2'),
+    ].join('\n')).pageRequests;
+    expect(pr.counts).toMatchObject({ 'auto-answered': 1, stale: 1, pending: 0 });
+    expect(pr.samples.find((g) => g.state === 'auto-answered')!.answeredBy).toMatch(/io_mm_free/);
+  });
+});

@@ -50,3 +50,10 @@ describe('trace-events family', () => {
     expect(scanText('dev_page_response: IOMMU:dev code=1')).toEqual([]);
   });
 });
+
+describe('smmu_resume trace', () => {
+  it('is a page response of the arm-smmu-v3 family with the CMD_RESUME code', () => {
+    const [r] = scanText('x-1 [000] .... 9.500000: smmu_resume: sid=0x18 stag=0x7 resp=0x2');
+    expect(r).toMatchObject({ family: 'arm-smmu-v3', kind: 'page-response', streamId: '0x18', time: 9.5, decoded: { stag: '0x7', resp: 'ABORT', response: 'failure' } });
+  });
+});

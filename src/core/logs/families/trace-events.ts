@@ -10,9 +10,12 @@
  *   "iopf with pasid %d aborted" / "iopf (pasid %d) without domain attached or handler installed"
  *                       (io-pgfault.c: the core answered the group itself because no handler took it)
  *
- * dev_fault and dev_page_response come from the SVA/nested series posted to the IOMMU list
- * (vendor kernels carry them); their fault types follow that era's uapi: 1 = unrecoverable DMA
- * fault, 2 = page request. Intel's prq_report trace is recognised by the intel-vtd family.
+ *   smmu_resume         "sid=0x%x stag=0x%x resp=0x%x" (SMMUv3 CMD_RESUME of a stalled transaction)
+ *
+ * dev_fault, dev_page_response and smmu_resume come from the SVA/nested series posted to the
+ * IOMMU list (vendor and development kernels carry them); their fault types follow that era's
+ * uapi: 1 = unrecoverable DMA fault, 2 = page request. Intel's prq_report trace is recognised by
+ * the intel-vtd family.
  */
 import type { Recognition, Recognizer } from '../recognizer';
 import type { LogLine } from '../line';
@@ -21,7 +24,7 @@ import { accessOf, decToHex, hex, normalizeBdf } from '../normalize';
 import { devPrefixAt } from './dev-prefix';
 
 const FAMILY = 'iommu';
-const EVENTS = ['io_page_fault', 'dev_fault', 'dev_page_response'] as const;
+const EVENTS = ['io_page_fault', 'dev_fault', 'dev_page_response', 'smmu_resume'] as const;
 type EventName = (typeof EVENTS)[number];
 
 // The ftrace columns in front of "event: " end with the timestamp "SSSS.UUUUUU: ".
@@ -29,6 +32,7 @@ const RE_TS = /(?:^|\s)(\d{1,10})\.(\d{1,9}): {0,24}$/;
 const RE_IO_PAGE_FAULT = /^IOMMU:(\S{0,64}) (\S{1,96}) iova=0x([0-9a-fA-F]{1,16}) flags=0x([0-9a-fA-F]{1,8})/;
 const RE_DEV_FAULT = /^IOMMU:(\S{1,96}) type=(\d{1,3}) reason=(\d{1,3}) addr=0x([0-9a-fA-F]{1,16})(?: fetch=0x([0-9a-fA-F]{1,16}))? pasid=(\d{1,10}) group=(\d{1,10}) (?:flags=([0-9a-fA-F]{1,8})|last=(\d{1,3})) prot=(\d{1,3})/;
 const RE_DEV_PAGE_RESPONSE = /^IOMMU:(\S{1,96}) code=(\d{1,3})(?: addr=0x([0-9a-fA-F]{1,16}))? pasid=(\d{1,10}) group=(\d{1,10})/;
+const RE_SMMU_RESUME = /^sid=0x([0-9a-fA-F]{1,8}) stag=0x([0-9a-fA-F]{1,4}) resp=0x([0-9a-fA-F]{1,2})/;
 const RE_IOPF_ABORTED = /iopf (?:with pasid (\d{1,10}) aborted|\(pasid (\d{1,10})\) without domain attached or handler installed)\s*$/;
 
 /** enum iommu_fault_reason of the same uapi era as dev_fault */
@@ -104,10 +108,28 @@ function devPageResponse(rec: FaultRecord, body: string): boolean {
   return true;
 }
 
+/** CMDQ_RESUME_0_RESP_*: TERM 0 and ABORT 2 fail the transaction, RETRY 1 lets it go on (arm_smmu_page_response maps SUCCESS to RETRY). */
+const RESUME_RESPONSES: Record<number, { name: string; response: 'success' | 'failure' }> = {
+  0: { name: 'TERM', response: 'failure' }, 1: { name: 'RETRY', response: 'success' }, 2: { name: 'ABORT', response: 'failure' },
+};
+
+function smmuResume(rec: FaultRecord, body: string): boolean {
+  const m = RE_SMMU_RESUME.exec(body);
+  if (!m) return false;
+  rec.family = 'arm-smmu-v3';
+  rec.kind = 'page-response';
+  rec.streamId = hex(m[1]!)!;
+  const resp = parseInt(m[3]!, 16);
+  const r = RESUME_RESPONSES[resp];
+  rec.decoded = { event: 'smmu_resume', stag: hex(m[2]!), resp: r?.name ?? resp, response: r?.response ?? 'unknown' };
+  return true;
+}
+
 const PARSERS: Record<EventName, (rec: FaultRecord, body: string) => boolean> = {
   io_page_fault: ioPageFault,
   dev_fault: devFault,
   dev_page_response: devPageResponse,
+  smmu_resume: smmuResume,
 };
 
 function traceEvent(line: LogLine, msg: string): Recognition | undefined {
@@ -143,7 +165,7 @@ function iopfAborted(line: LogLine, msg: string): Recognition | undefined {
 
 export const traceEventsRecognizer: Recognizer = {
   family: FAMILY,
-  keys: ['io_page_fault:', 'dev_fault:', 'dev_page_response:', 'iopf with pasid', 'iopf (pasid'],
+  keys: ['io_page_fault:', 'dev_fault:', 'dev_page_response:', 'smmu_resume:', 'iopf with pasid', 'iopf (pasid'],
   recognize(line) {
     const msg = line.message.length > 1000 ? line.message.slice(0, 1000) : line.message;
     return msg.includes('iopf ') && !msg.includes('IOMMU:') ? iopfAborted(line, msg) : traceEvent(line, msg);
