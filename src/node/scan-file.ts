@@ -23,14 +23,14 @@ export interface FileScanStats {
 export function scanFileSync(
   path: string,
   emit: (r: FaultRecord) => void,
-  opts: { file?: string; maxLine?: number; onProgress?: (bytes: number) => boolean | void } = {},
+  opts: { file?: string; maxLine?: number; onProgress?: (bytes: number) => boolean | void; /** false: the regex path (tests) */ simd?: boolean } = {},
 ): FileScanStats {
   const fd = openSync(path, 'r');
   try {
     const scanner = new Scanner(emit, { file: opts.file ?? path });
     const maxLine = opts.maxLine ?? 1 << 20;
     // With SIMD the block lives in the finder's memory and only candidate lines are decoded.
-    const finder = keyFinder();
+    const finder = opts.simd === false ? undefined : keyFinder();
     const matcher = finder ? undefined : keyMatcher();
     const buf = finder ? bufferIn(finder.buffer(BLOCK + maxLine)) : Buffer.allocUnsafe(BLOCK + maxLine);
     const decode = (s: number, e: number) => buf.toString('utf8', s, e);

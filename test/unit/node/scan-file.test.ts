@@ -11,7 +11,7 @@ import { corpusAvailable, corpusEntries } from '../../helpers/corpus';
 const dir = mkdtempSync(join(tmpdir(), 'iommu-lens-scan-'));
 const FAULT = 'dmar_fault: 7 callbacks suppressed';
 
-function scanFile(text: string, opts: { maxLine?: number } = {}): { recs: FaultRecord[]; lines: number } {
+function scanFile(text: string, opts: { maxLine?: number; simd?: boolean } = {}): { recs: FaultRecord[]; lines: number } {
   const p = join(dir, `t${Math.random().toString(36).slice(2)}.log`);
   writeFileSync(p, text);
   const recs: FaultRecord[] = [];
@@ -30,10 +30,25 @@ describe('scanFileSync', () => {
     expect(recs[0]!.file).toBe('x.log');
   });
 
+  it('gives the same records through the SIMD finder and the regex fallback (real multi-line prints, CRLF, UTF-8)', () => {
+    if (!corpusAvailable()) return;
+    const entries = ['arm-smmu-v3.txt', 'arm-smmu.txt', 'intel-dmar.txt', 'amd-vi.txt', 'xen.txt', 'other.txt'].flatMap((f) => corpusEntries(f));
+    const body: string[] = [];
+    for (let i = 0; i < 40_000; i++) body.push(i % 7 === 0 ? entries[i % entries.length]!.lines.join(i % 2 ? '\r\n' : '\n') : `noise ${i} é€ ${'q'.repeat(i % 90)}`);
+    const text = body.join('\n');
+    const simd = scanFile(text);
+    const regex = scanFile(text, { simd: false });
+    expect(simd.recs.length).toBeGreaterThan(3000);
+    expect(simd.lines).toBe(regex.lines);
+    expect(simd.recs.map((r) => JSON.stringify(r))).toEqual(regex.recs.map((r) => JSON.stringify(r)));
+  });
+
   it('counts empty lines and survives an over-long line without newline', () => {
     expect(scanFile('a\n\n\n' + FAULT + '\n').recs[0]!.line).toBe(4);
-    const { recs } = scanFile('y'.repeat(3_000_000) + '\n' + FAULT + '\n', { maxLine: 1 << 16 });
-    expect(recs.map((r) => r.line)).toEqual([2]);
+    for (const simd of [true, false]) {
+      const { recs } = scanFile('y'.repeat(3_000_000) + '\n' + FAULT + '\n', { maxLine: 1 << 16, simd });
+      expect(recs.map((r) => r.line)).toEqual([2]);
+    }
   });
 });
 
