@@ -12,6 +12,7 @@ import type { Snapshot } from '../snapshot/types';
 import type { PhysicalMemory } from '../snapshot/memory';
 import type { Access, SanityFinding, WalkFault, WalkRequest, WalkResult, WalkStage, WalkStep } from './types';
 import { hexAddr } from './types';
+import { hexn, pow2, readWordsLE } from './words';
 import { TWO32, addr4k, bitsOf, hex8, hexN, loOf, hiOf, parseDevice, qhex, splitQ, whex, type Requester } from './intel-vtd';
 
 const EVENTS: Record<number, string> = {
@@ -83,6 +84,9 @@ function frozen(s: WalkStep): WalkStep {
   return Object.freeze(s);
 }
 
+/** scratch of AmdWalk.read(): one walk runs at a time */
+const QWORD = new Uint32Array(2);
+
 class AmdWalk {
   readonly steps: WalkStep[] = [];
   findings: SanityFinding[] | undefined;
@@ -123,14 +127,17 @@ class AmdWalk {
 
   /** 64-bit little-endian read into lo/hi; false when not in the snapshot */
   private read(addr: number): boolean {
-    const a = BigInt(addr);
-    const lo = this.mem.read32(a);
-    if (lo === undefined) return false;
-    const hi = this.mem.read32(a + 4n);
-    if (hi === undefined) return false;
-    this.lo = lo >>> 0;
-    this.hi = hi >>> 0;
+    if (!readWordsLE(this.mem, addr, QWORD)) return false;
+    this.lo = QWORD[0]!;
+    this.hi = QWORD[1]!;
     return true;
+  }
+
+  /** output address of the request after a successful v1 walk: page base + offset, in Numbers up to 4 GiB pages */
+  private v1Pa(): bigint | number {
+    const size = this.outSize;
+    if (size <= TWO32) return this.outPa + (this.iovaLo - Math.floor(this.iovaLo / size) * size);
+    return BigInt(this.outPa) + (this.iova & BigInt(size - 1));
   }
 
   private finding(severity: SanityFinding['severity'], where: string, message: string): void {
@@ -161,8 +168,8 @@ class AmdWalk {
     this.steps.push(s);
   }
 
-  private translated(pa: bigint, pageSize: number | undefined, read: boolean, write: boolean, user?: boolean, exec?: boolean): WalkResult {
-    const r: WalkResult = { result: 'translated', pa: hexAddr(pa), steps: this.steps, permissions: { read, write, exec: exec ?? read } };
+  private translated(pa: bigint | number, pageSize: number | undefined, read: boolean, write: boolean, user?: boolean, exec?: boolean): WalkResult {
+    const r: WalkResult = { result: 'translated', pa: typeof pa === 'number' ? hexn(pa) : hexAddr(pa), steps: this.steps, permissions: { read, write, exec: exec ?? read } };
     if (user !== undefined) r.permissions!.user = user;
     if (pageSize !== undefined) r.pageSize = pageSize;
     return this.done(r);
@@ -312,8 +319,7 @@ class AmdWalk {
   private v1Result(root: number, mode: number, ir: number, iw: number): WalkResult {
     const f = this.v1(root, mode, this.iova, this.iovaLo, this.iovaHi, ir, iw, undefined, false);
     if (f) return f;
-    const pa = BigInt(this.outPa) + (this.iova & BigInt(this.outSize - 1));
-    return this.translated(pa, this.outSize, this.outR, this.outW);
+    return this.translated(this.v1Pa(), this.outSize, this.outR, this.outW);
   }
 
   /**
@@ -328,7 +334,7 @@ class AmdWalk {
     // Mode m covers addresses below 2^(12+9m) (Mode 6: all 64 bits)
     if (mode < 6) {
       const width = 12 + 9 * mode;
-      const beyond = width >= 32 ? aHi >= 2 ** (width - 32) : aHi !== 0 || aLo >= 2 ** width;
+      const beyond = width >= 32 ? aHi >= pow2(width - 32) : aHi !== 0 || aLo >= pow2(width);
       if (beyond) {
         const s: WalkStep = { structure: 'PDE', level: mode, decoded: { input: hexAddr(addr), width }, rule: `AMD IOMMU 2.2.3: address 0x${addr.toString(16)} is beyond the ${width}-bit range of a Mode ${mode} table: IO_PAGE_FAULT`, ok: false };
         if (stage) s.stage = stage;
@@ -362,8 +368,8 @@ class AmdWalk {
         // size = 2^(13 + number of consecutive 1 bits from bit 12 of the address field)
         let ones = 0;
         while (ones < 40 && bitsOf(lo, hi, 12 + ones, 1) === 1) ones++;
-        size = 2 ** (13 + ones);
-      } else if (nl === 0) size = 2 ** shift;
+        size = pow2(13 + ones);
+      } else if (nl === 0) size = pow2(shift);
       if (!pr) {
         rule = `${sec}: PR=0: not present: IO_PAGE_FAULT (PR=0)`;
         failStage = 'table-entry'; flags = flags0; text = 'IO_PAGE_FAULT: page-table entry not present';
@@ -371,7 +377,7 @@ class AmdWalk {
         // reserved: PDE bits 60:52, PTE bits 58:52 (U and FC are PTE fields)
         rule = `${sec}: reserved bits set (${leaf ? '58:52' : '60:52'}): IO_PAGE_FAULT (RZ=1)`;
         flags = flags0 | F_PR | F_RZ; text = 'IO_PAGE_FAULT: reserved bit set in a page-table entry';
-      } else if (nl === 7 && (size <= 2 ** shift || size >= 2 ** (shift + 9))) {
+      } else if (nl === 7 && (size <= pow2(shift) || size >= pow2(shift + 9))) {
         rule = `${sec}: NextLevel=7 encodes a 2^${Math.log2(size)}-byte page, not between the level-${L} default size 2^${shift} and the next level's 2^${shift + 9}: IO_PAGE_FAULT`;
         flags = flags0 | F_PR; text = 'IO_PAGE_FAULT: invalid large-page size encoding';
       } else if (!leaf && nl >= L) {
@@ -450,7 +456,7 @@ class AmdWalk {
         if (mode === 0) return this.translated(this.iova, undefined, ir === 1, iw === 1);
         const f = this.v1(root, mode, this.iova, this.iovaLo, this.iovaHi, ir, iw, undefined, false);
         if (f) return f;
-        return this.translated(BigInt(this.outPa) + (this.iova & BigInt(this.outSize - 1)), this.outSize, this.outR, this.outW);
+        return this.translated(this.v1Pa(), this.outSize, this.outR, this.outW);
       }
       pasid = 0;
     }

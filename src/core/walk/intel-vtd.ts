@@ -7,12 +7,13 @@
  * choice) the specification is followed and the rule text says so.
  *
  * Entries are split into 32-bit halves held in Numbers so field extraction allocates nothing; table
- * addresses (at most 52 bits) are Numbers too, and become bigint only to call the memory.
+ * addresses (at most 52 bits) are Numbers too, read through the memory's BigInt-free readWords.
  */
 import type { Snapshot } from '../snapshot/types';
 import type { PhysicalMemory } from '../snapshot/memory';
 import type { Access, Permissions, SanityFinding, WalkFault, WalkRequest, WalkResult, WalkStage, WalkStep } from './types';
 import { hexAddr } from './types';
+import { hexn, pow2, readWordsLE } from './words';
 
 // ---------------------------------------------------------------------------------------------
 // Bit helpers shared with the AMD-Vi walker (x86 formats, same little-endian qwords)
@@ -195,8 +196,13 @@ interface SnapInfo {
   haw: number;
   hawHiMask: number;
   gsts?: bigint;
+  /** bits [31:0] of gsts */
+  gstsLo: number;
   gstsStep?: WalkStep;
   rtaddr?: bigint;
+  /** rtaddr as 32-bit halves */
+  rtLo: number;
+  rtHi: number;
   rtaddrStep?: WalkStep;
   /** successful entry steps by kind then entry address, reused while the entry's value is unchanged */
   entries: (Map<number, CachedStep> | undefined)[];
@@ -232,7 +238,7 @@ function infoOf(snap: Snapshot): SnapInfo {
     cap, ecap, oas, capLo, capHi,
     ecapLo: ecap === undefined ? 0 : loOf(ecap), ecapHi: ecap === undefined ? 0 : hiOf(ecap),
     mgaw: cap === undefined ? undefined : bitsOf(capLo, capHi, 16, 6) + 1,
-    haw, hawHiMask: aboveHawHi(haw), entries: [],
+    haw, hawHiMask: aboveHawHi(haw), entries: [], gstsLo: 0, rtLo: 0, rtHi: 0,
   };
   INFO.set(snap, i);
   return i;
@@ -271,6 +277,11 @@ export function parseDevice(device: string): Requester | string {
   if (dev > 0x1f) return `device number 0x${dev.toString(16)} in "${device}" is above 0x1f`;
   return { seg: m[1] ? parseInt(m[1], 16) : 0, bus: parseInt(m[2]!, 16), devfn: (dev << 3) | parseInt(m[4]!, 10) };
 }
+
+/** scratch of VtdWalk.rd() and of its wide entries: one walk runs at a time */
+const QWORD = new Uint32Array(2);
+const WIDE_WORDS = new Uint32Array(16);
+const TWO64 = 1n << 64n;
 
 class VtdWalk {
   readonly steps: WalkStep[] = [];
@@ -357,13 +368,9 @@ class VtdWalk {
 
   /** 64-bit little-endian read into lo/hi without bigint arithmetic; false when not in the snapshot */
   private rd(addr: number): boolean {
-    const a = BigInt(addr);
-    const lo = this.mem.read32(a);
-    if (lo === undefined) return false;
-    const hi = this.mem.read32(a + 4n);
-    if (hi === undefined) return false;
-    this.lo = lo >>> 0;
-    this.hi = hi >>> 0;
+    if (!readWordsLE(this.mem, addr, QWORD)) return false;
+    this.lo = QWORD[0]!;
+    this.hi = QWORD[1]!;
     return true;
   }
 
@@ -379,8 +386,8 @@ class VtdWalk {
     return c !== undefined && c.lo === lo && c.hi === hi && c.lo2 === lo2 && c.hi2 === hi2 ? c.step : undefined;
   }
 
-  /** scratch for 256/512-bit entries, as 32-bit words, least significant first */
-  private readonly words = new Uint32Array(16);
+  /** scratch for 256/512-bit entries, as 32-bit words, least significant first (shared: walks never nest) */
+  private readonly words = WIDE_WORDS;
 
   /** read `n` qwords at addr into words[]; false when any is not in the snapshot */
   private rdN(addr: number, n: number): boolean {
@@ -455,8 +462,8 @@ class VtdWalk {
     this.steps.push(s);
   }
 
-  private translated(pa: bigint, pageSize: number | undefined, permissions: Permissions): WalkResult {
-    const r: WalkResult = { result: 'translated', pa: hexAddr(pa), steps: this.steps, permissions };
+  private translated(pa: bigint | number, pageSize: number | undefined, permissions: Permissions): WalkResult {
+    const r: WalkResult = { result: 'translated', pa: typeof pa === 'number' ? hexn(pa) : hexAddr(pa), steps: this.steps, permissions };
     if (pageSize !== undefined) r.pageSize = pageSize;
     return this.done(r);
   }
@@ -476,23 +483,27 @@ class VtdWalk {
     if (this.req.pasid !== undefined && (!Number.isInteger(this.req.pasid) || this.req.pasid < 0 || this.req.pasid > 0xfffff)) {
       return this.configError('BAD_PASID', `PASID ${this.req.pasid} is not a 20-bit value`);
     }
-    if (this.req.iova < 0n || this.req.iova >= 1n << 64n) return this.configError('BAD_IOVA', `address ${this.req.iova} is not a 64-bit value`);
+    if (this.req.iova < 0n || this.req.iova >= TWO64) return this.configError('BAD_IOVA', `address ${this.req.iova} is not a 64-bit value`);
 
     const gsts = this.snap.registers['gsts'];
     if (gsts !== undefined) {
-      splitQ(gsts, this);
-      const g = this.lo;
-      const tes = (g >>> 31) & 1;
       const info = this.info;
+      // registers keep their value across a batch: split and describe them once
       if (info.gsts !== gsts || !info.gstsStep) {
+        splitQ(gsts, this);
+        const g0 = this.lo;
+        const tes0 = (g0 >>> 31) & 1;
         info.gsts = gsts;
+        info.gstsLo = g0;
         info.gstsStep = frozenStep({
-          structure: 'GSTS', value: '0x' + g.toString(16).padStart(8, '0'),
-          decoded: { TES: tes, RTPS: (g >>> 30) & 1, FLS: (g >>> 29) & 1, QIES: (g >>> 26) & 1, IRES: (g >>> 25) & 1 },
-          rule: tes ? 'VT-d 11.4.5 GSTS.TES=1: DMA remapping enabled' : 'VT-d 11.4.5 GSTS.TES=0: DMA remapping disabled, requests pass untranslated',
+          structure: 'GSTS', value: '0x' + g0.toString(16).padStart(8, '0'),
+          decoded: { TES: tes0, RTPS: (g0 >>> 30) & 1, FLS: (g0 >>> 29) & 1, QIES: (g0 >>> 26) & 1, IRES: (g0 >>> 25) & 1 },
+          rule: tes0 ? 'VT-d 11.4.5 GSTS.TES=1: DMA remapping enabled' : 'VT-d 11.4.5 GSTS.TES=0: DMA remapping disabled, requests pass untranslated',
           ok: true,
         });
       }
+      const g = info.gstsLo;
+      const tes = (g >>> 31) & 1;
       this.steps.push(info.gstsStep);
       if (!tes) return this.translated(this.iova, undefined, { read: true, write: true, exec: true });
       if (!((g >>> 30) & 1)) this.finding('warning', 'GSTS.RTPS', 'root-table pointer status is 0: the RTADDR value may not be the table in use');
@@ -500,13 +511,16 @@ class VtdWalk {
 
     const rtaddr = this.snap.registers['rtaddr'];
     if (rtaddr === undefined) return this.configError('NO_RTADDR', 'the snapshot has no rtaddr register: the root table cannot be found');
-    splitQ(rtaddr, this);
-    const rtLo = this.lo;
-    const rtHi = this.hi;
+    const known = this.info.rtaddr === rtaddr && this.info.rtaddrStep !== undefined;
+    if (!known) splitQ(rtaddr, this);
+    const rtLo = known ? this.info.rtLo : this.lo;
+    const rtHi = known ? this.info.rtHi : this.hi;
     const rta = addr4k(rtLo, rtHi);
     const ttm = (rtLo >>> 10) & 3;
-    if (this.info.rtaddr !== rtaddr || !this.info.rtaddrStep) {
+    if (!known) {
       this.info.rtaddr = rtaddr;
+      this.info.rtLo = rtLo;
+      this.info.rtHi = rtHi;
       this.info.entries = [];
       this.info.rtaddrStep = frozenStep({
         structure: 'RTADDR', value: '0x' + qhex(rtaddr),
@@ -515,7 +529,7 @@ class VtdWalk {
         ok: ttm < 2,
       });
     }
-    this.steps.push(this.info.rtaddrStep);
+    this.steps.push(this.info.rtaddrStep!);
     if (ttm === 3) return this.configError('ABORT_DMA_MODE', 'RTADDR.TTM=11: abort-DMA mode, every DMA request is blocked');
     if (ttm === 2) return this.fail('configuration', 0x30, undefined);
     this.sm = ttm === 1;
@@ -614,13 +628,16 @@ class VtdWalk {
       rule = `VT-d 9.3: AW=${aw} (${levels}-level, ${30 + 9 * aw}-bit) is not a supported guest address width (CAP.SAGAW) (fault 0x3)`;
       code = 0x3;
     } else {
-      rule = tt === 2 ? 'VT-d 9.3: TT=10b pass-through: untranslated requests use their address as the host physical address'
-        : `VT-d 9.3: context entry present, TT=${tt}, ${levels}-level second-level table at SLPTPTR, domain ${did}`;
+      rule = ''; // success: the text is made below, only when the step is not shared from an earlier walk
     }
     const ok = code === 0;
     const cached = ok ? this.hit2(K_CTX, ceAddr, l0, h0, l1, h1) : undefined;
     if (cached) this.steps.push(cached);
     else {
+      if (ok) {
+        rule = tt === 2 ? 'VT-d 9.3: TT=10b pass-through: untranslated requests use their address as the host physical address'
+          : `VT-d 9.3: context entry present, TT=${tt}, ${levels}-level second-level table at SLPTPTR, domain ${did}`;
+      }
       const decoded = { devfn, P: p, FPD: fpd, TT: tt, translationType: TT_NAMES[tt], SLPTPTR: hexN(slpt), AW: aw, levels, DID: did };
       const step: WalkStep = { structure: 'context entry', address: hexN(ceAddr), value: '0x' + whex(l1, h1) + whex(l0, h0), decoded, rule, ok };
       if (ok) this.remember(K_CTX, ceAddr, l0, h0, step, l1, h1);
@@ -637,8 +654,9 @@ class VtdWalk {
   /** after a successful second-stage walk of the request: interrupt-range check and result */
   private slFinish(): WalkResult {
     if (this.overlapsInterrupt(this.slPa, this.slSize)) return this.fail('table-entry', this.sm ? 0x87 : 0xe, 1);
-    const off = this.iova & BigInt(this.slSize - 1);
-    return this.translated(BigInt(this.slPa) + off, this.slSize, { read: this.slR, write: this.slW, exec: this.sse ? this.slX : this.slR });
+    // page offset from the low half (pages are at most 1 GiB); slPa + offset stays below 2^53
+    const off = this.iovaLo & (this.slSize - 1);
+    return this.translated(this.slPa + off, this.slSize, { read: this.slR, write: this.slW, exec: this.sse ? this.slX : this.slR });
   }
 
   private overlapsInterrupt(base: number, size: number): boolean {
@@ -669,7 +687,7 @@ class VtdWalk {
     const width = Math.min(30 + 9 * (levels - 2), this.mgaw ?? 64);
     const nestedCode = use !== SlUse.Request;
     // input limit: 2^min(AGAW, MGAW)
-    if (width < 64 && (width > 32 ? aHi >= 2 ** (width - 32) : aHi !== 0 || aLo >= 2 ** width)) {
+    if (width < 64 && (width > 32 ? aHi >= pow2(width - 32) : aHi !== 0 || aLo >= pow2(width))) {
       this.steps.push({
         structure: SL_NAMES[levels]!, level: levels, decoded: { input: hexAddr(addr), width },
         rule: `VT-d 3.7: input address 0x${addr.toString(16)} is at or above 2^${width} (min of the table's ${30 + 9 * (levels - 2)}-bit width and MGAW) (fault ${nestedCode ? '0x74' : sm ? '0x83' : '0x4'})`,
@@ -743,7 +761,7 @@ class VtdWalk {
       r = r && er === 1; w = w && ew === 1; x = x && ex === 1;
       if (leaf) {
         const size = L === 1 ? 0x1000 : L === 2 ? 0x200000 : 0x40000000;
-        this.slPa = next - (next % size);
+        this.slPa = Math.floor(next / size) * size; // size is a power of two: exact, and no fmod
         this.slSize = size;
         this.slR = r; this.slW = w; this.slX = x;
         if (cached) this.steps.push(cached);

@@ -20,9 +20,6 @@ import {
   granuleFromTg1,
   granuleName,
   hexn as hexNum,
-  alignDown,
-  pow2,
-  readWordsLE,
   newCtx,
   paBits,
   runStage1,
@@ -33,6 +30,7 @@ import {
   s2StartLevel,
   successResult,
 } from './arm-lpae';
+import { alignDown, pow2, readWordsLE } from './words';
 
 export const SMMUV3_EVENTS = {
   F_UUT: 0x01,
