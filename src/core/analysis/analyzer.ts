@@ -12,10 +12,10 @@ import { Scanner, allKeys } from '../logs/scanner';
 import type { FaultRecord } from '../logs/record';
 import { parseLine } from '../logs/line';
 import { normalizeBdf } from '../logs/normalize';
-import { PageRequestTracker, type PageRequestSummary } from './page-requests';
-import { DEFAULT_STORM_OPTIONS, StormStream, type Storm, type StormOptions } from './storms';
+import { PageRequestTracker, PrRecorder, replayPrEvents, type PageRequestSummary, type PrEvent, type PrSink } from './page-requests';
+import { DEFAULT_STORM_OPTIONS, StormStream, type Storm, type StormOptions, type StormStreamState } from './storms';
 import { ALIAS_KEYS, SYMPTOM_KEYS, aliasOf, recognizeSymptom, symptomIdentities, type SymptomHit } from './symptoms';
-import { GroupAgg, whoOf, type FaultGroup, type MatchHow, type SymptomMatch } from './groups';
+import { GroupAgg, whoOf, type FaultGroup, type GroupAggState, type MatchHow, type SymptomMatch } from './groups';
 import { xenContext } from './xen-context';
 import { culpritFromLog } from './log-culprit';
 import type { PageBudget } from './pages';
@@ -33,6 +33,36 @@ export interface AnalyzerOptions {
   pagesPerGroup?: number;
   /** distinct pages kept in the whole analysis */
   pageBudget?: number;
+  /**
+   * Part of a parallel report: lines before this number only set up the scanner's state (records
+   * and symptoms there belong to the previous part), and the page-request events are recorded for
+   * an ordered replay instead of tracked here. See chunkState() and absorb().
+   */
+  part?: { ownFrom: number };
+}
+
+/** One part of a log analysed on its own (lines numbered from 1 within the part), for absorb(). */
+export interface ChunkState {
+  lines: number;
+  records: number;
+  suppressedNotices: number;
+  suppressed: number;
+  first?: number;
+  last?: number;
+  groups: GroupAggState[];
+  other?: GroupAggState;
+  foldedGroups: number;
+  iommus: { family: string; iommu?: string; printedBy: ('xen' | 'linux')[]; stream: StormStreamState }[];
+  prEvents: PrEvent[];
+  unattributed: SymptomHit[];
+  symptomsSeen: number;
+  attributed: number;
+  aliases: [string, string][];
+  pvBackendLines: number;
+  pvLastLine: number;
+  /** the part's first and last symptom (a run of one symptom may continue across parts) */
+  firstHitLine?: number;
+  lastHit?: SymptomHit;
 }
 
 export interface IommuSummary {
@@ -85,7 +115,7 @@ const PROXIMITY_SECONDS = 5;
 const DETAILED_GROUPS = 500;
 
 export class LogAnalyzer extends Scanner {
-  private readonly opts: Required<Omit<AnalyzerOptions, 'file' | 'storm'>> & { storm: StormOptions };
+  private readonly opts: Required<Omit<AnalyzerOptions, 'file' | 'storm' | 'part'>> & { storm: StormOptions };
   private readonly budget: PageBudget;
   /** groups by device/stream, then by family and IOMMU (no key string built per record) */
   private readonly groups = new Map<string, GroupAgg[]>();
@@ -97,13 +127,19 @@ export class LogAnalyzer extends Scanner {
   private lastIommu: { family: string; iommu?: string; stream: StormStream; printedBy: Set<'xen' | 'linux'> } | undefined;
   private lastIommuKey: string | undefined;
   private readonly lastNotice = new Map<string, { fn: string; n: number; line: number; time?: number }>();
-  private readonly pr = new PageRequestTracker();
+  private readonly pr: PrSink;
+  private readonly tracker: PageRequestTracker | undefined;
+  private readonly ownFrom: number;
+  /** parts absorbed so far, and the last part each storm stream appeared in */
+  private parts = 0;
+  private readonly streamPart = new Map<StormStream, number>();
   private readonly aliases = new Map<string, string>();
   private readonly guestLines = new Map<number, number>();
   private held: SymptomHit[] = [];
   private readonly unattributed: SymptomHit[] = [];
   private lastHit: SymptomHit | undefined;
   private lastMatches: SymptomMatch[] = [];
+  private firstHitLine: number | undefined;
   /** lines of the latest records, to tell whether a fault came between two symptom lines */
   private readonly recordLines: number[] = [];
   /** groups that printed last, newest first: candidates for a symptom that names no device */
@@ -137,6 +173,9 @@ export class LogAnalyzer extends Scanner {
       pageBudget: options.pageBudget ?? 300_000,
     };
     this.budget = { left: this.opts.pageBudget };
+    this.ownFrom = options.part?.ownFrom ?? -Infinity;
+    if (options.part) this.pr = new PrRecorder();
+    else this.pr = this.tracker = new PageRequestTracker();
   }
 
   override push(raw: string, lineNo: number): void {
@@ -159,6 +198,13 @@ export class LogAnalyzer extends Scanner {
 
   /** Lines counted by the caller (the readers know how many lines they passed over). */
   result(lines = this.maxLine): Analysis {
+    // After absorb(): a storm left "ongoing" by a part is over if its stream never printed again.
+    if (this.parts) {
+      for (const [st, part] of this.streamPart) {
+        const last = st.storms[st.storms.length - 1];
+        if (part < this.parts && last?.ongoing) delete last.ongoing;
+      }
+    }
     const all = [...this.groups.values()].flat();
     if (this.other) all.push(this.other);
     for (const g of all) g.storm.finish();
@@ -182,7 +228,7 @@ export class LogAnalyzer extends Scanner {
       groups,
       foldedGroups: this.foldedGroups,
       iommus: iommus.sort((x, y) => y.records - x.records),
-      pageRequests: this.pr.summary(),
+      pageRequests: (this.tracker ?? new PageRequestTracker()).summary(),
       symptoms: { seen: this.symptomsSeen, attributed: this.attributed, unattributed: this.unattributed },
       pvBackendLines: this.pvBackendLines,
     };
@@ -211,6 +257,11 @@ export class LogAnalyzer extends Scanner {
   }
 
   private onRecord(r: FaultRecord): void {
+    if (r.line < this.ownFrom) {
+      // the previous part's record, seen while warming up: only a ratelimit notice's twin check needs it
+      if (r.kind === 'storm-suppressed') this.noteSuppressed(r);
+      return;
+    }
     if (r.kind === 'storm-suppressed') { this.onSuppressed(r); return; }
     this.records++;
     if (r.time !== undefined) {
@@ -288,7 +339,7 @@ export class LogAnalyzer extends Scanner {
     // same faults, so only the excess over the previous one is new.
     const fn = typeof d?.function === 'string' ? d.function : '';
     const prev = this.lastNotice.get(r.family);
-    this.lastNotice.set(r.family, { fn, n, line: r.line, ...(r.time !== undefined ? { time: r.time } : {}) });
+    this.noteSuppressed(r);
     if (prev && prev.fn === fn && (r.time !== undefined && prev.time !== undefined ? Math.abs(r.time - prev.time) <= 1 : r.line - prev.line <= 4)) {
       n = Math.max(0, n - prev.n);
       if (n === 0) return;
@@ -303,7 +354,14 @@ export class LogAnalyzer extends Scanner {
     i.stream.addSuppressed(n, r.time, r.line);
   }
 
+  private noteSuppressed(r: FaultRecord): void {
+    const d = r.decoded as { suppressed?: unknown; function?: unknown } | undefined;
+    const fn = typeof d?.function === 'string' ? d.function : '';
+    this.lastNotice.set(r.family, { fn, n: Number(d?.suppressed ?? 0), line: r.line, ...(r.time !== undefined ? { time: r.time } : {}) });
+  }
+
   private side(raw: string, lineNo: number): void {
+    if (lineNo < this.ownFrom) return;
     const alias = aliasOf(raw);
     if (alias) { if (this.aliases.size < MAX_ALIASES) this.aliases.set(alias.name, alias.device); return; }
     const m = RE_MARKER.exec(raw);
@@ -326,6 +384,114 @@ export class LogAnalyzer extends Scanner {
     this.held.push(hit);
   }
 
+  /** This part's aggregates as plain data (call after end()). */
+  chunkState(lines: number): ChunkState {
+    const groups: GroupAggState[] = [];
+    for (const [who, list] of this.groups) for (const g of list) groups.push(g.exportState(who));
+    const st: ChunkState = {
+      lines, records: this.records, suppressedNotices: this.suppressedNotices, suppressed: this.suppressed,
+      groups, foldedGroups: this.foldedGroups,
+      iommus: [...this.iommus.values()].map((i) => ({ family: i.family, ...(i.iommu !== undefined ? { iommu: i.iommu } : {}), printedBy: [...i.printedBy], stream: i.stream.exportState() })),
+      prEvents: this.pr instanceof PrRecorder ? this.pr.events : [],
+      unattributed: this.unattributed, symptomsSeen: this.symptomsSeen, attributed: this.attributed,
+      aliases: [...this.aliases], pvBackendLines: this.pvBackendLines, pvLastLine: this.pvLastLine,
+    };
+    if (this.other) st.other = this.other.exportState('');
+    if (this.firstHitLine !== undefined) st.firstHitLine = this.firstHitLine;
+    if (this.lastHit) st.lastHit = this.lastHit;
+    if (this.first !== undefined) st.first = this.first;
+    if (this.last !== undefined) st.last = this.last;
+    return st;
+  }
+
+  /**
+   * Fold in the next part of the log, analysed elsewhere (its lines shifted by `offset`, the
+   * lines of the parts before it). Parts must come in log order. Symptoms the part could not
+   * place are tried against the earlier parts' faults; page-request events are replayed in order.
+   */
+  absorb(part: ChunkState, offset: number): void {
+    this.parts++;
+    this.records += part.records;
+    this.suppressedNotices += part.suppressedNotices;
+    this.suppressed += part.suppressed;
+    if (part.first !== undefined && (this.first === undefined || part.first < this.first)) this.first = part.first;
+    if (part.last !== undefined && (this.last === undefined || part.last > this.last)) this.last = part.last;
+    this.maxLine = offset + part.lines;
+    for (const [n, d] of part.aliases) if (this.aliases.size < MAX_ALIASES) this.aliases.set(n, d);
+    this.symptomsSeen += part.symptomsSeen;
+    this.attributed += part.attributed;
+    const firstRecord = Math.min(...part.groups.map((g) => g.firstLine), part.other?.firstLine ?? Infinity);
+    let lastHitCopy: SymptomHit | undefined;
+    for (const h0 of part.unattributed) {
+      const h = { ...h0, line: h0.line + offset, lastLine: h0.lastLine + offset };
+      if (h0 === part.lastHit) lastHitCopy = h;
+      const prev = this.lastHit;
+      // the part's first symptom may continue a run of the previous part's last one
+      if (h0.line === part.firstHitLine && prev && prev.rule === h.rule && (prev.device ?? prev.source) === (h.device ?? h.source) &&
+          h.line - prev.lastLine <= 8 && this.lastRecordLine <= prev.lastLine && firstRecord > h0.line) {
+        prev.count += h.count;
+        prev.lastLine = h.lastLine;
+        for (const m of this.lastMatches) { m.count = prev.count; m.lastLine = h.lastLine; }
+        if (h0 === part.lastHit) lastHitCopy = prev;
+        continue;
+      }
+      this.lastMatches = [];
+      this.correlate(h);
+      if (this.unattributed[this.unattributed.length - 1] === h) this.lastHit = h;
+    }
+    const touched: GroupAgg[] = [];
+    for (const gs of part.groups) {
+      let list = this.groups.get(gs.who);
+      let g = list?.find((x) => x.family === gs.family && x.iommu === gs.iommu);
+      if (!g) {
+        if (this.groupCount >= this.opts.maxGroups) {
+          this.foldedGroups += gs.records;
+          this.other ??= new GroupAgg('(other)', gs.family, undefined, undefined, this.opts.storm, this.opts.pagesPerGroup, this.budget);
+          this.other.mergeState(gs, offset);
+          continue;
+        }
+        g = new GroupAgg(`g${++this.groupCount}`, gs.family, gs.iommu, gs.device, this.opts.storm, this.opts.pagesPerGroup, this.budget);
+        if (!list) this.groups.set(gs.who, (list = []));
+        list.push(g);
+        if (gs.device) this.byDevice.set(gs.device, [...(this.byDevice.get(gs.device) ?? []), g]);
+      }
+      for (const d of gs.drivers) {
+        const l = this.byDriver.get(d) ?? [];
+        if (!l.includes(g)) { l.push(g); this.byDriver.set(d, l); }
+      }
+      g.mergeState(gs, offset);
+      this.streamPart.set(g.storm, this.parts);
+      touched.push(g);
+    }
+    if (part.other) {
+      this.other ??= new GroupAgg('(other)', part.other.family, undefined, undefined, this.opts.storm, this.opts.pagesPerGroup, this.budget);
+      this.other.mergeState(part.other, offset);
+    }
+    this.foldedGroups += part.foldedGroups;
+    this.recent = touched.sort((a, b) => b.lastLine - a.lastLine).slice(0, 8);
+    for (const g of touched) if (g.lastLine > this.lastRecordLine) this.lastRecordLine = g.lastLine;
+    if (part.lastHit) {
+      const line = part.lastHit.line + offset;
+      this.lastHit = lastHitCopy ?? { ...part.lastHit, line, lastLine: part.lastHit.lastLine + offset };
+      this.lastMatches = lastHitCopy ? this.lastMatches : touched.flatMap((g) => g.symptoms.filter((m) => m.line === line && m.rule === part.lastHit!.rule));
+    }
+    for (const is of part.iommus) {
+      const key = `${is.family}\u0000${is.iommu ?? ''}`;
+      let i = this.iommus.get(key);
+      if (!i) {
+        i = { family: is.family, stream: new StormStream(this.opts.storm, 2048, this.budget), printedBy: new Set() };
+        if (is.iommu !== undefined) i.iommu = is.iommu;
+        this.iommus.set(key, i);
+      }
+      for (const h of is.printedBy) i.printedBy.add(h);
+      i.stream.mergeState(is.stream, offset);
+      this.streamPart.set(i.stream, this.parts);
+    }
+    replayPrEvents(this.pr, part.prEvents, offset);
+    this.pvBackendLines += part.pvBackendLines;
+    if (part.pvBackendLines) this.pvLastLine = part.pvLastLine + offset;
+  }
+
   /** Attach held symptoms: every record up to their lines has been emitted by now. */
   private release(): void {
     const held = this.held;
@@ -342,6 +508,7 @@ export class LogAnalyzer extends Scanner {
         continue;
       }
       this.lastHit = h;
+      this.firstHitLine ??= h.line;
       this.lastMatches = [];
       this.correlate(h);
     }

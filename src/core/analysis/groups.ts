@@ -5,8 +5,8 @@
  */
 import type { FaultRecord } from '../logs/record';
 import type { Culprit, WalkStage } from '../walk/types';
-import { PageSet, pageKey, type PageBudget, type PageSample, type PageSummary } from './pages';
-import { StormStream, type Storm, type StormOptions } from './storms';
+import { PageSet, pageKey, type PageBudget, type PageSample, type PageSetState, type PageSummary } from './pages';
+import { StormStream, type Storm, type StormOptions, type StormStreamState } from './storms';
 import type { SymptomHit } from './symptoms';
 import type { XenContext } from './xen-context';
 
@@ -87,6 +87,14 @@ class Tally {
     this.lastKey = k;
     this.last = c;
   }
+  entries(): [string, number][] {
+    return [...this.m].map(([k, v]) => [k, v.n]);
+  }
+  addCount(k: string, n: number): void {
+    const c = this.m.get(k);
+    if (c) c.n += n;
+    else if (this.m.size < MAX_SMALL) this.m.set(k, { n });
+  }
   sorted(): [string, number][] {
     return [...this.m].map(([k, v]) => [k, v.n] as [string, number]).sort((a, b) => b[1] - a[1]);
   }
@@ -99,6 +107,36 @@ function addCapped<T>(s: Set<T>, v: T, cap = MAX_SMALL): void {
 /** The device or stream part of a group's identity. */
 export function whoOf(r: FaultRecord): string {
   return r.device ?? (r.streamId !== undefined ? `sid ${r.streamId}` : r.contextBank !== undefined ? `cb ${r.contextBank}` : '');
+}
+
+/** A group's aggregates as plain data (parallel reports merge the parts of a log in order). */
+export interface GroupAggState {
+  id: string;
+  family: string;
+  iommu?: string;
+  device?: string;
+  who: string;
+  records: number;
+  firstLine: number;
+  lastLine: number;
+  first?: number;
+  last?: number;
+  printedBy: ('xen' | 'linux')[];
+  kinds: [string, number][];
+  reasons: [string, ReasonCount][];
+  access: [string, number][];
+  pasids: string[];
+  domains: string[];
+  guestConsoles: number[];
+  drivers: string[];
+  contextBanks: number[];
+  sampleLines: number[];
+  streamId?: string;
+  tail: { line: number; time?: number }[];
+  pages: PageSetState;
+  storm: StormStreamState;
+  symptoms: SymptomMatch[];
+  symptomTotal: number;
 }
 
 export class GroupAgg {
@@ -198,6 +236,61 @@ export class GroupAgg {
     if (r.iova !== undefined) this.pages.add(r.iova, r.access, r.pasid, pk);
     this.storm.add(r.time, r.line, r.iova, r.access, undefined, pk);
     return pk;
+  }
+
+  exportState(who: string): GroupAggState {
+    const tail: { line: number; time?: number }[] = [];
+    for (let i = Math.min(TAIL, this.records); i >= 1; i--) {
+      const j = (this.tailAt - i + TAIL) % TAIL;
+      const t = this.tailTime[j]!;
+      tail.push(Number.isNaN(t) ? { line: this.tailLine[j]! } : { line: this.tailLine[j]!, time: t });
+    }
+    const st: GroupAggState = {
+      id: this.id, family: this.family, who, records: this.records, firstLine: this.firstLine, lastLine: this.lastLine,
+      printedBy: [...this.printedBy], kinds: this.kinds.entries(), reasons: [...this.reasons], access: this.access.entries(),
+      pasids: [...this.pasids], domains: [...this.domains], guestConsoles: [...this.guestConsoles], drivers: [...this.drivers],
+      contextBanks: [...this.contextBanks], sampleLines: this.sampleLines, tail, pages: this.pages.exportState(),
+      storm: this.storm.exportState(), symptoms: this.symptoms, symptomTotal: this.symptomTotal,
+    };
+    if (this.iommu !== undefined) st.iommu = this.iommu;
+    if (this.device !== undefined) st.device = this.device;
+    if (this.first !== undefined) st.first = this.first;
+    if (this.last !== undefined) st.last = this.last;
+    if (this.streamId !== undefined) st.streamId = this.streamId;
+    return st;
+  }
+
+  /** Fold in the same group's aggregates from the next part of the log, its lines shifted by `off`. */
+  mergeState(st: GroupAggState, off: number): void {
+    if (this.records === 0) this.firstLine = st.firstLine + off;
+    if (st.records > 0) this.lastLine = st.lastLine + off;
+    this.records += st.records;
+    if (st.first !== undefined && this.first === undefined) this.first = st.first;
+    if (st.last !== undefined) this.last = st.last;
+    for (const h of st.printedBy) this.printedBy.add(h);
+    for (const [k, n] of st.kinds) this.kinds.addCount(k, n);
+    for (const [k, n] of st.access) this.access.addCount(k, n);
+    for (const [k, r] of st.reasons) {
+      const c = this.reasons.get(k);
+      if (c) c.count += r.count;
+      else if (this.reasons.size < MAX_REASONS) this.reasons.set(k, { ...r });
+    }
+    for (const v of st.pasids) addCapped(this.pasids, v);
+    for (const v of st.domains) addCapped(this.domains, v, 16);
+    for (const v of st.guestConsoles) addCapped(this.guestConsoles, v, 16);
+    for (const v of st.drivers) addCapped(this.drivers, v, 8);
+    for (const v of st.contextBanks) addCapped(this.contextBanks, v, 16);
+    for (const l of st.sampleLines) if (this.sampleLines.length < SAMPLE_LINES) this.sampleLines.push(l + off);
+    if (this.streamId === undefined && st.streamId !== undefined) this.streamId = st.streamId;
+    for (const t of st.tail) {
+      this.tailLine[this.tailAt] = t.line + off;
+      this.tailTime[this.tailAt] = t.time ?? NaN;
+      this.tailAt = (this.tailAt + 1) % TAIL;
+    }
+    this.pages.mergeState(st.pages);
+    this.storm.mergeState(st.storm, off);
+    for (const m of st.symptoms) this.attach({ ...m, line: m.line + off, lastLine: m.lastLine + off });
+    this.symptomTotal += st.symptomTotal - st.symptoms.length;
   }
 
   attach(s: SymptomMatch): void {

@@ -171,7 +171,46 @@ function requestFacts(r: FaultRecord): RequestFacts | undefined {
   return undefined;
 }
 
-export class PageRequestTracker {
+/** What the analyzer tells the lifecycle tracker (a parallel report records it per part and replays it in order). */
+export interface PrSink {
+  record(r: FaultRecord): void;
+  handlerRemoved(device: string, line: number, time: number | undefined, what: string): void;
+  pasidReleased(pasid: string, device: string | undefined, line: number, time: number | undefined, what: string): void;
+}
+
+export type PrEvent =
+  | { t: 'record'; r: FaultRecord }
+  | { t: 'handler'; device: string; line: number; time?: number; what: string }
+  | { t: 'pasid'; pasid: string; device?: string; line: number; time?: number; what: string };
+
+/** Keeps the events of one part of the log, in order. */
+export class PrRecorder implements PrSink {
+  readonly events: PrEvent[] = [];
+  record(r: FaultRecord): void { this.events.push({ t: 'record', r }); }
+  handlerRemoved(device: string, line: number, time: number | undefined, what: string): void {
+    this.events.push(time !== undefined ? { t: 'handler', device, line, time, what } : { t: 'handler', device, line, what });
+  }
+  pasidReleased(pasid: string, device: string | undefined, line: number, time: number | undefined, what: string): void {
+    const e: PrEvent = { t: 'pasid', pasid, line, what };
+    if (device !== undefined) e.device = device;
+    if (time !== undefined) e.time = time;
+    this.events.push(e);
+  }
+}
+
+/** Replay a part's events into a tracker, lines shifted by `off`. */
+export function replayPrEvents(sink: PrSink, events: readonly PrEvent[], off: number): void {
+  for (const e of events) {
+    if (e.t === 'record') {
+      const r = { ...e.r, line: e.r.line + off };
+      if (e.r.endLine !== undefined) r.endLine = e.r.endLine + off;
+      sink.record(r);
+    } else if (e.t === 'handler') sink.handlerRemoved(e.device, e.line + off, e.time, e.what);
+    else sink.pasidReleased(e.pasid, e.device, e.line + off, e.time, e.what);
+  }
+}
+
+export class PageRequestTracker implements PrSink {
   private readonly open = new Map<string, PageRequestGroup>();
   /** keys of groups whose handler went away (device detached, PASID re-allocated): a later response is stale */
   private readonly closedByHandler = new Map<string, number>();

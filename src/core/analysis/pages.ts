@@ -49,6 +49,18 @@ function hexLess(a: string, b: string): boolean {
   return a.length !== b.length ? a.length < b.length : a < b;
 }
 
+/** A page set as plain data (sent between threads in parallel reports). */
+export interface PageSetState {
+  keys: string[];
+  faults: number[];
+  iovas: string[];
+  accesses: (string | undefined)[];
+  pasids: (string | undefined)[];
+  untracked: number;
+  lowest?: string;
+  highest?: string;
+}
+
 export class PageSet {
   /** page key -> index into `faults` (a hit costs one hash lookup and no allocation) */
   private readonly pages = new Map<string, number>();
@@ -83,6 +95,37 @@ export class PageSet {
 
   get size(): number {
     return this.pages.size;
+  }
+
+  exportState(): PageSetState {
+    const st: PageSetState = {
+      keys: [...this.pages.keys()], faults: Array.from(this.faults.subarray(0, this.pages.size)),
+      iovas: this.iovas, accesses: this.accesses, pasids: this.pasids, untracked: this.untracked,
+    };
+    if (this.lowest !== undefined) st.lowest = this.lowest;
+    if (this.highest !== undefined) st.highest = this.highest;
+    return st;
+  }
+
+  /** Fold in another part of the log's set (same cap and budget rules as add). */
+  mergeState(st: PageSetState): void {
+    if (st.lowest !== undefined && (this.lowest === undefined || hexLess(st.lowest, this.lowest))) this.lowest = st.lowest;
+    if (st.highest !== undefined && (this.highest === undefined || hexLess(this.highest, st.highest))) this.highest = st.highest;
+    this.untracked += st.untracked;
+    for (let j = 0; j < st.keys.length; j++) {
+      const k = st.keys[j]!;
+      const p = this.pages.get(k);
+      if (p !== undefined) { this.faults[p]! += st.faults[j]!; continue; }
+      if (this.pages.size >= this.cap || (this.budget && this.budget.left <= 0)) { this.untracked += st.faults[j]!; continue; }
+      if (this.budget) this.budget.left--;
+      const i = this.pages.size;
+      if (i === this.faults.length) { const f = new Float64Array(i * 2); f.set(this.faults); this.faults = f; }
+      this.faults[i] = st.faults[j]!;
+      this.pages.set(k, i);
+      this.iovas.push(st.iovas[j]!);
+      this.accesses.push(st.accesses[j]);
+      this.pasids.push(st.pasids[j]);
+    }
   }
 
   /** Tracked pages, most faults first: what a snapshot walk looks at. */

@@ -61,6 +61,15 @@ interface Open {
   sources: Map<string, number>;
 }
 
+/** A stream's results as plain data (parallel reports merge the parts of a log in order). */
+export interface StormStreamState {
+  axis?: StormAxis;
+  storms: Storm[];
+  dropped: number;
+  suppressedOutside: number;
+  records: number;
+}
+
 export class StormStream {
   axis: StormAxis | undefined;
   readonly storms: Storm[] = [];
@@ -232,4 +241,63 @@ export class StormStream {
   finish(): void {
     if (this.open) this.close(true);
   }
+
+  exportState(): StormStreamState {
+    this.finish();
+    const st: StormStreamState = { storms: this.storms, dropped: this.dropped, suppressedOutside: this.suppressedOutside, records: this.records };
+    if (this.axis !== undefined) st.axis = this.axis;
+    return st;
+  }
+
+  /**
+   * Append the next part of the log (its lines shifted by `lineOffset`). A storm that was still
+   * going at the end of the previous part and one that starts within a window of the part's
+   * start are one storm cut by the part boundary: they are joined.
+   */
+  mergeState(st: StormStreamState, lineOffset: number): void {
+    if (this.axis === undefined && st.axis !== undefined) this.setAxis(st.axis === 'time' ? 0 : undefined);
+    this.records += st.records;
+    this.dropped += st.dropped;
+    this.suppressedOutside += st.suppressedOutside;
+    const byLines = st.axis === 'lines';
+    for (const [i, s0] of st.storms.entries()) {
+      const s: Storm = { ...s0, startLine: s0.startLine + lineOffset, endLine: s0.endLine + lineOffset };
+      if (byLines) { s.start += lineOffset; s.end += lineOffset; s.peakAt += lineOffset; }
+      const prev = this.storms[this.storms.length - 1];
+      const gap = byLines ? this.opts.windowLines : this.opts.window * 2;
+      if (i === 0 && prev?.ongoing && s.start - prev.end <= gap && prev.axis === s.axis) {
+        prev.end = s.end;
+        prev.endLine = s.endLine;
+        prev.printed += s.printed;
+        prev.suppressed += s.suppressed;
+        if (s.peakRate > prev.peakRate) { prev.peakRate = s.peakRate; prev.peakAt = s.peakAt; }
+        if (s.ongoing) prev.ongoing = true; else delete prev.ongoing;
+        if (s.estimated && !prev.estimated) delete s.estimated;
+        prev.pages = joinPages(prev.pages, s.pages);
+        if (s.topSources) prev.topSources = joinSources(prev.topSources ?? [], s.topSources);
+        continue;
+      }
+      // the previous part's storm ended with that part only because the part ended
+      if (i === 0 && prev?.ongoing) delete prev.ongoing;
+      if (this.storms.length >= MAX_STORMS) { this.dropped++; continue; }
+      this.storms.push(s);
+    }
+    if (!st.storms.length) { const prev = this.storms[this.storms.length - 1]; if (prev?.ongoing && st.records > 0) delete prev.ongoing; }
+  }
+}
+
+/** Page summaries of two halves of one storm: distinct pages add up (an upper bound), ranges are pooled. */
+function joinPages(a: PageSummary, b: PageSummary): PageSummary {
+  const out: PageSummary = { distinct: a.distinct + b.distinct, untracked: a.untracked + b.untracked, ranges: [...a.ranges, ...b.ranges].sort((x, y) => y.faults - x.faults).slice(0, 8) };
+  const lows = [a.lowest, b.lowest].filter((x): x is string => x !== undefined).sort((x, y) => (x.length - y.length) || (x < y ? -1 : 1));
+  const highs = [a.highest, b.highest].filter((x): x is string => x !== undefined).sort((x, y) => (y.length - x.length) || (x < y ? 1 : -1));
+  if (lows[0]) out.lowest = lows[0];
+  if (highs[0]) out.highest = highs[0];
+  return out;
+}
+
+function joinSources(a: { source: string; records: number }[], b: { source: string; records: number }[]): { source: string; records: number }[] {
+  const m = new Map<string, number>();
+  for (const x of [...a, ...b]) m.set(x.source, (m.get(x.source) ?? 0) + x.records);
+  return [...m].sort((x, y) => y[1] - x[1]).slice(0, 8).map(([source, records]) => ({ source, records }));
 }

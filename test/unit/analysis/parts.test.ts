@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { LogAnalyzer, analyzeText, type Analysis } from '../../../src/core/analysis/analyzer';
+import { corpusAvailable, CORPUS } from '../../helpers/corpus';
+
+/** What a parallel report does, on one thread: parts analysed alone (with a warm-up), then absorbed in order. */
+function analyzeInParts(text: string, partLines: number, warm = 40): Analysis {
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  const merged = new LogAnalyzer();
+  let offset = 0;
+  for (let start = 0; start < lines.length; start += partLines) {
+    const end = Math.min(lines.length, start + partLines);
+    const w0 = Math.max(0, start - warm);
+    const a = new LogAnalyzer({ part: { ownFrom: 1 } });
+    for (let i = w0; i < start; i++) a.push(lines[i]!, i - start + 1);
+    for (let i = start; i < end; i++) a.push(lines[i]!, i - start + 1);
+    // records still open at the part's end may take the next part's first lines
+    for (let i = end; i < lines.length && a.wantsEveryLine; i++) a.pushContinuation(lines[i]!, i - start + 1);
+    a.end();
+    merged.absorb(a.chunkState(end - start), offset);
+    offset += end - start;
+  }
+  merged.end();
+  return merged.result(lines.length);
+}
+
+function digest(a: Analysis) {
+  return {
+    records: a.records, suppressed: a.suppressed, lines: a.lines,
+    groups: a.groups.map((g) => [g.id, g.family, g.iommu, g.device, g.records, g.firstLine, g.lastLine, g.pages.distinct, g.symptomTotal, g.kinds, g.reasons.map((r) => r.count)]),
+    pr: a.pageRequests.counts,
+    pending: a.pageRequests.pending.map((p) => [p.firstLine, p.group]),
+    unattributed: a.symptoms.unattributed.map((h) => h.line),
+  };
+}
+
+const ts = (t: number) => `[${t.toFixed(6).padStart(12)}] `;
+
+describe('a log analysed in parts gives the analysis of the whole', () => {
+  it.skipIf(!corpusAvailable())('every corpus file, cut every 7 lines (multi-line prints and symptoms across cuts)', () => {
+    for (const f of ['arm-smmu.txt', 'arm-smmu-v3.txt', 'intel-dmar.txt', 'amd-vi.txt', 'xen.txt', 'other.txt', 'context.txt']) {
+      const text = readFileSync(join(CORPUS, f), 'utf8');
+      expect(digest(analyzeInParts(text, 7)), f).toEqual(digest(analyzeText(text)));
+    }
+  });
+
+  it('the example log, cut every 10 lines', () => {
+    const text = readFileSync(resolve(__dirname, '../../../examples/mixed-faults.log'), 'utf8');
+    expect(digest(analyzeInParts(text, 10))).toEqual(digest(analyzeText(text)));
+  });
+
+  it('a storm cut by part boundaries stays one storm', () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 600; i++) lines.push(`${ts(100 + i * 0.005)}DMAR: [DMA Write] Request device [00:02.0] PASID ffffffff fault addr ${(0x7f000 + (i % 50)).toString(16)}000 [fault reason 05] PTE Write access is not set`);
+    lines.push(`${ts(200)}DMAR: [DMA Write] Request device [00:02.0] PASID ffffffff fault addr 1000 [fault reason 05] PTE Write access is not set`);
+    const text = lines.join('\n');
+    const whole = analyzeText(text);
+    const parts = analyzeInParts(text, 128);
+    const w = whole.iommus[0]!.storms;
+    const p = parts.iommus[0]!.storms;
+    expect(w).toHaveLength(1);
+    expect(p).toHaveLength(1);
+    expect(p[0]!.startLine).toBe(w[0]!.startLine);
+    expect(p[0]!.endLine).toBe(w[0]!.endLine);
+    expect(p[0]!.ongoing).toBeUndefined();
+    // each part needs `threshold` records before it sees the storm again: at most 19 per cut are missed
+    expect(p[0]!.printed).toBeGreaterThanOrEqual(w[0]!.printed - 4 * 19);
+    expect(parts.groups[0]!.pages.distinct).toBe(51);
+    expect(whole.groups[0]!.pages.distinct).toBe(51);
+  });
+});
