@@ -8,7 +8,7 @@
 import type { PhysicalMemory } from '../snapshot/memory';
 import type { Snapshot } from '../snapshot/types';
 import type { Access, Permissions, SanityFinding, WalkFault, WalkRequest, WalkResult, WalkStage, WalkStep } from './types';
-import { TWO32, alignDown, hex64, hexn, pow2, readWordsLE } from './words';
+import { TWO32, alignDown, hex64, hexn, modPow2, pow2, readWordsLE } from './words';
 
 export { alignDown, hex64, hexn, pow2, readWordsLE } from './words';
 
@@ -360,7 +360,7 @@ export function walkLpaeStage(cfg: LpaeStageConfig, ia: number, ctx: WalkCtx): L
   for (let level = start; level <= 3; level++) {
     const shift = levelShift(level, g);
     let index = Math.floor(ia / P2(shift));
-    if (level !== start) index -= alignDown(index, s);
+    if (level !== start) index = modPow2(index, s);
     let addr = table + index * 8;
     if (cfg.fetchTranslator) {
       const tr = cfg.fetchTranslator(addr, ctx);
@@ -577,7 +577,7 @@ export function walkLpaeStage(cfg: LpaeStageConfig, ia: number, ctx: WalkCtx): L
         return fail(st, 'permission', level, 'permission', `${label} ${isPage ? 'page' : 'block'} at level ${level} does not allow ${ctx.privileged ? 'privileged' : 'unprivileged'} ${access} (${apText}${uxn || pxn ? `, UXN=${uxn} PXN=${pxn}` : ''})`);
       }
     }
-    const offset = ia - alignDown(ia, shift);
+    const offset = modPow2(ia, shift);
     return { ok: true, oa: out + offset, pageShift: shift, level, perms };
   }
   // unreachable: level 3 is always a leaf or a fault

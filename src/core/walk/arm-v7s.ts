@@ -8,6 +8,7 @@
 import type { Snapshot } from '../snapshot/types';
 import type { WalkFault, WalkRequest, WalkResult, WalkStep } from './types';
 import { type LpaeFailure, type LpaeOutcome, type WalkCtx, faultResult, newCtx, successResult } from './arm-lpae';
+import { pow2, readWordsLE } from './words';
 
 export interface V7sConfig {
   /** L1 table address (TTBR[31:14-N] already masked by the caller, or raw: the walker aligns it) */
@@ -31,8 +32,11 @@ function hexn(n: number): string {
   return '0x' + n.toString(16);
 }
 
+/** scratch of read32: one walk runs at a time */
+const WORD = new Uint32Array(1);
+
 function read32(ctx: WalkCtx, addr: number, be: boolean | undefined): number | undefined {
-  if (!be) return ctx.mem.read32(BigInt(addr));
+  if (!be) return readWordsLE(ctx.mem, addr, WORD) ? WORD[0] : undefined;
   const b = ctx.mem.read(BigInt(addr), 4);
   return b && new DataView(b.buffer, b.byteOffset, 4).getUint32(0, false);
 }
@@ -50,9 +54,8 @@ function fail(kind: LpaeFailure['kind'], level: number, text: string, fetchAddre
 /** Walk a v7s table for a 32-bit (or MediaTek up to 34-bit) input address. */
 export function walkV7sTables(cfg: V7sConfig, ia: number, ctx: WalkCtx): LpaeOutcome {
   const steps = ctx.steps;
-  const l1Size = 2 ** (cfg.l1IndexBits + 2);
-  const table = cfg.tableAddress - (cfg.tableAddress % l1Size);
-  const l1Index = Math.floor(ia / 2 ** 20) % 2 ** cfg.l1IndexBits;
+  const table = cfg.tableAddress - (cfg.tableAddress % pow2(cfg.l1IndexBits + 2));
+  const l1Index = Math.floor(ia / 0x100000) % pow2(cfg.l1IndexBits);
   const l1Addr = table + 4 * l1Index;
   const d1 = read32(ctx, l1Addr, cfg.bigEndian);
   if (d1 === undefined) {
@@ -109,6 +112,9 @@ interface Leaf {
   pxn: number;
 }
 
+/** leaf structure name -> decoded type ("section", "small page"...) */
+const TYPE_OF: Record<string, string> = {};
+
 function leaf(cfg: V7sConfig, ctx: WalkCtx, l: Leaf, ia: number): LpaeOutcome {
   const d = l.value;
   const a = l.attrShift;
@@ -117,9 +123,9 @@ function leaf(cfg: V7sConfig, ctx: WalkCtx, l: Leaf, ia: number): LpaeOutcome {
   const ap2 = (d >>> (a + 5)) & 1;
   const ap = ap2 * 2 + ap1;
   const decoded: Record<string, unknown> = {
-    type: l.structure.replace(/^L[12] | descriptor$/g, ''),
+    type: (TYPE_OF[l.structure] ??= l.structure.replace(/^L[12] | descriptor$/g, '')),
     outputAddress: hexn(l.out),
-    size: 2 ** l.shift,
+    size: pow2(l.shift),
     b: (d >>> 2) & 1,
     c: (d >>> 3) & 1,
     tex: l.tex,
@@ -151,7 +157,7 @@ function leaf(cfg: V7sConfig, ctx: WalkCtx, l: Leaf, ia: number): LpaeOutcome {
     ctx.steps.push({ structure: 'permission check', level: l.level, decoded: { access: ctx.access, privileged: ctx.privileged, permissions: cfg.mtk ? 'no permission bits (MediaTek)' : AP_TEXT[ap], allowed }, rule: RULE_PERM, ok: allowed });
     if (!allowed) return fail('permission', l.level, `${l.structure} does not allow ${ctx.privileged ? 'privileged' : 'unprivileged'} ${ctx.access} (${AP_TEXT[ap]}${l.xn ? ', XN' : ''}) (${pageOrSection} permission fault)`);
   }
-  return { ok: true, oa: l.out + (ia % 2 ** l.shift), pageShift: l.shift, level: l.level, perms };
+  return { ok: true, oa: l.out + (ia % pow2(l.shift)), pageShift: l.shift, level: l.level, perms };
 }
 
 /** Short-descriptor FSR codes (DDI0406C B3.13.3) for section (L1) / page (L2) faults. */

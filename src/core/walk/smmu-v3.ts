@@ -30,7 +30,7 @@ import {
   s2StartLevel,
   successResult,
 } from './arm-lpae';
-import { alignDown, pow2, readWordsLE } from './words';
+import { alignDown, modPow2, pow2, readWordsLE } from './words';
 
 export const SMMUV3_EVENTS = {
   F_UUT: 0x01,
@@ -476,7 +476,7 @@ export function walkSmmuV3(snap: Snapshot, req: WalkRequest): WalkResult {
     let l2ptr = l1t.l2ptr;
     const step: WalkStep = { structure: 'L1STD', address: l1t.addrHex, value: l1t.value, decoded: { index: l1Index, span: spanRaw, l2Ptr: l1t.l2Hex }, rule: RULE_L1STD, ok: true };
     steps.push(step);
-    const l2Index = sid - l1Index * pow2(split);
+    const l2Index = modPow2(sid, split);
     if (span === 0 || span > split + 1 || l2Index >= pow2(span - 1)) {
       step.ok = false;
       const why = span === 0 ? (spanRaw === 0 ? 'Span=0 (invalid: no STEs for these stream IDs)' : `Span=${spanRaw} is reserved`) : span > split + 1 ? `Span=${span} exceeds SPLIT+1=${split + 1}` : `StreamID index ${l2Index} is beyond the ${2 ** (span - 1)} STEs of this L2 table`;
@@ -587,7 +587,7 @@ export function walkSmmuV3(snap: Snapshot, req: WalkRequest): WalkResult {
     const l1Step: WalkStep = { structure: 'L1CD', address: hexn(l1a), value: hexn(l1), decoded: { index: l1Index, v: Number(l1 & 1n), l2Ptr: hexn(l2) }, rule: RULE_L1CD, ok: true };
     steps.push(l1Step);
     if (!b(l1, 0)) return badSub(`L1CD ${l1Index} for SubstreamID ${cdIndex} is invalid (V=0)`, l1Step);
-    cdIpa = l2 + 64 * (cdIndex - l1Index * pow2(leafBits));
+    cdIpa = l2 + 64 * modPow2(cdIndex, leafBits);
   }
   const cdPa = cdAddress(cdIpa, s2p, ctx);
   if (typeof cdPa !== 'number') return done(walkFaultFromLpae(cdPa, 'CD', rec));

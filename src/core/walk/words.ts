@@ -39,9 +39,17 @@ export function hex64(lo: number, hi: number): string {
   return '0x' + hex32(hi) + BYTE_HEX[lo >>> 24]! + BYTE_HEX[(lo >>> 16) & 255]! + BYTE_HEX[(lo >>> 8) & 255]! + BYTE_HEX[lo & 255]!;
 }
 
-/** a - (a mod 2^n) for an integer a >= 0: division by a power of two is exact, and `%` on doubles is an fmod call */
+/**
+ * a - (a % 2^n), exactly as that expression computes it (negative a included): division by a
+ * power of two is exact, and `%` on doubles is an fmod call.
+ */
 export function alignDown(a: number, n: number): number {
-  return Math.floor(a / P2(n)) * P2(n);
+  return Math.trunc(a / P2(n)) * P2(n);
+}
+
+/** a % 2^n, exactly (the sign of a, like `%`), without the fmod call */
+export function modPow2(a: number, n: number): number {
+  return a - Math.trunc(a / P2(n)) * P2(n);
 }
 
 /**
