@@ -166,6 +166,10 @@ function countLines(s: number, e: number): number {
 }
 
 /** NDJSON waiting for this chunk's turn, as UTF-8 buffers (half the size of JS strings, no giant rope). */
+const SLAB = 1 << 18;
+/** Written slabs come back here: reusing them keeps malloc from fragmenting into a growing RSS. */
+const freeSlabs: Buffer[] = [];
+
 class OutputBuffer {
   private parts: Buffer[] = [];
   private slab: Buffer | undefined;
@@ -179,18 +183,22 @@ class OutputBuffer {
     const need = 3 * s.length + 1; // UTF-8 worst case per UTF-16 unit
     if (!this.slab || this.slab.length - this.used < need) {
       this.cut();
-      this.slab = Buffer.allocUnsafe(Math.max(1 << 18, need));
+      this.slab = need <= SLAB ? freeSlabs.pop() ?? Buffer.allocUnsafeSlow(SLAB) : Buffer.allocUnsafeSlow(need);
     }
     this.used += this.slab.write(s, this.used);
     this.slab[this.used++] = 10;
   }
   drainTo(write: (b: Buffer) => void): void {
     this.cut();
-    for (const p of this.parts) write(p);
+    for (const p of this.parts) {
+      write(p);
+      if (p.buffer.byteLength === SLAB && freeSlabs.length < 64) freeSlabs.push(Buffer.from(p.buffer, 0, SLAB));
+    }
     this.parts = [];
   }
   private cut(): void {
     if (this.slab && this.used) this.parts.push(this.slab.subarray(0, this.used));
+    else if (this.slab && this.slab.length === SLAB) freeSlabs.push(this.slab);
     this.slab = undefined;
     this.used = 0;
   }
