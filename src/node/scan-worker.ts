@@ -165,11 +165,11 @@ function countLines(s: number, e: number): number {
   return n + (buf[e - 1] !== 10 ? 1 : 0);
 }
 
-/** NDJSON waiting for this chunk's turn, as UTF-8 buffers (half the size of JS strings, no giant rope). */
 const SLAB = 1 << 18;
 /** Written slabs come back here: reusing them keeps malloc from fragmenting into a growing RSS. */
 const freeSlabs: Buffer[] = [];
 
+/** NDJSON waiting for this chunk's turn, as UTF-8 buffers (half the size of JS strings, no giant rope). */
 class OutputBuffer {
   private parts: Buffer[] = [];
   private slab: Buffer | undefined;
