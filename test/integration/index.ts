@@ -5,7 +5,7 @@
  */
 import Mocha from 'mocha';
 import { writeFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { registerSuite } from './suite';
 
 export function run(): Promise<void> {
@@ -13,7 +13,9 @@ export function run(): Promise<void> {
   // Define describe/it on the global object, then let the suite register its tests.
   mocha.suite.emit('pre-require', globalThis, 'integration', mocha);
   registerSuite();
-  const resultsDir = process.env['IOMMU_LENS_RESULTS'];
+  // A file (code-server route) or a folder (test-electron route) for the per-test results.
+  const resultsFile = process.env['IOMMU_LENS_RESULTS_FILE']
+    ?? (process.env['IOMMU_LENS_RESULTS'] ? join(process.env['IOMMU_LENS_RESULTS'], 'integration-results.json') : undefined);
   return new Promise((resolve, reject) => {
     const runner = mocha.run((failures) => {
       if (failures > 0) reject(new Error(`${failures} integration test${failures === 1 ? '' : 's'} failed`));
@@ -24,10 +26,10 @@ export function run(): Promise<void> {
     runner.on('fail', (t, err: Error) => results.push({ title: t.fullTitle(), state: 'failed', error: String(err?.stack ?? err) }));
     runner.on('pending', (t) => results.push({ title: t.fullTitle(), state: 'skipped' }));
     runner.on('end', () => {
-      if (!resultsDir) return;
+      if (!resultsFile) return;
       try {
-        mkdirSync(resultsDir, { recursive: true });
-        writeFileSync(join(resultsDir, 'integration-results.json'), JSON.stringify(results, null, 2) + '\n');
+        mkdirSync(dirname(resultsFile), { recursive: true });
+        writeFileSync(resultsFile, JSON.stringify(results, null, 2) + '\n');
       } catch { /* results file is a convenience; the exit code is what counts */ }
     });
   });

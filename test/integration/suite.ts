@@ -16,6 +16,10 @@ const EXTENSION_ID = 'iommu-lens.iommu-lens';
 
 /** Written by the driver into the workspace: where screenshots go, whether a snapshot is there. */
 interface TestConfig {
+  /** 'dev': loaded from the source folder; 'vsix': the packaged extension installed into a fresh extensions folder */
+  run?: 'dev' | 'vsix';
+  /** where the extension under test must have been loaded from */
+  extensionRoot?: string;
   checkpoints?: string;
   walk?: boolean;
   mixedLog?: string;
@@ -111,6 +115,19 @@ export function registerSuite(): void {
       console.log(`[iommu-lens] activation: ${activateMs.toFixed(1)} ms for extension.activate() (${inside.toFixed(1)} ms inside activate())`);
       if (hoverTimes.length) {
         console.log(`[iommu-lens] hover over ${hoverTimes.length} requests: p50 ${percentile(hoverTimes, 50).toFixed(2)} ms, p99 ${percentile(hoverTimes, 99).toFixed(2)} ms (executeHoverProvider round trip); provider alone p99 ${percentile([...api.hoverTimings()], 99).toFixed(2)} ms`);
+      }
+    });
+
+    it('runs the extension from the expected place (source folder or installed VSIX)', function () {
+      const ext = vscode.extensions.getExtension<IommuLensApi>(EXTENSION_ID)!;
+      const where = ext.extensionUri.fsPath;
+      console.log(`[iommu-lens] ${cfg.run ?? 'dev'} run: extension ${ext.packageJSON.version} loaded from ${where}`);
+      if (cfg.extensionRoot) assert.ok(where === cfg.extensionRoot || where.startsWith(cfg.extensionRoot + '/'), `extension loaded from ${where}, expected under ${cfg.extensionRoot}`);
+      if (cfg.run === 'vsix') {
+        // Only what .vscodeignore lets into the package: no sources, no tests.
+        assert.ok(existsSync(join(where, 'dist', 'extension.js')), 'dist/extension.js missing from the installed VSIX');
+        assert.ok(!existsSync(join(where, 'src')), 'the VSIX carries the TypeScript sources');
+        assert.ok(!existsSync(join(where, 'node_modules')), 'the VSIX carries node_modules');
       }
     });
 
