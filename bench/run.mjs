@@ -1,6 +1,8 @@
 // `npm run bench`: speed and memory against references measured in the same run, as ratios.
 // Logs are generated deterministically into bench/data (git-ignored). Sizes can be lowered for a
-// quick look: BENCH_MIXED_MB=64 BENCH_STORM_MB=32 npm run bench
+// quick look: BENCH_MIXED_MB=64 BENCH_STORM_MB=32 BENCH_RUNS=1 BENCH_SCAN_ONLY=1 npm run bench
+// Every command runs under GNU time: wall and CPU (user+sys, all threads) ratios and peak RSS are
+// printed; targets are judged on CPU time unless BENCH_METRIC=wall (use that on a quiet machine).
 import { spawnSync, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { ensureLogs } from './gen-logs.mjs';
