@@ -274,6 +274,14 @@ function blockAllowed(level: number, g: number, ds: boolean, outputBits: number)
   return level === 2 || (level === 1 && outputBits === 52);
 }
 
+/** bits [at, at+n) of hi * 2^32 + lo (halves unsigned), for n <= 16 */
+function bitField(lo: number, hi: number, at: number, n: number): number {
+  const m = (1 << n) - 1;
+  if (at >= 32) return (hi >>> (at - 32)) & m;
+  if (at + n <= 32) return (lo >>> at) & m;
+  return ((lo >>> at) | (hi << (32 - at))) & m;
+}
+
 /** Output/next-table address of a descriptor from its two halves, for the granule/level boundary `n`. */
 function descAddress(lo: number, hi: number, n: number, g: number, ds: boolean, outputBits: number): number {
   // bits [47:0] (the low n bits are cleared below)
@@ -357,10 +365,15 @@ export function walkLpaeStage(cfg: LpaeStageConfig, ia: number, ctx: WalkCtx): L
   let visited3 = -1;
   const cache = descCacheOf(ctx.mem);
   const cfgSig = (st - 1) * SIG_STAGE2 + g * SIG_GRANULE + cfg.outputBits * SIG_OUTPUT_BITS + (ds ? SIG_DS : 0) + (cfg.hd ? SIG_HD : 0) + (cfg.afNoFault ? SIG_AF_NO_FAULT : 0);
+  // IA halves for the index bits of the levels below the start one (integer shifts, no division)
+  const iaHi = ia >= 0 ? Math.floor(ia / TWO32) : -1;
+  const iaLo = ia >= 0 ? ia - iaHi * TWO32 : 0;
   for (let level = start; level <= 3; level++) {
     const shift = levelShift(level, g);
-    let index = Math.floor(ia / P2(shift));
-    if (level !== start) index = modPow2(index, s);
+    let index: number;
+    if (level === start) index = Math.floor(ia / P2(shift));
+    else if (iaHi >= 0) index = bitField(iaLo, iaHi, shift, s);
+    else index = modPow2(Math.floor(ia / P2(shift)), s);
     let addr = table + index * 8;
     if (cfg.fetchTranslator) {
       const tr = cfg.fetchTranslator(addr, ctx);
@@ -872,7 +885,19 @@ function regionSetup(snap: Snapshot, region: 0 | 1): RegionSetup | undefined {
   };
 }
 
+let lastRegisters: object | undefined;
+let lastRegime: LpaeRegime | undefined;
+
 function lpaeRegime(snap: Snapshot): LpaeRegime {
+  // a batch walks one snapshot: its regime is checked before the per-registers cache
+  if (snap.registers === lastRegisters && sameRegisters(lastRegime!.key, snap)) return lastRegime!;
+  const reg = decodedRegime(snap);
+  lastRegisters = snap.registers;
+  lastRegime = reg;
+  return reg;
+}
+
+function decodedRegime(snap: Snapshot): LpaeRegime {
   const cached = regimeCache.get(snap.registers);
   if (cached && sameRegisters(cached.key, snap)) return cached;
   const key = regimeKey(snap);
@@ -922,7 +947,9 @@ export function walkArmLpae(snap: Snapshot, req: WalkRequest): WalkResult {
     const o = runStage2(s2!, req.iova > MAX_IPA ? P2(53) : Number(req.iova), ctx);
     return o.ok ? successResult(o, steps, findings) : faultResult(lpaeFault(o), steps, findings);
   }
-  const region = req.iova >= 0n && req.iova < reg.ttbr0Limit && !reg.tbi0 ? 0 : s1Region(req.iova, reg.t0sz, reg.t1sz, reg.tbi0, reg.tbi1);
+  // TTBR0 without TBI: the common case, decided by one range check
+  const inTtbr0 = req.iova >= 0n && req.iova < reg.ttbr0Limit && !reg.tbi0;
+  const region = inTtbr0 ? 0 : s1Region(req.iova, reg.t0sz, reg.t1sz, reg.tbi0, reg.tbi1);
   const setup = region === undefined ? undefined : reg.regions[region];
   if (setup === undefined) {
     const iovaHex = '0x' + req.iova.toString(16);
@@ -942,8 +969,8 @@ export function walkArmLpae(snap: Snapshot, req: WalkRequest): WalkResult {
   }
   if (!s2) {
     const cfg = setup.cfg!;
-    // TTBR0 fast path above: the VA is already below 2^inputBits
-    const o = walkLpaeStage(cfg, region === 0 && req.iova >= 0n && req.iova < reg.ttbr0Limit && !reg.tbi0 ? Number(req.iova) : Number(BigInt.asUintN(cfg.inputBits, req.iova)), ctx);
+    // in TTBR0's range the VA is already below 2^inputBits
+    const o = walkLpaeStage(cfg, inTtbr0 ? Number(req.iova) : Number(BigInt.asUintN(cfg.inputBits, req.iova)), ctx);
     return o.ok ? successResult(o, steps, findings) : faultResult(lpaeFault(o), steps, findings);
   }
   const o1 = runStage1({ ...setup.params!, fetchTranslator: s2FetchTranslator(s2) }, req.iova, ctx);
