@@ -182,7 +182,7 @@ interface DescText {
   hi: number;
   addr: string;
   value: string;
-  /** hex of the next-table/output address derived from raw, with the number it was made from */
+  /** hex of the next-table/output address derived from the descriptor, with the number it was made from */
   outNum: number;
   out: string;
   /** shared step of this descriptor for walks with signature `sig` (and MAIR `mair` for stage-1 leaves); -1 = none */
@@ -230,8 +230,6 @@ function freezeStep(step: WalkStep): WalkStep {
   Object.freeze(step.decoded);
   return Object.freeze(step);
 }
-
-
 
 /** the descriptor halves of the last readDesc: [0] = bits [31:0], [1] = bits [63:32] */
 const HALVES = new Uint32Array(2);
