@@ -116,13 +116,16 @@ export function decodeRegister(desc: RegisterDescription, value: bigint): Decode
  * Fault storms repeat the same register values millions of times: decoded fields are cached per
  * (description, value). Callers get a copy, so a caller that adds fields cannot corrupt the cache.
  */
-const fieldCache = new Map<string, Record<string, number | boolean | string>>();
+// Keyed by description and value (Map compares bigints by value): no key string to build per
+// record, which cost more than the lookup in fault storms.
+const fieldCache = new Map<RegisterDescription, Map<bigint, Record<string, number | boolean | string>>>();
+let fieldCacheSize = 0;
 const FIELD_CACHE_MAX = 8192;
 
 /** Plain decoded fields for FaultRecord.decoded: field name -> number, boolean or value name. */
 export function decodedFields(desc: RegisterDescription, value: bigint): Record<string, number | boolean | string> {
-  const key = desc.id + ':' + value.toString(16);
-  const hit = fieldCache.get(key);
+  let byValue = fieldCache.get(desc);
+  const hit = byValue?.get(value);
   if (hit) return { ...hit };
   const out: Record<string, number | boolean | string> = {};
   for (const f of desc.fields) {
@@ -134,7 +137,9 @@ export function decodedFields(desc: RegisterDescription, value: bigint): Record<
     else if (oneBit && (f.format ?? 'bool') === 'bool') out[f.name] = v !== 0n;
     else out[f.name] = v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : '0x' + v.toString(16);
   }
-  if (fieldCache.size >= FIELD_CACHE_MAX) fieldCache.clear();
-  fieldCache.set(key, out);
+  if (fieldCacheSize >= FIELD_CACHE_MAX) { fieldCache.clear(); fieldCacheSize = 0; byValue = undefined; }
+  if (!byValue) fieldCache.set(desc, (byValue = new Map()));
+  byValue.set(value, out);
+  fieldCacheSize++;
   return { ...out };
 }
