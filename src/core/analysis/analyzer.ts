@@ -132,7 +132,6 @@ export class LogAnalyzer extends Scanner {
   private readonly ownFrom: number;
   /** parts absorbed so far, and the last part each storm stream appeared in */
   private parts = 0;
-  private readonly streamPart = new Map<StormStream, number>();
   private readonly aliases = new Map<string, string>();
   private readonly guestLines = new Map<number, number>();
   private held: SymptomHit[] = [];
@@ -198,19 +197,22 @@ export class LogAnalyzer extends Scanner {
 
   /** Lines counted by the caller (the readers know how many lines they passed over). */
   result(lines = this.maxLine): Analysis {
-    // After absorb(): a storm left "ongoing" by a part is over if its stream never printed again.
-    if (this.parts) {
-      for (const [st, part] of this.streamPart) {
-        const last = st.storms[st.storms.length - 1];
-        if (part < this.parts && last?.ongoing) delete last.ongoing;
-      }
-    }
+    // A storm is "ongoing" only if the log ends within a window of its last fault (a stream that
+    // went quiet never gets the record that would close its window).
+    const quiet = (st: StormStream) => {
+      const s = st.storms[st.storms.length - 1];
+      if (!s?.ongoing) return;
+      if (s.axis === 'time' ? this.last !== undefined && this.last - s.end > this.opts.storm.window : lines - s.endLine > this.opts.storm.windowLines) delete s.ongoing;
+    };
     const all = [...this.groups.values()].flat();
     if (this.other) all.push(this.other);
     for (const g of all) g.storm.finish();
+    for (const g of all) quiet(g.storm);
     const iommus: IommuSummary[] = [];
     for (const i of this.iommus.values()) {
       i.stream.finish();
+      quiet(i.stream);
+      if (i.stream.records === 0 && !i.stream.storms.length && !i.stream.suppressedOutside) continue; // seen only while warming up
       const s: IommuSummary = {
         family: i.family, records: i.stream.records, printedBy: [...i.printedBy], storms: i.stream.storms,
         stormsDropped: i.stream.dropped, suppressedOutside: i.stream.suppressedOutside,
@@ -257,11 +259,7 @@ export class LogAnalyzer extends Scanner {
   }
 
   private onRecord(r: FaultRecord): void {
-    if (r.line < this.ownFrom) {
-      // the previous part's record, seen while warming up: only a ratelimit notice's twin check needs it
-      if (r.kind === 'storm-suppressed') this.noteSuppressed(r);
-      return;
-    }
+    if (r.line < this.ownFrom) { this.warmUp(r); return; }
     if (r.kind === 'storm-suppressed') { this.onSuppressed(r); return; }
     this.records++;
     if (r.time !== undefined) {
@@ -352,6 +350,28 @@ export class LogAnalyzer extends Scanner {
       this.iommus.set(ik, i);
     }
     i.stream.addSuppressed(n, r.time, r.line);
+  }
+
+  /**
+   * A record of the previous part, seen while warming up: not counted, but a ratelimit notice in
+   * this part needs to know which IOMMU printed last, what it printed since the last notice, and
+   * that notice itself (twins).
+   */
+  private warmUp(r: FaultRecord): void {
+    const ik = `${r.family}\u0000${r.kind === 'storm-suppressed' ? this.lastIommuOfFamily.get(r.family)?.split('\u0000')[1] ?? '' : r.iommu ?? ''}`;
+    let i = this.iommus.get(ik);
+    if (!i && r.kind !== 'storm-suppressed') {
+      i = { family: r.family, stream: new StormStream(this.opts.storm, 2048, this.budget), printedBy: new Set() };
+      if (r.iommu !== undefined) i.iommu = r.iommu;
+      this.iommus.set(ik, i);
+    }
+    if (r.kind === 'storm-suppressed') {
+      this.noteSuppressed(r);
+      i?.stream.contextNotice();
+      return;
+    }
+    i!.stream.contextRecord(r.time, r.line);
+    this.lastIommuOfFamily.set(r.family, ik);
   }
 
   private noteSuppressed(r: FaultRecord): void {
@@ -460,7 +480,6 @@ export class LogAnalyzer extends Scanner {
         if (!l.includes(g)) { l.push(g); this.byDriver.set(d, l); }
       }
       g.mergeState(gs, offset);
-      this.streamPart.set(g.storm, this.parts);
       touched.push(g);
     }
     if (part.other) {
@@ -485,7 +504,6 @@ export class LogAnalyzer extends Scanner {
       }
       for (const h of is.printedBy) i.printedBy.add(h);
       i.stream.mergeState(is.stream, offset);
-      this.streamPart.set(i.stream, this.parts);
     }
     replayPrEvents(this.pr, part.prEvents, offset);
     this.pvBackendLines += part.pvBackendLines;

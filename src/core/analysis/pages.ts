@@ -51,7 +51,6 @@ function hexLess(a: string, b: string): boolean {
 
 /** A page set as plain data (sent between threads in parallel reports). */
 export interface PageSetState {
-  keys: string[];
   faults: number[];
   iovas: string[];
   accesses: (string | undefined)[];
@@ -99,7 +98,7 @@ export class PageSet {
 
   exportState(): PageSetState {
     const st: PageSetState = {
-      keys: [...this.pages.keys()], faults: Array.from(this.faults.subarray(0, this.pages.size)),
+      faults: Array.from(this.faults.subarray(0, this.pages.size)),
       iovas: this.iovas, accesses: this.accesses, pasids: this.pasids, untracked: this.untracked,
     };
     if (this.lowest !== undefined) st.lowest = this.lowest;
@@ -112,8 +111,8 @@ export class PageSet {
     if (st.lowest !== undefined && (this.lowest === undefined || hexLess(st.lowest, this.lowest))) this.lowest = st.lowest;
     if (st.highest !== undefined && (this.highest === undefined || hexLess(this.highest, st.highest))) this.highest = st.highest;
     this.untracked += st.untracked;
-    for (let j = 0; j < st.keys.length; j++) {
-      const k = st.keys[j]!;
+    for (let j = 0; j < st.iovas.length; j++) {
+      const k = pageKey(st.iovas[j]!);
       const p = this.pages.get(k);
       if (p !== undefined) { this.faults[p]! += st.faults[j]!; continue; }
       if (this.pages.size >= this.cap || (this.budget && this.budget.left <= 0)) { this.untracked += st.faults[j]!; continue; }

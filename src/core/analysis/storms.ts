@@ -143,6 +143,22 @@ export class StormStream {
     this.lastPos = pos;
   }
 
+  /**
+   * A record of the previous part of the log, seen while warming up a part: it only counts for
+   * the "printed since the last notice" estimate of a notice that follows.
+   */
+  contextRecord(time: number | undefined, line: number): void {
+    if (this.axis === undefined) this.setAxis(time);
+    const pos = this.axis === 'lines' ? line : time ?? this.lastPos;
+    if (this.sinceNotice++ === 0) { this.firstSinceNotice = pos; this.firstLineSinceNotice = line; }
+    this.lastPos = pos;
+  }
+
+  /** A notice of the previous part, seen while warming up. */
+  contextNotice(): void {
+    this.sinceNotice = 0;
+  }
+
   /** A ratelimit notice: `n` faults of this stream were not printed in the interval before `line`. */
   addSuppressed(n: number, time: number | undefined, line: number): void {
     if (this.axis === undefined) this.setAxis(time);
@@ -273,7 +289,7 @@ export class StormStream {
         if (s.peakRate > prev.peakRate) { prev.peakRate = s.peakRate; prev.peakAt = s.peakAt; }
         if (s.ongoing) prev.ongoing = true; else delete prev.ongoing;
         if (s.estimated && !prev.estimated) delete s.estimated;
-        prev.pages = joinPages(prev.pages, s.pages);
+        prev.pages = joinPages(prev.pages, s.pages, prev.estimated ? 0 : this.pageCap);
         if (s.topSources) prev.topSources = joinSources(prev.topSources ?? [], s.topSources);
         continue;
       }
@@ -286,9 +302,11 @@ export class StormStream {
   }
 }
 
-/** Page summaries of two halves of one storm: distinct pages add up (an upper bound), ranges are pooled. */
-function joinPages(a: PageSummary, b: PageSummary): PageSummary {
+/** Page summaries of two halves of one storm: distinct pages add up (an upper bound, capped), ranges are pooled. */
+function joinPages(a: PageSummary, b: PageSummary, cap: number): PageSummary {
   const out: PageSummary = { distinct: a.distinct + b.distinct, untracked: a.untracked + b.untracked, ranges: [...a.ranges, ...b.ranges].sort((x, y) => y.faults - x.faults).slice(0, 8) };
+  // the halves may share pages: keep the sum under the cap a single pass would have had
+  if (out.distinct > cap) { out.untracked += out.distinct - cap; out.distinct = cap; }
   const lows = [a.lowest, b.lowest].filter((x): x is string => x !== undefined).sort((x, y) => (x.length - y.length) || (x < y ? -1 : 1));
   const highs = [a.highest, b.highest].filter((x): x is string => x !== undefined).sort((x, y) => (y.length - x.length) || (x < y ? 1 : -1));
   if (lows[0]) out.lowest = lows[0];
