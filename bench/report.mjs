@@ -1,6 +1,6 @@
 // `iommu-lens report` on the bench suite's storm log versus `iommu-lens scan` on the same file,
 // measured in the same run, interleaved, median of BENCH_RUNS: target report <= 1.5x scan.
-// The report reads the log once, streaming, on one thread (scan may use worker threads).
+// Both read the log once, streaming; for large files both use worker threads (one per core, at most 4).
 // Quick look: BENCH_MIXED_MB=64 BENCH_STORM_MB=32 node bench/report.mjs
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';

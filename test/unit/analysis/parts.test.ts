@@ -71,3 +71,26 @@ describe('a log analysed in parts gives the analysis of the whole', () => {
     expect(whole.groups[0]!.pages.distinct).toBe(51);
   });
 });
+
+describe('iommu-lens report on worker threads', () => {
+  it.skipIf(!corpusAvailable())('gives the single-thread report on real logs cut into ranges', async () => {
+    const { build } = await import('esbuild');
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { spawnSync } = await import('node:child_process');
+    const dir = mkdtempSync(join(tmpdir(), 'report-par-'));
+    const cli = join(dir, 'cli.js');
+    await build({ entryPoints: [resolve(__dirname, '../../../src/cli/main.ts')], outfile: cli, bundle: true, platform: 'node', format: 'cjs', logLevel: 'silent' });
+    const run = (args: string[]) => {
+      const r = spawnSync('node', [cli, 'report', '--format', 'json', ...args], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      const j = JSON.parse(r.stdout);
+      delete j.generated;
+      return j;
+    };
+    for (const f of ['intel-dmar.txt', 'amd-vi.txt', 'xen.txt', 'context.txt']) {
+      const path = join(CORPUS, f);
+      expect(run([path, '--workers', '3', '--parallel-min', '1']), f).toEqual(run([path, '--workers', '1']));
+    }
+  }, 60_000);
+});
