@@ -28,18 +28,31 @@ export function decToHex(s: string | undefined): string | undefined {
   return '0x' + BigInt(s).toString(16);
 }
 
+/** normalizeBdf's answers ('' = not a BDF), keyed by the printed text. */
+const bdfCache = new Map<string, string>();
+
 /**
  * PCI address to DDDD:BB:DD.F. Accepts "0000:00:02.0", "00:02.0", "0:2.0" style and
  * "[0000:00:02.0]". Returns undefined when the text is not a PCI address.
  */
 export function normalizeBdf(s: string | undefined): string | undefined {
   if (!s) return undefined;
+  // Fault storms name the same few devices over and over: remember recent answers (bounded).
+  const hit = bdfCache.get(s);
+  if (hit !== undefined) return hit || undefined;
   const m = /^\[?(?:([0-9a-fA-F]{1,4}):)?([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})\.([0-7])\]?$/.exec(s.trim());
-  if (!m) return undefined;
-  const seg = (m[1] ?? '0').toLowerCase().padStart(4, '0');
-  const bus = m[2]!.toLowerCase().padStart(2, '0');
-  const dev = m[3]!.toLowerCase().padStart(2, '0');
-  return `${seg}:${bus}:${dev}.${m[4]}`;
+  let out = '';
+  if (m) {
+    const seg = (m[1] ?? '0').toLowerCase().padStart(4, '0');
+    const bus = m[2]!.toLowerCase().padStart(2, '0');
+    const dev = m[3]!.toLowerCase().padStart(2, '0');
+    out = `${seg}:${bus}:${dev}.${m[4]}`;
+  }
+  if (s.length <= 64) {
+    if (bdfCache.size >= 4096) bdfCache.clear();
+    bdfCache.set(s, out);
+  }
+  return out || undefined;
 }
 
 /** BDF from a 16-bit requester/device ID (bus<<8 | dev<<3 | fn) and optional segment. */
