@@ -4,7 +4,8 @@ import { availableParallelism } from 'node:os';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { parseArgs } from './args';
 import { CliError, fileError } from './errors';
-import { LogAnalyzer, ANALYSIS_KEYS, type Analysis, type AnalyzerOptions, type ChunkState } from '../core/analysis/analyzer';
+import { LogAnalyzer, ANALYSIS_KEYS, type Analysis, type AnalyzerOptions } from '../core/analysis/analyzer';
+import { PartsAnalyzer, type ChunkState } from '../core/analysis/parts';
 import { keyFinder, keyMatcher, scanBlock, scanBytes } from '../core/logs/chunk-scan';
 import { bufferIn } from '../node/scan-file';
 import { buildReport } from '../core/analysis/report';
@@ -119,7 +120,7 @@ function analyzeRange(fd: number, job: PartJob, buf: Buffer, finder: ReturnType<
   const end = Math.floor(((job.index + 1) * job.size) / job.workers);
   const s0 = job.index === 0 ? 0 : lineStartAtOrAfter(fd, begin, job.size, buf);
   const e0 = job.index === job.workers - 1 ? job.size : Math.max(s0, lineStartAtOrAfter(fd, end, job.size, buf));
-  const analyzer = new LogAnalyzer({ ...job.options, part: { ownFrom: 1 } });
+  const analyzer = new PartsAnalyzer({ ...job.options, part: { ownFrom: 1 } });
   const matcher = finder ? undefined : keyMatcher(ANALYSIS_KEYS);
   const region = (a: number, b: number, firstLine: number) => (b <= a ? 0 : finder
     ? scanBytes(buf, a, b, analyzer, finder, firstLine, (x, y) => buf.toString('utf8', x, y)).lines
@@ -190,7 +191,7 @@ function analysisWorker(): void {
 export async function analyzeFileParallel(path: string, options: AnalyzerOptions, workers: number): Promise<Analysis> {
   const size = statSync(path).size;
   const n = Math.max(1, workers);
-  const merged = new LogAnalyzer(options);
+  const merged = new PartsAnalyzer(options);
   const ready = new Map<number, ChunkState>();
   let next = 0;
   let offset = 0;

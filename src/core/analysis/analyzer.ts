@@ -12,10 +12,10 @@ import { Scanner, allKeys } from '../logs/scanner';
 import type { FaultRecord } from '../logs/record';
 import { parseLine } from '../logs/line';
 import { normalizeBdf } from '../logs/normalize';
-import { PageRequestTracker, PrRecorder, replayPrEvents, type PageRequestSummary, type PrEvent, type PrSink } from './page-requests';
-import { DEFAULT_STORM_OPTIONS, StormStream, type Storm, type StormOptions, type StormStreamState } from './storms';
+import { PageRequestTracker, PrRecorder, type PageRequestSummary, type PrSink } from './page-requests';
+import { DEFAULT_STORM_OPTIONS, StormStream, type Storm, type StormOptions } from './storms';
 import { ALIAS_KEYS, SYMPTOM_KEYS, aliasOf, recognizeSymptom, symptomIdentities, type SymptomHit } from './symptoms';
-import { GroupAgg, whoOf, type FaultGroup, type GroupAggState, type MatchHow, type SymptomMatch } from './groups';
+import { GroupAgg, whoOf, type FaultGroup, type MatchHow, type SymptomMatch } from './groups';
 import { xenContext } from './xen-context';
 import { culpritFromLog } from './log-culprit';
 import type { PageBudget } from './pages';
@@ -36,34 +36,11 @@ export interface AnalyzerOptions {
   /**
    * Part of a parallel report: lines before this number only set up the scanner's state (records
    * and symptoms there belong to the previous part), and the page-request events are recorded for
-   * an ordered replay instead of tracked here. See chunkState() and absorb().
+   * an ordered replay instead of tracked here. See parts.ts.
    */
   part?: { ownFrom: number };
 }
 
-/** One part of a log analysed on its own (lines numbered from 1 within the part), for absorb(). */
-export interface ChunkState {
-  lines: number;
-  records: number;
-  suppressedNotices: number;
-  suppressed: number;
-  first?: number;
-  last?: number;
-  groups: GroupAggState[];
-  other?: GroupAggState;
-  foldedGroups: number;
-  iommus: { family: string; iommu?: string; printedBy: ('xen' | 'linux')[]; stream: StormStreamState }[];
-  prEvents: PrEvent[];
-  unattributed: SymptomHit[];
-  symptomsSeen: number;
-  attributed: number;
-  aliases: [string, string][];
-  pvBackendLines: number;
-  pvLastLine: number;
-  /** the part's first and last symptom (a run of one symptom may continue across parts) */
-  firstHitLine?: number;
-  lastHit?: SymptomHit;
-}
 
 export interface IommuSummary {
   family: string;
@@ -108,54 +85,54 @@ export const ANALYSIS_KEYS: readonly string[] = [...new Set([...allKeys(), ...SI
 const SIDE_RE = new RegExp(SIDE_KEYS.map((k) => k.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')).join('|'));
 const MAX_UNATTRIBUTED = 200;
 const MAX_HELD = 1000;
-const MAX_ALIASES = 1000;
+export const MAX_ALIASES = 1000;
 const PROXIMITY_LINES = 50;
 const PROXIMITY_SECONDS = 5;
 /** groups (largest first) that get their pages to walk and page ranges; a report lists fewer than this */
 const DETAILED_GROUPS = 500;
 
 export class LogAnalyzer extends Scanner {
-  private readonly opts: Required<Omit<AnalyzerOptions, 'file' | 'storm' | 'part'>> & { storm: StormOptions };
-  private readonly budget: PageBudget;
+  protected readonly opts: Required<Omit<AnalyzerOptions, 'file' | 'storm' | 'part'>> & { storm: StormOptions };
+  protected readonly budget: PageBudget;
   /** groups by device/stream, then by family and IOMMU (no key string built per record) */
-  private readonly groups = new Map<string, GroupAgg[]>();
-  private groupCount = 0;
-  private readonly byDevice = new Map<string, GroupAgg[]>();
-  private readonly byDriver = new Map<string, GroupAgg[]>();
-  private readonly iommus = new Map<string, { family: string; iommu?: string; stream: StormStream; printedBy: Set<'xen' | 'linux'> }>();
+  protected readonly groups = new Map<string, GroupAgg[]>();
+  protected groupCount = 0;
+  protected readonly byDevice = new Map<string, GroupAgg[]>();
+  protected readonly byDriver = new Map<string, GroupAgg[]>();
+  protected readonly iommus = new Map<string, { family: string; iommu?: string; stream: StormStream; printedBy: Set<'xen' | 'linux'> }>();
   private readonly lastIommuOfFamily = new Map<string, string>();
   private lastIommu: { family: string; iommu?: string; stream: StormStream; printedBy: Set<'xen' | 'linux'> } | undefined;
   private lastIommuKey: string | undefined;
   private readonly lastNotice = new Map<string, { fn: string; n: number; line: number; time?: number }>();
-  private readonly pr: PrSink;
+  protected readonly pr: PrSink;
   private readonly tracker: PageRequestTracker | undefined;
   private readonly ownFrom: number;
   /** parts absorbed so far, and the last part each storm stream appeared in */
-  private parts = 0;
-  private readonly aliases = new Map<string, string>();
+  protected parts = 0;
+  protected readonly aliases = new Map<string, string>();
   private readonly guestLines = new Map<number, number>();
   private held: SymptomHit[] = [];
-  private readonly unattributed: SymptomHit[] = [];
-  private lastHit: SymptomHit | undefined;
-  private lastMatches: SymptomMatch[] = [];
-  private firstHitLine: number | undefined;
+  protected readonly unattributed: SymptomHit[] = [];
+  protected lastHit: SymptomHit | undefined;
+  protected lastMatches: SymptomMatch[] = [];
+  protected firstHitLine: number | undefined;
   /** lines of the latest records, to tell whether a fault came between two symptom lines */
   private readonly recordLines: number[] = [];
   /** groups that printed last, newest first: candidates for a symptom that names no device */
-  private recent: GroupAgg[] = [];
-  private other: GroupAgg | undefined;
-  private foldedGroups = 0;
-  private records = 0;
-  private suppressedNotices = 0;
-  private suppressed = 0;
-  private first: number | undefined;
-  private last: number | undefined;
-  private symptomsSeen = 0;
-  private attributed = 0;
-  private pvBackendLines = 0;
-  private pvLastLine = -Infinity;
-  private maxLine = 0;
-  private lastRecordLine = 0;
+  protected recent: GroupAgg[] = [];
+  protected other: GroupAgg | undefined;
+  protected foldedGroups = 0;
+  protected records = 0;
+  protected suppressedNotices = 0;
+  protected suppressed = 0;
+  protected first: number | undefined;
+  protected last: number | undefined;
+  protected symptomsSeen = 0;
+  protected attributed = 0;
+  protected pvBackendLines = 0;
+  protected pvLastLine = -Infinity;
+  protected maxLine = 0;
+  protected lastRecordLine = 0;
   private readonly fileName: string | undefined;
 
   constructor(options: AnalyzerOptions = {}) {
@@ -404,112 +381,6 @@ export class LogAnalyzer extends Scanner {
     this.held.push(hit);
   }
 
-  /** This part's aggregates as plain data (call after end()). */
-  chunkState(lines: number): ChunkState {
-    const groups: GroupAggState[] = [];
-    for (const [who, list] of this.groups) for (const g of list) groups.push(g.exportState(who));
-    const st: ChunkState = {
-      lines, records: this.records, suppressedNotices: this.suppressedNotices, suppressed: this.suppressed,
-      groups, foldedGroups: this.foldedGroups,
-      iommus: [...this.iommus.values()].map((i) => ({ family: i.family, ...(i.iommu !== undefined ? { iommu: i.iommu } : {}), printedBy: [...i.printedBy], stream: i.stream.exportState() })),
-      prEvents: this.pr instanceof PrRecorder ? this.pr.events : [],
-      unattributed: this.unattributed, symptomsSeen: this.symptomsSeen, attributed: this.attributed,
-      aliases: [...this.aliases], pvBackendLines: this.pvBackendLines, pvLastLine: this.pvLastLine,
-    };
-    if (this.other) st.other = this.other.exportState('');
-    if (this.firstHitLine !== undefined) st.firstHitLine = this.firstHitLine;
-    if (this.lastHit) st.lastHit = this.lastHit;
-    if (this.first !== undefined) st.first = this.first;
-    if (this.last !== undefined) st.last = this.last;
-    return st;
-  }
-
-  /**
-   * Fold in the next part of the log, analysed elsewhere (its lines shifted by `offset`, the
-   * lines of the parts before it). Parts must come in log order. Symptoms the part could not
-   * place are tried against the earlier parts' faults; page-request events are replayed in order.
-   */
-  absorb(part: ChunkState, offset: number): void {
-    this.parts++;
-    this.records += part.records;
-    this.suppressedNotices += part.suppressedNotices;
-    this.suppressed += part.suppressed;
-    if (part.first !== undefined && (this.first === undefined || part.first < this.first)) this.first = part.first;
-    if (part.last !== undefined && (this.last === undefined || part.last > this.last)) this.last = part.last;
-    this.maxLine = offset + part.lines;
-    for (const [n, d] of part.aliases) if (this.aliases.size < MAX_ALIASES) this.aliases.set(n, d);
-    this.symptomsSeen += part.symptomsSeen;
-    this.attributed += part.attributed;
-    const firstRecord = Math.min(...part.groups.map((g) => g.firstLine), part.other?.firstLine ?? Infinity);
-    let lastHitCopy: SymptomHit | undefined;
-    for (const h0 of part.unattributed) {
-      const h = { ...h0, line: h0.line + offset, lastLine: h0.lastLine + offset };
-      if (h0 === part.lastHit) lastHitCopy = h;
-      const prev = this.lastHit;
-      // the part's first symptom may continue a run of the previous part's last one
-      if (h0.line === part.firstHitLine && prev && prev.rule === h.rule && (prev.device ?? prev.source) === (h.device ?? h.source) &&
-          h.line - prev.lastLine <= 8 && this.lastRecordLine <= prev.lastLine && firstRecord > h0.line) {
-        prev.count += h.count;
-        prev.lastLine = h.lastLine;
-        for (const m of this.lastMatches) { m.count = prev.count; m.lastLine = h.lastLine; }
-        if (h0 === part.lastHit) lastHitCopy = prev;
-        continue;
-      }
-      this.lastMatches = [];
-      this.correlate(h);
-      if (this.unattributed[this.unattributed.length - 1] === h) this.lastHit = h;
-    }
-    const touched: GroupAgg[] = [];
-    for (const gs of part.groups) {
-      let list = this.groups.get(gs.who);
-      let g = list?.find((x) => x.family === gs.family && x.iommu === gs.iommu);
-      if (!g) {
-        if (this.groupCount >= this.opts.maxGroups) {
-          this.foldedGroups += gs.records;
-          this.other ??= new GroupAgg('(other)', gs.family, undefined, undefined, this.opts.storm, this.opts.pagesPerGroup, this.budget);
-          this.other.mergeState(gs, offset);
-          continue;
-        }
-        g = new GroupAgg(`g${++this.groupCount}`, gs.family, gs.iommu, gs.device, this.opts.storm, this.opts.pagesPerGroup, this.budget);
-        if (!list) this.groups.set(gs.who, (list = []));
-        list.push(g);
-        if (gs.device) this.byDevice.set(gs.device, [...(this.byDevice.get(gs.device) ?? []), g]);
-      }
-      for (const d of gs.drivers) {
-        const l = this.byDriver.get(d) ?? [];
-        if (!l.includes(g)) { l.push(g); this.byDriver.set(d, l); }
-      }
-      g.mergeState(gs, offset);
-      touched.push(g);
-    }
-    if (part.other) {
-      this.other ??= new GroupAgg('(other)', part.other.family, undefined, undefined, this.opts.storm, this.opts.pagesPerGroup, this.budget);
-      this.other.mergeState(part.other, offset);
-    }
-    this.foldedGroups += part.foldedGroups;
-    this.recent = touched.sort((a, b) => b.lastLine - a.lastLine).slice(0, 8);
-    for (const g of touched) if (g.lastLine > this.lastRecordLine) this.lastRecordLine = g.lastLine;
-    if (part.lastHit) {
-      const line = part.lastHit.line + offset;
-      this.lastHit = lastHitCopy ?? { ...part.lastHit, line, lastLine: part.lastHit.lastLine + offset };
-      this.lastMatches = lastHitCopy ? this.lastMatches : touched.flatMap((g) => g.symptoms.filter((m) => m.line === line && m.rule === part.lastHit!.rule));
-    }
-    for (const is of part.iommus) {
-      const key = `${is.family}\u0000${is.iommu ?? ''}`;
-      let i = this.iommus.get(key);
-      if (!i) {
-        i = { family: is.family, stream: new StormStream(this.opts.storm, 2048, this.budget), printedBy: new Set() };
-        if (is.iommu !== undefined) i.iommu = is.iommu;
-        this.iommus.set(key, i);
-      }
-      for (const h of is.printedBy) i.printedBy.add(h);
-      i.stream.mergeState(is.stream, offset);
-    }
-    replayPrEvents(this.pr, part.prEvents, offset);
-    this.pvBackendLines += part.pvBackendLines;
-    if (part.pvBackendLines) this.pvLastLine = part.pvLastLine + offset;
-  }
-
   /** Attach held symptoms: every record up to their lines has been emitted by now. */
   private release(): void {
     const held = this.held;
@@ -544,7 +415,7 @@ export class LogAnalyzer extends Scanner {
     return deltaLines <= this.opts.symptomLines ? { deltaLines } : undefined;
   }
 
-  private correlate(h: SymptomHit): void {
+  protected correlate(h: SymptomHit): void {
     const found: { g: GroupAgg; how: MatchHow; d: { deltaSeconds?: number; deltaLines: number } }[] = [];
     const consider = (list: GroupAgg[] | undefined, how: MatchHow) => {
       for (const g of list ?? []) {

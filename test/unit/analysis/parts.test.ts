@@ -1,19 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { LogAnalyzer, analyzeText, type Analysis } from '../../../src/core/analysis/analyzer';
+import { analyzeText, type Analysis } from '../../../src/core/analysis/analyzer';
+import { PartsAnalyzer } from '../../../src/core/analysis/parts';
 import { corpusAvailable, CORPUS } from '../../helpers/corpus';
 
 /** What a parallel report does, on one thread: parts analysed alone (with a warm-up), then absorbed in order. */
 function analyzeInParts(text: string, partLines: number, warm = 40): Analysis {
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
-  const merged = new LogAnalyzer();
+  const merged = new PartsAnalyzer();
   let offset = 0;
   for (let start = 0; start < lines.length; start += partLines) {
     const end = Math.min(lines.length, start + partLines);
     const w0 = Math.max(0, start - warm);
-    const a = new LogAnalyzer({ part: { ownFrom: 1 } });
+    const a = new PartsAnalyzer({ part: { ownFrom: 1 } });
     for (let i = w0; i < start; i++) a.push(lines[i]!, i - start + 1);
     for (let i = start; i < end; i++) a.push(lines[i]!, i - start + 1);
     // records still open at the part's end may take the next part's first lines
@@ -88,7 +89,7 @@ describe('iommu-lens report on worker threads', () => {
       delete j.generated;
       return j;
     };
-    for (const f of ['intel-dmar.txt', 'amd-vi.txt', 'xen.txt', 'context.txt']) {
+    for (const f of ['arm-smmu.txt', 'intel-dmar.txt', 'amd-vi.txt', 'xen.txt', 'context.txt']) {
       const path = join(CORPUS, f);
       expect(run([path, '--workers', '3', '--parallel-min', '1']), f).toEqual(run([path, '--workers', '1']));
     }
