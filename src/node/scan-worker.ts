@@ -109,6 +109,7 @@ function scanChunk(k: number): void {
   };
   const resolved = () => {
     if (dropUpTo < 0 && lay.consumed[k - 1]! >= 0) {
+      Atomics.load(lay.ctl, 1);
       dropUpTo = lay.consumed[k - 1]!;
       for (const r of held) if (!taken(r.line)) pass(r, head);
       held.length = 0;
@@ -145,6 +146,9 @@ function scanChunk(k: number): void {
     pos = le + 1;
   }
   scanner.end();
+  // Seq-cst fences around the plain shared reads/writes: the taken bits must be visible before
+  // `consumed` says they are final, also on weakly ordered CPUs.
+  Atomics.add(lay.ctl, 1, 0);
   lay.consumed[k] = consumed;
   wake();
 
