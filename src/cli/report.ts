@@ -115,12 +115,11 @@ function lineStartAtOrAfter(fd: number, pos: number, size: number, buf: Buffer):
  * pass; their records belong to the previous range), then its own lines, then only the lines an
  * open print still takes.
  */
-function analyzeRange(fd: number, job: PartJob, buf: Buffer, finder: ReturnType<typeof keyFinder>): ChunkState {
+function analyzeRange(fd: number, job: PartJob, buf: Buffer, finder: ReturnType<typeof keyFinder>, analyzer: LogAnalyzer): number {
   const begin = Math.floor((job.index * job.size) / job.workers);
   const end = Math.floor(((job.index + 1) * job.size) / job.workers);
   const s0 = job.index === 0 ? 0 : lineStartAtOrAfter(fd, begin, job.size, buf);
   const e0 = job.index === job.workers - 1 ? job.size : Math.max(s0, lineStartAtOrAfter(fd, end, job.size, buf));
-  const analyzer = new PartsAnalyzer({ ...job.options, part: { ownFrom: 1 } });
   const matcher = finder ? undefined : keyMatcher(ANALYSIS_KEYS);
   const region = (a: number, b: number, firstLine: number) => (b <= a ? 0 : finder
     ? scanBytes(buf, a, b, analyzer, finder, firstLine, (x, y) => buf.toString('utf8', x, y)).lines
@@ -168,17 +167,23 @@ function analyzeRange(fd: number, job: PartJob, buf: Buffer, finder: ReturnType<
     }
   }
   analyzer.end();
-  return analyzer.chunkState(lines);
+  return lines;
+}
+
+function rangeBuffer(finder: ReturnType<typeof keyFinder>): Buffer {
+  const cap = Math.max(BLOCK, WARM, TAIL) + 1;
+  return finder ? bufferIn(finder.buffer(cap)) : Buffer.allocUnsafe(cap);
 }
 
 function analysisWorker(): void {
   const job = workerData as PartJob;
   const finder = keyFinder(ANALYSIS_KEYS);
-  const cap = Math.max(BLOCK, WARM, TAIL) + 1;
-  const buf = finder ? bufferIn(finder.buffer(cap)) : Buffer.allocUnsafe(cap);
+  const buf = rangeBuffer(finder);
   const fd = openSync(job.path, 'r');
   try {
-    parentPort!.postMessage({ index: job.index, state: analyzeRange(fd, job, buf, finder) });
+    const analyzer = new PartsAnalyzer({ ...job.options, part: { ownFrom: 1 } });
+    const lines = analyzeRange(fd, job, buf, finder, analyzer);
+    parentPort!.postMessage({ index: job.index, state: analyzer.chunkState(lines) });
   } finally {
     closeSync(fd);
   }
@@ -204,13 +209,24 @@ export async function analyzeFileParallel(path: string, options: AnalyzerOptions
     }
   };
   const { file: _file, ...shared } = options;
-  await Promise.all(Array.from({ length: n }, (_, index) => new Promise<void>((resolve, reject) => {
-    const job: PartJob = { path, size, index, workers: n, options: shared };
+  // ranges 1.. go to worker threads; this thread analyses range 0 meanwhile, straight into the result
+  const done = Promise.all(Array.from({ length: n - 1 }, (_, i) => new Promise<void>((resolve, reject) => {
+    const job: PartJob = { path, size, index: i + 1, workers: n, options: shared };
     const w = new Worker(__filename, { argv: ['report', WORKER_FLAG], workerData: job });
     w.on('message', (m: { index: number; state: ChunkState }) => { ready.set(m.index, m.state); absorbReady(); });
     w.on('error', reject);
     w.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`analysis worker exited with code ${code}`))));
   })));
+  const fd = openSync(path, 'r');
+  try {
+    const finder = keyFinder(ANALYSIS_KEYS);
+    offset = analyzeRange(fd, { path, size, index: 0, workers: n, options: shared }, rangeBuffer(finder), finder, merged);
+  } finally {
+    closeSync(fd);
+  }
+  next = 1;
+  absorbReady();
+  await done;
   absorbReady();
   if (next !== n) throw new Error(`analysis: ${n - next} parts of ${path} were not analysed`);
   merged.end();
