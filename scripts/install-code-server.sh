@@ -52,6 +52,17 @@ if [ -f "$ENTRY" ] && [ -x "$RG" ] && [ "$(node -p "require('$PREFIX/node_module
   exit 0
 fi
 
+# node-gyp downloads Node's headers from nodejs.org unless told where they are: use the ones
+# installed with Node itself when present (Debian's nodejs, NodeSource and the official tarballs
+# all ship include/node), so the native builds need no network beyond the npm registry.
+if [ -z "${npm_config_nodedir:-}" ]; then
+  NODE_PREFIX="$(node -p 'require("path").resolve(process.execPath, "../..")')"
+  if [ -f "$NODE_PREFIX/include/node/node.h" ]; then
+    export npm_config_nodedir="$NODE_PREFIX"
+    log "node-gyp uses the headers in $NODE_PREFIX/include/node"
+  fi
+fi
+
 mkdir -p "$PREFIX"
 # A private package.json keeps npm from walking up into the project's own manifest.
 [ -f "$PREFIX/package.json" ] || echo '{"name":"code-server-prefix","private":true}' > "$PREFIX/package.json"

@@ -131,7 +131,7 @@ if (BIG_MB > 0) {
 }
 const walkLog = 'smmuv3-virt-stream10.log';
 copyFileSync(join(ROOT, 'test/fixtures/editor', walkLog), join(WORKSPACE, walkLog));
-copyFileSync(join(ROOT, 'test/fixtures/editor/qcom-iommu-stall.log'), join(WORKSPACE, 'qcom-iommu-stall.log'));
+for (const f of ['qcom-iommu-stall.log', 'page-request-trace.log']) copyFileSync(join(ROOT, 'test/fixtures/editor', f), join(WORKSPACE, f));
 
 let walk = false;
 const snapDir = join(SHARED, 'snapshots', 'smmuv3-virt');
@@ -214,6 +214,7 @@ async function runSuite(run) {
     // Where the extension under test must have been loaded from.
     extensionRoot: run === 'vsix' ? extDir : ROOT,
     ...(run === 'vsix' ? { vsixBytes: vsixSize } : {}),
+    cli: join(ROOT, 'dist', 'cli.js'), node: process.execPath,
   }));
 
   const port = await freePort();

@@ -20,7 +20,8 @@ import type { SnapshotRegistry } from './snapshot-registry';
 import { parseWalkInput, requestFromRecord } from './walk-request';
 import { recordAtLine } from './record-at-line';
 import { lineRange, readSourceLines } from './source-lines';
-import { buildReport, REPORT_EXTENSIONS, type ReportFormat } from './report';
+import type { ReportFormat } from './log-analysis';
+import { logAnalysis } from './fault-store';
 import { KERNEL_LOG, readSettings, scannedLanguages } from './settings';
 
 /** A record's place: what hover links and the webview pass around (JSON-safe). */
@@ -88,7 +89,8 @@ export function registerCommands(ctx: vscode.ExtensionContext, d: Deps): void {
     const group = groupOf(record, uri);
     const related = group ? group.samples.filter((s) => s.line !== record.line).slice(0, 20).map((s) => s.line) : [];
     const own = lineRange(record.line, record.endLine ?? record.line);
-    const texts = await readSourceLines(uri, [...own, ...related]).catch(() => []);
+    const indexed = store.source?.uri.toString() === uri.toString() ? store.source.lines : undefined;
+    const texts = await readSourceLines(uri, [...own, ...related], indexed).catch(() => []);
     const byLine = new Map(texts.map((t) => [t.line, t]));
     const fd: FaultDetails = {
       title: `${record.family} ${kindLabel(record)}${record.iova ? ' @ ' + record.iova : ''}`,
@@ -271,18 +273,26 @@ export function registerCommands(ctx: vscode.ExtensionContext, d: Deps): void {
       format = pick.f;
     }
     const manifest = walks.snapshotPath(src.uri);
-    const text = buildReport(format, src.index, {
-      source: src.uri.scheme === 'file' ? src.uri.fsPath : src.uri.toString(),
-      generated: new Date().toISOString(),
-      ...(manifest ? { snapshot: manifest } : {}),
-    });
+    const la = logAnalysis();
+    // The same analysis, report and renderers as `iommu-lens report LOG [--snapshot S]`.
+    const analysis = src.analysis ?? await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Analysing {0}', src.name) },
+      () => store.analyze(src));
+    if (!analysis) { void vscode.window.showErrorMessage(vscode.l10n.t('Could not analyse {0} (see the IOMMU Lens output)', src.name)); return undefined; }
+    let text: string;
+    try {
+      text = la.renderReport(format, analysis, la.sourceName(src.uri), manifest);
+    } catch (e) {
+      void vscode.window.showErrorMessage(vscode.l10n.t('Could not build the report: {0}', e instanceof Error ? e.message : String(e)));
+      return undefined;
+    }
     let target = targetArg ? vscode.Uri.file(targetArg) : undefined;
     if (!target) {
       const base = src.uri.scheme === 'file' ? src.uri.fsPath.replace(/\.[^./]{1,10}$/, '') : src.name;
       target = await vscode.window.showSaveDialog({
         title: vscode.l10n.t('Save IOMMU fault report'),
-        defaultUri: vscode.Uri.file(`${base}.iommu-report.${REPORT_EXTENSIONS[format]}`),
-        filters: { [format.toUpperCase()]: [REPORT_EXTENSIONS[format]] },
+        defaultUri: vscode.Uri.file(`${base}.iommu-report.${la.REPORT_EXTENSIONS[format]}`),
+        filters: { [format.toUpperCase()]: [la.REPORT_EXTENSIONS[format]] },
       });
       if (!target) return undefined;
     }

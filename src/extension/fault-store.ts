@@ -9,6 +9,12 @@ import { stat } from 'node:fs/promises';
 import { Scanner } from '../core/logs/scanner';
 import { FaultIndex } from './fault-index';
 import { scanFileAsync } from './scan-async';
+import { SparseLineIndex } from './line-index';
+import type { Analysis } from '../core/analysis/analyzer';
+import type * as LogAnalysisModule from './log-analysis';
+
+/** The report's analysis code, evaluated on first use (see extension.ts on activation cost). */
+export const logAnalysis = (): typeof LogAnalysisModule => require('./log-analysis') as typeof LogAnalysisModule;
 
 export interface FaultSource {
   uri: vscode.Uri;
@@ -19,6 +25,15 @@ export interface FaultSource {
   error?: string;
   /** ms the scan took */
   elapsed?: number;
+  /** line offsets of a file read from disk: hovers and details on logs the editor cannot hand over */
+  lines?: SparseLineIndex;
+  /**
+   * The analysis `iommu-lens report` makes of the same log: run after the scan when the log has
+   * page requests or stalls (the Pending branch shows their lifecycle), else on Export Report.
+   */
+  analysis?: Analysis;
+  /** the analysis is running */
+  analyzing?: Promise<Analysis | undefined>;
 }
 
 const REFRESH_MS = 300;
@@ -67,7 +82,40 @@ export class FaultStore implements vscode.Disposable {
     this.cts?.cancel();
     this.current = src;
     this.changed.fire(src);
+    if (index.pending.count) await this.analyze(src, doc);
     return src;
+  }
+
+  /**
+   * The report's analysis of a source (cached): from the document's lines when it is open, else
+   * read from disk in the background. Fires a change so the Pending branch picks it up.
+   */
+  analyze(src: FaultSource, doc?: vscode.TextDocument): Promise<Analysis | undefined> {
+    if (src.analysis) return Promise.resolve(src.analysis);
+    if (src.analyzing) return src.analyzing;
+    const t0 = Date.now();
+    const la = logAnalysis();
+    const name = la.sourceName(src.uri);
+    const run = async (): Promise<Analysis | undefined> => {
+      const open = doc ?? vscode.workspace.textDocuments.find((d) => d.uri.toString() === src.uri.toString());
+      // VS Code counts the empty line after a final newline; the CLI's reader does not.
+      if (open) return la.analyzeLines(name, open.lineCount - (open.lineCount > 0 && open.lineAt(open.lineCount - 1).text === '' ? 1 : 0), (i) => open.lineAt(i).text);
+      if (src.uri.scheme !== 'file') return la.analyzeLines(name, 0, () => '');
+      return la.analyzeFile(src.uri.fsPath, () => this.current !== src);
+    };
+    src.analyzing = run().then((a) => {
+      if (a) {
+        src.analysis = a;
+        const pr = a.pageRequests.counts;
+        this.log.info(`analysed ${src.name}: ${a.records} records, ${a.groups.length} groups, page requests/stalls ${Object.entries(pr).map(([k, v]) => `${k} ${v}`).join(', ')}, ${Date.now() - t0} ms`);
+        if (this.current === src) this.changed.fire(src);
+      }
+      return a;
+    }, (e: unknown) => {
+      this.log.error(`analysis of ${src.name} failed: ${e instanceof Error ? e.message : String(e)}`);
+      return undefined;
+    }).finally(() => { src.analyzing = undefined; });
+    return src.analyzing;
   }
 
   /** Scan a file from disk in the background with a cancellable progress notification. */
@@ -80,13 +128,17 @@ export class FaultStore implements vscode.Disposable {
     this.current = src;
     this.changed.fire(src);
     const t0 = Date.now();
+    const lineIndexP = stat(uri.fsPath).then((st) => new SparseLineIndex(uri.fsPath, st.size, st.mtimeMs), () => undefined);
     return Promise.resolve(vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Scanning {0} for IOMMU faults', src.name), cancellable: true },
       async (progress, token) => {
         const sub = token.onCancellationRequested(() => cts.cancel());
         let reported = 0;
         try {
+          const lines = await lineIndexP;
+          if (lines) src.lines = lines;
           const res = await scanFileAsync(uri.fsPath, (r) => index.add(r), {
+            ...(lines ? { index: lines } : {}),
             cancelled: () => cts.token.isCancellationRequested,
             progress: (p) => {
               index.lines = p.lines;
@@ -110,6 +162,7 @@ export class FaultStore implements vscode.Disposable {
         src.elapsed = Date.now() - t0;
         this.log.info(`scanned ${uri.fsPath} from disk: ${index.total} records in ${index.lines} lines, ${src.elapsed} ms (${src.state})`);
         if (this.current === src) this.changed.fire(src);
+        if (src.state === 'done' && index.pending.count && this.current === src) await this.analyze(src);
         return src;
       }));
   }

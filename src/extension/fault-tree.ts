@@ -7,7 +7,8 @@ import type { FaultRecord } from '../core/logs/record';
 import { decodeRecordRegisters } from '../core/decode/explain';
 import { FaultIndex, matchesFilter, timeRange, type DeviceGroup, type Group, type IommuGroup, type KindGroup } from './fault-index';
 import type { FaultSource, FaultStore } from './fault-store';
-import { recordMarkdown } from './record-markdown';
+import { recordMarkdown, escapeMarkdown } from './record-markdown';
+import type { PageRequestGroup, PageRequestSummary } from '../core/analysis/page-requests';
 
 export const VIEW_ID = 'iommuLens.faults';
 
@@ -148,6 +149,51 @@ export class IommuNode extends Node {
   }
 }
 
+/** Page-request / stall states that deserve a look even though they are finished. */
+const FLAGGED = new Set(['spurious', 'stale', 'lost']);
+
+/** One page-request group or stalled transaction, with its lifecycle state from the analysis. */
+export class PrGroupNode extends Node {
+  readonly id: string;
+  constructor(parent: Node, readonly group: PageRequestGroup) {
+    super(parent);
+    this.id = `${parent.id}|pr:${group.firstLine}:${group.state}:${group.group}`;
+  }
+  item(src: FaultSource): vscode.TreeItem {
+    const g = this.group;
+    const it = new vscode.TreeItem(vscode.l10n.t('line {0}', g.firstLine), vscode.TreeItemCollapsibleState.None);
+    it.id = this.id;
+    const who = g.device ?? (g.streamId ? `stream ${g.streamId}` : g.iommu);
+    it.description = [g.state, g.kind === 'stall' ? 'stall' : g.kind, g.iova, who, g.pasid ? `PASID ${g.pasid}` : undefined].filter(Boolean).join(' · ');
+    const flagged = FLAGGED.has(g.state);
+    it.iconPath = flagged
+      ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'))
+      : new vscode.ThemeIcon('watch');
+    const md = new vscode.MarkdownString();
+    md.appendMarkdown(`**${escapeMarkdown(g.kind)}** ${escapeMarkdown(g.state)} (lines ${g.firstLine}–${g.lastLine})`);
+    if (g.note) md.appendMarkdown(`\n\n${escapeMarkdown(g.note)}`);
+    if (g.answeredBy) md.appendMarkdown(`\n\n${escapeMarkdown(vscode.l10n.t('Answered by: {0}', g.answeredBy))}${g.answerLine ? ` (line ${g.answerLine})` : ''}`);
+    it.tooltip = md;
+    it.contextValue = flagged ? 'pageRequestFlagged' : 'pageRequest';
+    it.command = revealCommand(src, g.firstLine, g.lastLine);
+    return it;
+  }
+}
+
+function lifecycleDescription(pr: PageRequestSummary, stalls: number, pageRequests: number): string {
+  const c = pr.counts;
+  const parts: string[] = [];
+  const pendingStalls = pr.pending.filter((g) => g.kind === 'stall').length;
+  const pendingPr = c.pending - pendingStalls;
+  if (pendingPr) parts.push(plural(pendingPr, 'page request') + ' ' + vscode.l10n.t('pending'));
+  if (pendingStalls) parts.push(plural(pendingStalls, 'stalled transaction') + ' ' + vscode.l10n.t('pending'));
+  if (!c.pending) parts.push(vscode.l10n.t('none pending ({0} stalls, {1} page requests seen)', stalls, pageRequests));
+  for (const st of ['spurious', 'stale', 'lost'] as const) if (c[st]) parts.push(`${c[st]} ${st}`);
+  const done = c.answered + c['auto-answered'];
+  if (done) parts.push(`${done} ${vscode.l10n.t('answered')}`);
+  return parts.join(' · ');
+}
+
 export class PendingNode extends Node {
   readonly id = 'pending';
   constructor() {
@@ -155,20 +201,34 @@ export class PendingNode extends Node {
   }
   item(src: FaultSource): vscode.TreeItem {
     const p = src.index.pending;
+    const pr = src.analysis?.pageRequests;
     const it = new vscode.TreeItem(vscode.l10n.t('Pending'), vscode.TreeItemCollapsibleState.Collapsed);
     it.id = this.id;
-    const parts: string[] = [];
-    if (p.pageRequests) parts.push(plural(p.pageRequests, 'page request'));
-    if (p.stalls) parts.push(plural(p.stalls, 'stalled transaction'));
-    parts.push(vscode.l10n.t('responses not matched yet'));
-    it.description = parts.join(' · ');
+    if (pr) {
+      it.description = lifecycleDescription(pr, p.stalls, p.pageRequests);
+      it.tooltip = new vscode.MarkdownString(vscode.l10n.t(
+        'Page requests and stalled transactions, matched with their responses as `iommu-lens report` does: pending ones (no response in the log) first, then spurious responses (nothing asked), stale ones (answered after the PASID or handler went away) and lost ones.'));
+    } else {
+      const parts: string[] = [];
+      if (p.pageRequests) parts.push(plural(p.pageRequests, 'page request'));
+      if (p.stalls) parts.push(plural(p.stalls, 'stalled transaction'));
+      parts.push(vscode.l10n.t('matching responses…'));
+      it.description = parts.join(' · ');
+      it.tooltip = new vscode.MarkdownString(vscode.l10n.t('Page requests and stalled transactions found in the log; their responses are being matched.'));
+    }
     it.iconPath = new vscode.ThemeIcon('watch', new vscode.ThemeColor('problemsWarningIcon.foreground'));
-    it.tooltip = new vscode.MarkdownString(vscode.l10n.t(
-      'Page requests and stalled transactions found in the log. They are listed as detected: matching them with their responses (resume/terminate, page-response) is not done yet, so some may already have been answered.'));
     it.contextValue = 'pending';
     return it;
   }
   override children(src: FaultSource): Node[] {
+    const pr = src.analysis?.pageRequests;
+    if (pr) {
+      const flagged = pr.samples.filter((g) => FLAGGED.has(g.state));
+      const out: Node[] = [...pr.pending, ...flagged].map((g) => new PrGroupNode(this, g));
+      const more = pr.untracked + Math.max(0, pr.counts.pending - pr.pending.length);
+      if (more > 0) out.push(new MoreNode(this, more));
+      return out;
+    }
     const g = src.index.pending;
     const out: Node[] = g.samples.map((r) => new RecordNode(this, r));
     if (g.count > g.samples.length) out.push(new MoreNode(this, g.count - g.samples.length));

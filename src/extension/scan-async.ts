@@ -7,6 +7,7 @@
 import { open } from 'node:fs/promises';
 import { Scanner } from '../core/logs/scanner';
 import type { FaultRecord } from '../core/logs/record';
+import type { SparseLineIndex } from './line-index';
 
 const CHUNK = 1 << 20;
 
@@ -23,6 +24,12 @@ export interface AsyncScanOptions {
   cancelled?: () => boolean;
   /** called after every chunk */
   progress?: (p: AsyncScanProgress) => void;
+  /** receives the byte offset of every line start (hovers on files too large for the editor) */
+  index?: SparseLineIndex;
+  /** a scanner to feed instead of a plain one calling `emit` (the report's LogAnalyzer) */
+  scanner?: Scanner;
+  /** 'utf8' reads like the CLI's report; default latin1 like its scan */
+  encoding?: 'latin1' | 'utf8';
 }
 
 export interface AsyncScanResult extends AsyncScanProgress {
@@ -35,13 +42,18 @@ export async function scanFileAsync(path: string, emit: (r: FaultRecord) => void
   const fh = await open(path, 'r');
   try {
     const size = (await fh.stat()).size;
-    const scanner = new Scanner(emit, { file: opts.file ?? path });
+    const scanner = opts.scanner ?? new Scanner(emit, { file: opts.file ?? path });
+    // A line is cut at a newline byte, which never occurs inside a UTF-8 sequence: either
+    // decoding keeps byte offsets exact.
+    const enc = opts.encoding ?? 'latin1';
     const maxLine = opts.maxLine ?? 64 * 1024;
     let buf = Buffer.allocUnsafe(CHUNK + maxLine);
     let carry = 0;
     let lines = 0;
     let bytes = 0;
     let skipping = false; // inside an over-long line whose head was already scanned
+    let base = 0; // file offset of buf[0]
+    const index = opts.index;
     for (;;) {
       if (opts.cancelled?.()) return { bytes, size, lines, cancelled: true };
       const { bytesRead: n } = await fh.read(buf, carry, CHUNK, null);
@@ -51,25 +63,34 @@ export async function scanFileAsync(path: string, emit: (r: FaultRecord) => void
       for (;;) {
         const nl = buf.indexOf(10, start);
         if (nl < 0 || nl >= end) break;
-        lines++;
+        // The end of an over-long line: counted when its head was scanned.
         if (skipping) skipping = false;
-        else scanner.push(buf.toString('latin1', start, nl), lines);
+        else {
+          lines++;
+          index?.noteLineStart(lines, base + start);
+          scanner.push(buf.toString(enc, start, nl), lines);
+        }
         start = nl + 1;
       }
       if (n === 0) {
-        if (start < end && !skipping) { lines++; scanner.push(buf.toString('latin1', start, end), lines); }
+        if (start < end && !skipping) { lines++; index?.noteLineStart(lines, base + start); scanner.push(buf.toString(enc, start, end), lines); }
         break;
       }
       carry = end - start;
       if (carry > maxLine) {
-        if (!skipping) { lines++; scanner.push(buf.toString('latin1', start, start + maxLine), lines); skipping = true; }
+        if (!skipping) { lines++; index?.noteLineStart(lines, base + start); scanner.push(buf.toString(enc, start, start + maxLine), lines); skipping = true; }
         carry = 0;
-      } else if (carry > 0) buf.copy(buf, 0, start, end);
+        base += end;
+      } else {
+        if (carry > 0) buf.copy(buf, 0, start, end);
+        base += start;
+      }
       if (buf.length < carry + CHUNK) { const b = Buffer.allocUnsafe(carry + CHUNK); buf.copy(b, 0, 0, carry); buf = b; }
       opts.progress?.({ bytes, size, lines });
       await yieldToEventLoop();
     }
     scanner.end();
+    if (index) index.lineCount = lines;
     return { bytes, size, lines, cancelled: false };
   } finally {
     await fh.close();
