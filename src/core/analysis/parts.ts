@@ -62,6 +62,12 @@ export class PartsAnalyzer extends LogAnalyzer {
    * place are tried against the earlier parts' faults; page-request events are replayed in order.
    */
   absorb(part: ChunkState, offset: number): void {
+    if (this.parts === 0) {
+      // lines this analyzer read itself come first: their storms end (or go on) at the cut
+      for (const list of this.groups.values()) for (const g of list) g.storm.finish();
+      this.other?.storm.finish();
+      for (const i of this.iommus.values()) i.stream.finish();
+    }
     this.parts++;
     this.records += part.records;
     this.suppressedNotices += part.suppressedNotices;

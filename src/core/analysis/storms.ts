@@ -302,9 +302,27 @@ export class StormStream {
   }
 }
 
-/** Page summaries of two halves of one storm: distinct pages add up (an upper bound, capped), ranges are pooled. */
+/**
+ * Page summaries of two halves of one storm. When each half's ranges list all its pages, their
+ * union is exact; otherwise distinct pages add up (an upper bound, kept under the cap).
+ */
 function joinPages(a: PageSummary, b: PageSummary, cap: number): PageSummary {
-  const out: PageSummary = { distinct: a.distinct + b.distinct, untracked: a.untracked + b.untracked, ranges: [...a.ranges, ...b.ranges].sort((x, y) => y.faults - x.faults).slice(0, 8) };
+  const complete = (p: PageSummary) => p.untracked === 0 && p.ranges.reduce((n, r) => n + r.pages, 0) === p.distinct;
+  const spans = [...a.ranges, ...b.ranges]
+    .map((r) => ({ first: BigInt(r.start) >> 12n, last: BigInt(r.end) >> 12n, faults: r.faults }))
+    .sort((x, y) => (x.first < y.first ? -1 : x.first > y.first ? 1 : 0));
+  const merged: { first: bigint; last: bigint; faults: number }[] = [];
+  for (const r of spans) {
+    const cur = merged[merged.length - 1];
+    if (cur && r.first <= cur.last + 1n) { if (r.last > cur.last) cur.last = r.last; cur.faults += r.faults; }
+    else merged.push({ ...r });
+  }
+  const ranges = merged
+    .map((r) => ({ start: '0x' + (r.first << 12n).toString(16), end: '0x' + (((r.last + 1n) << 12n) - 1n).toString(16), pages: Number(r.last - r.first + 1n), faults: r.faults }))
+    .sort((x, y) => y.faults - x.faults);
+  const out: PageSummary = { distinct: 0, untracked: a.untracked + b.untracked, ranges: ranges.slice(0, 8) };
+  if (complete(a) && complete(b)) out.distinct = ranges.reduce((n, r) => n + r.pages, 0);
+  else out.distinct = a.distinct + b.distinct;
   // the halves may share pages: keep the sum under the cap a single pass would have had
   if (out.distinct > cap) { out.untracked += out.distinct - cap; out.distinct = cap; }
   const lows = [a.lowest, b.lowest].filter((x): x is string => x !== undefined).sort((x, y) => (x.length - y.length) || (x < y ? -1 : 1));
