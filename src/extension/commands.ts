@@ -6,9 +6,8 @@ import * as vscode from 'vscode';
 import { writeFile } from 'node:fs/promises';
 import type { FaultRecord } from '../core/logs/record';
 import { recordToJson } from '../core/logs/record';
-import { decodeRecordRegisters } from '../core/decode/explain';
 import { decodeRegister, type DecodedRegister } from '../core/decode/register';
-import { REGISTERS } from '../core/decode/registers';
+import { explainModule, recordAtLineModule, registersModule } from './lazy';
 import { parseHex } from '../core/logs/normalize';
 import type { FaultDetails, WalkView } from '../core/protocol';
 import { deviceLabel, kindLabel, type KindGroup } from './fault-index';
@@ -18,7 +17,6 @@ import type { DetailsPanel } from './details-panel';
 import type { WalkService } from './walk-service';
 import type { SnapshotRegistry } from './snapshot-registry';
 import { parseWalkInput, requestFromRecord } from './walk-request';
-import { recordAtLine } from './record-at-line';
 import { lineRange, readSourceLines } from './source-lines';
 import type { ReportFormat } from './log-analysis';
 import { logAnalysis } from './fault-store';
@@ -47,7 +45,7 @@ function isRef(a: unknown): a is RecordRef {
 async function recordFromRef(ref: RecordRef): Promise<{ record: FaultRecord; uri: vscode.Uri } | undefined> {
   const uri = vscode.Uri.parse(ref.uri);
   const doc = await vscode.workspace.openTextDocument(uri);
-  const rec = recordAtLine(ref.line - 1, doc.lineCount, (i) => doc.lineAt(i).text, uri.scheme === 'file' ? uri.fsPath : undefined);
+  const rec = recordAtLineModule().recordAtLine(ref.line - 1, doc.lineCount, (i) => doc.lineAt(i).text, uri.scheme === 'file' ? uri.fsPath : undefined);
   return rec ? { record: rec, uri } : undefined;
 }
 
@@ -73,7 +71,7 @@ export function registerCommands(ctx: vscode.ExtensionContext, d: Deps): void {
     const ed = vscode.window.activeTextEditor;
     if (ed) {
       const doc = ed.document;
-      const rec = recordAtLine(ed.selection.active.line, doc.lineCount, (i) => doc.lineAt(i).text, doc.uri.scheme === 'file' ? doc.uri.fsPath : undefined);
+      const rec = recordAtLineModule().recordAtLine(ed.selection.active.line, doc.lineCount, (i) => doc.lineAt(i).text, doc.uri.scheme === 'file' ? doc.uri.fsPath : undefined);
       if (rec) return { record: rec, uri: doc.uri };
     }
     return undefined;
@@ -96,7 +94,7 @@ export function registerCommands(ctx: vscode.ExtensionContext, d: Deps): void {
       title: `${record.family} ${kindLabel(record)}${record.iova ? ' @ ' + record.iova : ''}`,
       uri: uri.toString(),
       record,
-      registers: decodeRecordRegisters(record),
+      registers: explainModule().decodeRecordRegisters(record),
       lines: own.map((n) => byLine.get(n) ?? { line: n, text: '' }),
     };
     if (related.length) fd.related = related.map((n) => byLine.get(n) ?? { line: n, text: '' });
@@ -210,6 +208,7 @@ export function registerCommands(ctx: vscode.ExtensionContext, d: Deps): void {
   });
 
   reg('iommuLens.decodeRegister', async (familyArg?: string, keyArg?: string, valueArg?: string): Promise<DecodedRegister | undefined> => {
+    const { REGISTERS } = registersModule();
     if (!REGISTERS.length) {
       void vscode.window.showWarningMessage(vscode.l10n.t('No register descriptions are available in this build.'));
       return undefined;

@@ -10,7 +10,8 @@ import type * as WalkEngineModule from '../core/walk';
 import type * as SnapshotLoaderModule from '../node/load-snapshot';
 import { FaultStore, type FaultSource } from './fault-store';
 import { FaultTreeProvider } from './fault-tree';
-import { FaultHoverProvider, type Timings } from './hover';
+import type { FaultHoverProvider, Timings } from './hover';
+import { hoverModule } from './lazy';
 import { DetailsPanel, type RenderedMessage } from './details-panel';
 import { SnapshotRegistry } from './snapshot-registry';
 import { WalkService } from './walk-service';
@@ -56,7 +57,10 @@ export function activate(ctx: vscode.ExtensionContext): IommuLensApi {
   const details = new DetailsPanel(ctx.extensionUri, log, () => void vscode.commands.executeCommand('iommuLens.walkAgain'));
   ctx.subscriptions.push(store, registry, walks, tree, details);
 
-  const hover = new FaultHoverProvider(walks);
+  // Created at the first hover: the recognisers and register tables it needs load then.
+  let hoverImpl: FaultHoverProvider | undefined;
+  const hover = () => (hoverImpl ??= new (hoverModule().FaultHoverProvider)(walks));
+  const hoverProxy: vscode.HoverProvider = { provideHover: (doc, pos, token) => hover().provideHover(doc, pos, token) };
   let hoverReg: vscode.Disposable | undefined;
   const registerHover = () => {
     hoverReg?.dispose();
@@ -64,7 +68,7 @@ export function activate(ctx: vscode.ExtensionContext): IommuLensApi {
     const s = readSettings();
     if (!s.hoverEnabled) return;
     const selector: vscode.DocumentSelector = s.hoverLanguages.map((language) => ({ language }));
-    hoverReg = vscode.languages.registerHoverProvider(selector, hover);
+    hoverReg = vscode.languages.registerHoverProvider(selector, hoverProxy);
   };
   registerHover();
   ctx.subscriptions.push({ dispose: () => hoverReg?.dispose() });
@@ -78,11 +82,11 @@ export function activate(ctx: vscode.ExtensionContext): IommuLensApi {
     const line = Number(lineArg);
     if (!uri || !Number.isInteger(line) || line < 1) return undefined;
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
-    if (doc) return (await hover.provideHover(doc, new vscode.Position(line - 1, 0), new vscode.CancellationTokenSource().token))?.contents
+    if (doc) return (await hover().provideHover(doc, new vscode.Position(line - 1, 0), new vscode.CancellationTokenSource().token))?.contents
       .map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : '')).join('\n');
     const src = store.source;
     if (!src?.lines || src.uri.toString() !== uri.toString()) return undefined;
-    return (await hover.describeFileLine(src.lines, uri, line))?.md.value;
+    return (await hover().describeFileLine(src.lines, uri, line))?.md.value;
   }));
 
   // The tree follows the active log editor.
@@ -124,10 +128,10 @@ export function activate(ctx: vscode.ExtensionContext): IommuLensApi {
     activationMs,
     activateCallMs: end - t0,
     activationCpuMs,
-    fileHoverTimings: () => hover.fileTimings,
+    fileHoverTimings: () => hover().fileTimings,
     source: () => store.source,
     treeSnapshot: () => tree.snapshot(),
-    hoverTimings: () => hover.timings,
+    hoverTimings: () => hover().timings,
     lastRendered: () => details.lastRendered,
     onDidRender: details.onDidRender,
   };

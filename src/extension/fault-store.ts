@@ -6,9 +6,8 @@
  */
 import * as vscode from 'vscode';
 import { stat } from 'node:fs/promises';
-import { Scanner } from '../core/logs/scanner';
 import { FaultIndex } from './fault-index';
-import { scanFileAsync } from './scan-async';
+import { scanAsyncModule, scannerModule } from './lazy';
 import { SparseLineIndex } from './line-index';
 import type { Analysis } from '../core/analysis/analyzer';
 import type * as LogAnalysisModule from './log-analysis';
@@ -70,6 +69,7 @@ export class FaultStore implements vscode.Disposable {
     const t0 = Date.now();
     const index = new FaultIndex();
     const src: FaultSource = { uri: doc.uri, name: baseName(doc.uri), index, state: 'scanning' };
+    const { Scanner } = scannerModule();
     const scanner = new Scanner((r) => index.add(r), { file: doc.uri.scheme === 'file' ? doc.uri.fsPath : doc.uri.toString() });
     const n = doc.lineCount;
     for (let i = 0; i < n; i++) scanner.push(doc.lineAt(i).text, i + 1);
@@ -137,7 +137,7 @@ export class FaultStore implements vscode.Disposable {
         try {
           const lines = await lineIndexP;
           if (lines) src.lines = lines;
-          const res = await scanFileAsync(uri.fsPath, (r) => index.add(r), {
+          const res = await scanAsyncModule().scanFileAsync(uri.fsPath, (r) => index.add(r), {
             ...(lines ? { index: lines } : {}),
             cancelled: () => cts.token.isCancellationRequested,
             progress: (p) => {

@@ -4,10 +4,9 @@
  */
 import * as vscode from 'vscode';
 import type { FaultRecord } from '../core/logs/record';
-import { decodeRecordRegisters } from '../core/decode/explain';
 import { FaultIndex, matchesFilter, timeRange, type DeviceGroup, type Group, type IommuGroup, type KindGroup } from './fault-index';
 import type { FaultSource, FaultStore } from './fault-store';
-import { recordMarkdown, escapeMarkdown } from './record-markdown';
+import { explainModule, recordMarkdownModule } from './lazy';
 import type { PageRequestGroup, PageRequestSummary } from '../core/analysis/page-requests';
 
 export const VIEW_ID = 'iommuLens.faults';
@@ -53,7 +52,7 @@ export class RecordNode extends Node {
   }
   /** Tooltips decode registers: done lazily (resolveTreeItem) since most are never hovered. */
   tooltip(): vscode.MarkdownString {
-    const md = new vscode.MarkdownString(recordMarkdown(this.record, decodeRecordRegisters(this.record)));
+    const md = new vscode.MarkdownString(recordMarkdownModule().recordMarkdown(this.record, explainModule().decodeRecordRegisters(this.record)));
     md.supportThemeIcons = true;
     return md;
   }
@@ -169,6 +168,7 @@ export class PrGroupNode extends Node {
     it.iconPath = flagged
       ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'))
       : new vscode.ThemeIcon('watch');
+    const { escapeMarkdown } = recordMarkdownModule();
     const md = new vscode.MarkdownString();
     md.appendMarkdown(`**${escapeMarkdown(g.kind)}** ${escapeMarkdown(g.state)} (lines ${g.firstLine}–${g.lastLine})`);
     if (g.note) md.appendMarkdown(`\n\n${escapeMarkdown(g.note)}`);
