@@ -93,7 +93,22 @@ interface PartJob {
   size: number;
   index: number;
   workers: number;
+  /** byte range [begin, end) whose lines this part owns (cut to whole lines) */
+  begin: number;
+  end: number;
   options: AnalyzerOptions;
+}
+
+/**
+ * Range boundaries: the calling thread, which starts at once and needs no export, takes a larger
+ * first range than the workers (which pay for their start and for sending their state back).
+ */
+function rangeBounds(size: number, n: number): number[] {
+  const first = n > 1 ? Math.min(0.9, 1 / n + 0.05) : 1;
+  const b = [0, Math.floor(size * first)];
+  for (let i = 1; i < n; i++) b.push(Math.floor(size * (first + ((1 - first) * i) / (n - 1))));
+  b[n] = size;
+  return b;
 }
 
 /** Absolute offset of the first line that starts at or after `pos`. */
@@ -116,10 +131,8 @@ function lineStartAtOrAfter(fd: number, pos: number, size: number, buf: Buffer):
  * open print still takes.
  */
 function analyzeRange(fd: number, job: PartJob, buf: Buffer, finder: ReturnType<typeof keyFinder>, analyzer: LogAnalyzer): number {
-  const begin = Math.floor((job.index * job.size) / job.workers);
-  const end = Math.floor(((job.index + 1) * job.size) / job.workers);
-  const s0 = job.index === 0 ? 0 : lineStartAtOrAfter(fd, begin, job.size, buf);
-  const e0 = job.index === job.workers - 1 ? job.size : Math.max(s0, lineStartAtOrAfter(fd, end, job.size, buf));
+  const s0 = job.begin === 0 ? 0 : lineStartAtOrAfter(fd, job.begin, job.size, buf);
+  const e0 = job.end >= job.size ? job.size : Math.max(s0, lineStartAtOrAfter(fd, job.end, job.size, buf));
   const matcher = finder ? undefined : keyMatcher(ANALYSIS_KEYS);
   const region = (a: number, b: number, firstLine: number) => (b <= a ? 0 : finder
     ? scanBytes(buf, a, b, analyzer, finder, firstLine, (x, y) => buf.toString('utf8', x, y)).lines
@@ -210,8 +223,9 @@ export async function analyzeFileParallel(path: string, options: AnalyzerOptions
   };
   const { file: _file, ...shared } = options;
   // ranges 1.. go to worker threads; this thread analyses range 0 meanwhile, straight into the result
+  const bounds = rangeBounds(size, n);
   const done = Promise.all(Array.from({ length: n - 1 }, (_, i) => new Promise<void>((resolve, reject) => {
-    const job: PartJob = { path, size, index: i + 1, workers: n, options: shared };
+    const job: PartJob = { path, size, index: i + 1, workers: n, begin: bounds[i + 1]!, end: bounds[i + 2]!, options: shared };
     const w = new Worker(__filename, { argv: ['report', WORKER_FLAG], workerData: job });
     w.on('message', (m: { index: number; state: ChunkState }) => { ready.set(m.index, m.state); absorbReady(); });
     w.on('error', reject);
@@ -220,7 +234,7 @@ export async function analyzeFileParallel(path: string, options: AnalyzerOptions
   const fd = openSync(path, 'r');
   try {
     const finder = keyFinder(ANALYSIS_KEYS);
-    offset = analyzeRange(fd, { path, size, index: 0, workers: n, options: shared }, rangeBuffer(finder), finder, merged);
+    offset = analyzeRange(fd, { path, size, index: 0, workers: n, begin: 0, end: bounds[1]!, options: shared }, rangeBuffer(finder), finder, merged);
   } finally {
     closeSync(fd);
   }

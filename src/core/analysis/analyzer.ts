@@ -313,12 +313,9 @@ export class LogAnalyzer extends Scanner {
     // (arm_smmu_global_fault prints two): notices of one function at the same moment count the
     // same faults, so only the excess over the previous one is new.
     const fn = typeof d?.function === 'string' ? d.function : '';
-    const prev = this.lastNotice.get(r.family);
-    this.noteSuppressed(r);
-    if (prev && prev.fn === fn && (r.time !== undefined && prev.time !== undefined ? Math.abs(r.time - prev.time) <= 1 : r.line - prev.line <= 4)) {
-      n = Math.max(0, n - prev.n);
-      if (n === 0) return;
-    }
+    const excess = this.noticeExcess(r, fn, n);
+    if (excess === 0) return;
+    n = excess;
     this.suppressed += n;
     const ik = this.lastIommuOfFamily.get(r.family) ?? `${r.family}\u0000`;
     let i = this.iommus.get(ik);
@@ -343,12 +340,21 @@ export class LogAnalyzer extends Scanner {
       this.iommus.set(ik, i);
     }
     if (r.kind === 'storm-suppressed') {
-      this.noteSuppressed(r);
-      i?.stream.contextNotice();
+      const d = r.decoded as { suppressed?: unknown; function?: unknown } | undefined;
+      // a twin notice changes nothing in one pass, so it must not here either
+      if (this.noticeExcess(r, typeof d?.function === 'string' ? d.function : '', Number(d?.suppressed ?? 0)) > 0) i?.stream.contextNotice();
       return;
     }
     i!.stream.contextRecord(r.time, r.line);
     this.lastIommuOfFamily.set(r.family, ik);
+  }
+
+  /** What a notice adds over its twin (same function at the same moment), and remember it. */
+  private noticeExcess(r: FaultRecord, fn: string, n: number): number {
+    const prev = this.lastNotice.get(r.family);
+    this.noteSuppressed(r);
+    if (prev && prev.fn === fn && (r.time !== undefined && prev.time !== undefined ? Math.abs(r.time - prev.time) <= 1 : r.line - prev.line <= 4)) return Math.max(0, n - prev.n);
+    return n;
   }
 
   private noteSuppressed(r: FaultRecord): void {
