@@ -195,14 +195,18 @@ function lifecycleDescription(pr: PageRequestSummary, stalls: number, pageReques
 }
 
 export class PendingNode extends Node {
-  readonly id = 'pending';
-  constructor() {
+  readonly id: string;
+  constructor(src: FaultSource) {
     super(undefined);
+    // Per log: a new log's Pending opens by itself instead of keeping the last log's state.
+    this.id = `pending:${src.uri.toString()}`;
   }
   item(src: FaultSource): vscode.TreeItem {
     const p = src.index.pending;
     const pr = src.analysis?.pageRequests;
-    const it = new vscode.TreeItem(vscode.l10n.t('Pending'), vscode.TreeItemCollapsibleState.Collapsed);
+    // Open when something is still waiting or a response looks wrong: that is what to look at first.
+    const open = !!pr && (pr.pending.length > 0 || pr.samples.some((g) => FLAGGED.has(g.state)));
+    const it = new vscode.TreeItem(vscode.l10n.t('Pending'), open ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
     it.id = this.id;
     if (pr) {
       it.description = lifecycleDescription(pr, p.stalls, p.pageRequests);
@@ -298,7 +302,7 @@ export class FaultTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
     if (!src) return [];
     if (n) return n.children(src, this.filterText);
     const out: Node[] = [];
-    if (src.index.pending.count) out.push(new PendingNode());
+    if (src.index.pending.count) out.push(new PendingNode(src));
     for (const g of FaultIndex.sorted(src.index.iommus.values())) {
       if ([...g.devices.values()].some((d) => [...d.kinds.values()].some((k) => matchesFilter(this.filterText, g, d, k)))) out.push(new IommuNode(g));
     }
