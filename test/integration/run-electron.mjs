@@ -23,8 +23,15 @@ const workspace = join(ROOT, '.vscode-test', 'workspace-electron');
 rmSync(workspace, { recursive: true, force: true });
 mkdirSync(workspace, { recursive: true });
 copyFileSync(join(ROOT, 'examples', 'mixed-faults.log'), join(workspace, 'mixed-faults.log'));
-copyFileSync(join(ROOT, 'test/fixtures/editor/smmuv3-virt-stream10.log'), join(workspace, 'smmuv3-virt-stream10.log'));
-writeFileSync(join(workspace, '.iommu-lens-test.json'), JSON.stringify({ walk: false, mixedLog: 'mixed-faults.log', walkLog: 'smmuv3-virt-stream10.log' }));
+for (const f of ['smmuv3-virt-stream10.log', 'qcom-iommu-stall.log', 'page-request-trace.log']) copyFileSync(join(ROOT, 'test/fixtures/editor', f), join(workspace, f));
+{
+  // The same storm log as the code-server route: above the 4 MiB background-scan threshold.
+  const line = (i) => `[ ${(1000 + i / 1000).toFixed(6).padStart(12)}] AMD-Vi: Event logged [IO_PAGE_FAULT device=0000:02:00.0 domain=0x0017 address=0x${(0xbe9f9000 + (i % 4096) * 64).toString(16)} flags=0x0010]\n`;
+  const chunks = [];
+  for (let i = 0; i < 60_000; i++) chunks.push(line(i));
+  writeFileSync(join(workspace, 'storm.log'), chunks.join(''));
+}
+writeFileSync(join(workspace, '.iommu-lens-test.json'), JSON.stringify({ run: 'dev', extensionRoot: ROOT, walk: false, mixedLog: 'mixed-faults.log', walkLog: 'smmuv3-virt-stream10.log', cli: join(ROOT, 'dist', 'cli.js'), node: process.execPath }));
 
 try {
   await runTests({
