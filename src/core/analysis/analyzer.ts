@@ -9,6 +9,7 @@
  *   ANALYSIS_KEYS                          substrings that select candidate lines (records + symptoms + markers)
  */
 import { Scanner, allKeys } from '../logs/scanner';
+import { forEachLine } from '../logs/text-lines';
 import type { FaultRecord } from '../logs/record';
 import { parseLine } from '../logs/line';
 import { normalizeBdf } from '../logs/normalize';
@@ -463,15 +464,7 @@ function ftraceTime(raw: string): number | undefined {
 /** Analyse a whole text held in memory (tests, the editor's open document). */
 export function analyzeText(text: string, opts: AnalyzerOptions = {}): Analysis {
   const a = new LogAnalyzer(opts);
-  let lineNo = 0;
-  let start = 0;
-  while (start <= text.length) {
-    let nl = text.indexOf('\n', start);
-    if (nl < 0) nl = text.length;
-    lineNo++;
-    if (nl > start || nl < text.length) a.push(text.slice(start, nl), lineNo);
-    start = nl + 1;
-  }
+  const lines = forEachLine(text, (line, n) => a.push(line, n));
   a.end();
-  return a.result(text.endsWith('\n') ? lineNo - 1 : lineNo);
+  return a.result(lines);
 }

@@ -6,6 +6,7 @@ import { parseLine, type LogLine } from './line';
 import type { FaultRecord } from './record';
 import type { Continuation, Recognizer } from './recognizer';
 import { RECOGNIZERS } from './families';
+import { forEachLine } from './text-lines';
 import { splitRunTogether } from './run-together';
 import { KeySet } from './simd/key-set';
 
@@ -160,15 +161,7 @@ export class Scanner {
 export function scanText(text: string, opts: ScannerOptions = {}): FaultRecord[] {
   const out: FaultRecord[] = [];
   const s = new Scanner((r) => out.push(r), opts);
-  let lineNo = 0;
-  let start = 0;
-  while (start <= text.length) {
-    let nl = text.indexOf('\n', start);
-    if (nl < 0) nl = text.length;
-    lineNo++;
-    if (nl > start || nl < text.length) s.push(text.slice(start, nl), lineNo);
-    start = nl + 1;
-  }
+  forEachLine(text, (line, n) => s.push(line, n));
   s.end();
   return out;
 }
