@@ -129,6 +129,11 @@ if (BIG_MB > 0) {
   if (!existsSync(dest) || statSync(dest).size !== statSync(mixed).size) copyFileSync(mixed, dest);
   log(`${bigLog}: ${(statSync(dest).size / 1048576).toFixed(1)} MiB (${Date.now() - tg} ms to generate or reuse)`);
 }
+// The example log with its own snapshot beside it (NAME.iommu.json beside NAME.log is attached
+// by the extension), as a user who opens examples/ gets them.
+copyFileSync(mixedSrc, join(WORKSPACE, 'example-host.log'));
+copyFileSync(join(ROOT, 'examples', 'mixed-faults.iommu.json'), join(WORKSPACE, 'example-host.iommu.json'));
+for (const f of readdirSync(join(ROOT, 'examples'))) if (f.endsWith('.bin')) copyFileSync(join(ROOT, 'examples', f), join(WORKSPACE, f));
 const walkLog = 'smmuv3-virt-stream10.log';
 copyFileSync(join(ROOT, 'test/fixtures/editor', walkLog), join(WORKSPACE, walkLog));
 for (const f of ['qcom-iommu-stall.log', 'page-request-trace.log']) copyFileSync(join(ROOT, 'test/fixtures/editor', f), join(WORKSPACE, f));

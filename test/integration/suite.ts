@@ -445,6 +445,41 @@ export function registerSuite(): void {
       await checkpoint('walk-webview');
     });
 
+    it('walks the example log in the example snapshot: the GPU driver and the unattached AHCI controller', async function () {
+      // examples/mixed-faults.log with examples/mixed-faults.iommu.json beside it (as example-host.*).
+      const doc = await vscode.workspace.openTextDocument(wsFile('example-host.log'));
+      await vscode.window.showTextDocument(doc);
+      const gpuLine = lineOf(doc, 'fault addr 0x7f3a1000');
+      // The snapshot is attached by name when the log opens: poll the hover until the walk is in it.
+      let hover = '';
+      for (const t0 = Date.now(); !hover.includes('Walk') && Date.now() - t0 < 30_000; await sleep(200)) {
+        hover = hoverText(await hoverAt(doc, gpuLine));
+      }
+      for (const want of ['PTE_READ', 'table-entry', 'Suspected culprit', 'device driver']) {
+        assert.ok(hover.includes(want), `example walk hover lacks "${want}":\n${hover}`);
+      }
+      const rendered = new Promise<NonNullable<ReturnType<IommuLensApi['lastRendered']>>>((r) => {
+        const d = api.onDidRender((m) => { if (m.title.includes('0x7f3a1000')) { d.dispose(); r(m); } });
+      });
+      const gpu = await vscode.commands.executeCommand<WalkView>('iommuLens.walkAddress', '0x7f3a1000 device=0000:00:02.0 access=read');
+      assert.equal(gpu?.result?.result, 'fault', `walk: ${gpu?.error}`);
+      assert.equal(gpu.result.fault?.stage, 'table-entry');
+      assert.equal(gpu.result.fault?.reason.code, 6);
+      assert.match(gpu.result.culprit?.party ?? '', /^device driver/);
+      const drawn = await rendered;
+      assert.equal(drawn.steps, gpu.result.steps.length);
+      assert.equal(drawn.failingStep, gpu.result.steps.findIndex((st) => !st.ok));
+      await checkpoint('example-walk-webview');
+      // The buffer below the faulting pages is still mapped.
+      const ok = await vscode.commands.executeCommand<WalkView>('iommuLens.walkAddress', '0x7f3a0800 device=0000:00:02.0');
+      assert.equal(ok?.result?.result, 'translated');
+      assert.equal(ok.result.pa, '0x1a20a0800');
+      // The AHCI controller has no context entry: a device-entry fault, the host IOMMU driver's side.
+      const ahci = await vscode.commands.executeCommand<WalkView>('iommuLens.walkAddress', '0xfff00000 device=0000:00:1f.2 access=write');
+      assert.equal(ahci?.result?.fault?.stage, 'device-entry');
+      assert.match(ahci.result.culprit?.party ?? '', /host IOMMU driver/);
+    });
+
     it('remembers an attached snapshot and walks only faults of the same IOMMU model', async function () {
       if (!cfg.walk) this.skip();
       const manifest = wsFile((cfg.walkLog ?? 'smmuv3-virt-stream10.log').replace(/\.log$/, '.iommu.json')).fsPath;
