@@ -6,12 +6,10 @@ import * as vscode from 'vscode';
 // Right after VS Code's API object is made for this extension (its cost is VS Code's, not ours)
 // and before any other module of the bundle runs.
 import { moduleStart, moduleStartCpu } from './load-clock';
-import type * as WalkEngineModule from '../core/walk';
-import type * as SnapshotLoaderModule from '../node/load-snapshot';
 import { FaultStore, type FaultSource } from './fault-store';
 import { FaultTreeProvider } from './fault-tree';
 import type { FaultHoverProvider, Timings } from './hover';
-import { hoverModule } from './lazy';
+import { engine, hoverModule } from './lazy';
 import { DetailsPanel, type RenderedMessage } from './details-panel';
 import { SnapshotRegistry } from './snapshot-registry';
 import { WalkService } from './walk-service';
@@ -50,8 +48,8 @@ export function activate(ctx: vscode.ExtensionContext): IommuLensApi {
   // a snapshot: esbuild turns these require()s into modules evaluated on first use, which keeps
   // them out of the activation time.
   const walks = new WalkService({
-    load: (p) => (require('../node/load-snapshot') as typeof SnapshotLoaderModule).loadSnapshot(p),
-    walk: (snap, req) => (require('../core/walk') as typeof WalkEngineModule).walk(snap, req),
+    load: (p) => engine().snapshotLoader.loadSnapshot(p),
+    walk: (snap, req) => engine().walkEngine.walk(snap, req),
   }, registry, log);
   const tree = new FaultTreeProvider(store);
   const details = new DetailsPanel(ctx.extensionUri, log, () => void vscode.commands.executeCommand('iommuLens.walkAgain'));

@@ -7,13 +7,13 @@
 import * as vscode from 'vscode';
 import { stat } from 'node:fs/promises';
 import { FaultIndex } from './fault-index';
-import { scanAsyncModule, scannerModule } from './lazy';
+import { engine, scanAsyncModule, scannerModule } from './lazy';
 import { SparseLineIndex } from './line-index';
 import type { Analysis } from '../core/analysis/analyzer';
 import type * as LogAnalysisModule from './log-analysis';
 
 /** The report's analysis code, evaluated on first use (see extension.ts on activation cost). */
-export const logAnalysis = (): typeof LogAnalysisModule => require('./log-analysis') as typeof LogAnalysisModule;
+export const logAnalysis = (): typeof LogAnalysisModule => engine().logAnalysis;
 
 export interface FaultSource {
   uri: vscode.Uri;
