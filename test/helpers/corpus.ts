@@ -20,8 +20,9 @@ export function corpusAvailable(): boolean {
   return existsSync(CORPUS);
 }
 
-export function corpusEntries(file: string): CorpusEntry[] {
-  const text = readFileSync(join(CORPUS, file), 'utf8');
+/** Entries of a file in the corpus format (`### source:` line, lines as published, blank line). */
+export function entriesOf(path: string, file = path): CorpusEntry[] {
+  const text = readFileSync(path, 'utf8');
   const out: CorpusEntry[] = [];
   let cur: CorpusEntry | undefined;
   text.split('\n').forEach((l, i) => {
@@ -34,4 +35,8 @@ export function corpusEntries(file: string): CorpusEntry[] {
     }
   });
   return out;
+}
+
+export function corpusEntries(file: string): CorpusEntry[] {
+  return entriesOf(join(CORPUS, file), file);
 }

@@ -5,38 +5,10 @@
  * quoting and wrapping, quoted-printable, pager truncation, prompts, prefixes cut away.
  * Every fault print of every entry is asserted field by field.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { scanText } from '../../../src/core/logs/scanner';
 import type { FaultRecord } from '../../../src/core/logs/record';
-
-interface Entry { source: string; lines: string[] }
-
-const DIR = join(__dirname, '../../fixtures/real-logs');
-
-function entries(file: string): Entry[] {
-  const out: Entry[] = [];
-  let cur: Entry | undefined;
-  for (const l of readFileSync(join(DIR, file), 'utf8').split('\n')) {
-    if (l.startsWith('### source:')) {
-      cur = { source: l.slice('### source:'.length).trim(), lines: [] };
-      out.push(cur);
-    } else if (cur) {
-      if (l.trim() === '' && cur.lines.length) cur = undefined;
-      else if (l.trim() !== '') cur.lines.push(l);
-    }
-  }
-  return out;
-}
-
-/** The records of the one entry whose source line contains `needle`. */
-function scan(file: string, needle: string, family?: string): FaultRecord[] {
-  const hits = entries(file).filter((e) => e.source.includes(needle));
-  expect(hits, `${file}: one entry for "${needle}"`).toHaveLength(1);
-  const recs = scanText(hits[0]!.lines.join('\n'));
-  return family ? recs.filter((r) => r.family === family) : recs;
-}
+import { entries, scan } from '../../helpers/real-logs';
+import { scanText } from '../../../src/core/logs/scanner';
 
 describe('real logs: fixture files', () => {
   it('hold at least 25 sourced entries, none of them empty', () => {
