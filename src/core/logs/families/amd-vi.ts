@@ -191,7 +191,7 @@ function dumpContinuation(rec: FaultRecord, what: 'dte' | 'cmd'): Continuation {
 }
 
 /** The wrapped second half of "Event logged" (mail wrap, or the two-printk era). */
-function wrappedContinuation(rec: FaultRecord): Continuation {
+function bodyOnNextLine(rec: FaultRecord): Continuation {
   return {
     window: 1,
     feed(l) {
@@ -244,7 +244,7 @@ function eventLogged(line: LogLine, w: Where, body: string): Recognition {
   const rec = base(line, w, 'event');
   if (body.trim() === '' || body.trim() === '[') {
     rec.reason = { text: 'event details printed on the next line' };
-    return { record: rec, more: wrappedContinuation(rec) };
+    return { record: rec, more: bodyOnNextLine(rec) };
   }
   if (!applyEventBody(rec, body)) return { record: rec };
   // "UNKNOWN event[0]=..." has no closing bracket by design (printedAs is set for it)

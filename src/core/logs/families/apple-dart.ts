@@ -12,7 +12,7 @@ import { hex } from '../normalize';
 import { decodedFields, type RegisterDescription } from '../../decode/register';
 import { DART_T8020_ERROR, DART_T8110_ERROR } from '../../decode/registers/soc-iommus';
 import { devPrefixAt } from './dev-prefix';
-import { wrappedContinuation } from './wrapped';
+import { byPatterns, wrappedContinuation } from './wrapped';
 
 const FAMILY = 'apple-dart';
 const RE = /translation fault: status:(0x[0-9a-fA-F]{1,8}|0) stream:(\d{1,3}) code:(0x[0-9a-fA-F]{1,8}|0) \(([A-Za-z ]{3,24})\) at (0x[0-9a-fA-F]{1,16}|0)/;
@@ -76,15 +76,7 @@ export const appleDartRecognizer: Recognizer = {
     rec.registers = { error: hex(h![1]!)! };
     if (h![2] !== undefined) rec.streamId = hex(Number(h![2]));
     rec.reason = { name: 'TRANSLATION_FAULT', text: 'DART translation fault; the rest of the print was cut off' };
-    const more = wrappedContinuation(h![0], {
-      max: 2,
-      complete: (j) => {
-        const f = RE.exec(j);
-        if (f) fill(rec, f);
-        return f !== null;
-      },
-      partial: (j) => RE_HEAD.test(j),
-    });
+    const more = wrappedContinuation(h![0], byPatterns(RE, RE_HEAD, (f) => fill(rec, f), 2));
     return { record: rec, more };
   },
 };

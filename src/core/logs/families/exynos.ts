@@ -14,7 +14,7 @@ import type { FaultRecord } from '../record';
 import { hex } from '../normalize';
 import { decodedFields } from '../../decode/register';
 import { EXYNOS_LV1, EXYNOS_LV2 } from '../../decode/registers/soc-iommus';
-import { unquote, wrappedContinuation } from './wrapped';
+import { unquote, byPatterns, wrappedContinuation } from './wrapped';
 
 const FAMILY = 'exynos';
 const RE_NEW = /(?:^|[\s\]>|])[\w.-]{1,64} ([\w.:@-]{1,96}): ([\w.:@-]{1,96}): (?:\[(READ|WRITE)\] )?([A-Z][A-Z -]{1,40}?) FAULT occurred at (0x[0-9a-fA-F]{1,16}|0)\s*$/;
@@ -92,15 +92,7 @@ export const exynosRecognizer: Recognizer = {
       const rec = build(line.line, m[1], m[2], m[3], 'UNKNOWN FAULT', '0');
       delete rec.iova;
       rec.reason!.text = 'SysMMU fault; the rest of the print was cut off';
-      const more = wrappedContinuation(m[0], {
-        max: 2,
-        complete: (j) => {
-          const f = RE_NEW.exec(j);
-          if (f) Object.assign(rec, build(line.line, f[1], f[2], f[3], f[4]!, f[5]!));
-          return f !== null;
-        },
-        partial: (j) => RE_HEAD.test(j),
-      }, () => entriesContinuation(rec));
+      const more = wrappedContinuation(m[0], byPatterns(RE_NEW, RE_HEAD, (f) => Object.assign(rec, build(line.line, f[1], f[2], f[3], f[4]!, f[5]!)), 2), () => entriesContinuation(rec));
       return { record: rec, more };
     }
     if ((m = RE_OLD.exec(msg))) {

@@ -13,7 +13,7 @@ import { hex } from '../normalize';
 import { decodedFields } from '../../decode/register';
 import { MTK_FAULT_ST1, MTK_INT_ID } from '../../decode/registers/soc-iommus';
 import { devPrefixAt } from './dev-prefix';
-import { unquote, wrappedContinuation } from './wrapped';
+import { unquote, byPatterns, wrappedContinuation } from './wrapped';
 
 const FAMILY = 'mediatek';
 const RE = /fault type=(0x[0-9a-fA-F]{1,8}) iova=(0x[0-9a-fA-F]{1,16}) pa=(0x[0-9a-fA-F]{1,16})(?: master=(0x[0-9a-fA-F]{1,8})\(larb=(\d{1,3}) port=(\d{1,3})\)| larb=(\d{1,3}) port=(\d{1,3}))(?: layer=(\d) (read|write))?\s*$/;
@@ -112,15 +112,7 @@ export const mediatekRecognizer: Recognizer = {
     const st1 = hex(h[1]!)!;
     rec.registers = { fault_st1: st1 };
     setReason(rec, st1, '; the rest of the print was cut off');
-    const more = wrappedContinuation(h[0], {
-      max: 3,
-      complete: (j) => {
-        const f = RE.exec(j);
-        if (f) fill(rec, f);
-        return f !== null;
-      },
-      partial: (j) => RE_HEAD.test(j),
-    }, () => (rec.decoded?.layer === undefined ? layerContinuation(rec) : undefined));
+    const more = wrappedContinuation(h[0], byPatterns(RE, RE_HEAD, (f) => fill(rec, f), 3), () => (rec.decoded?.layer === undefined ? layerContinuation(rec) : undefined));
     return { record: rec, more };
   },
 };

@@ -11,7 +11,7 @@
 import type { Recognizer } from '../recognizer';
 import type { FaultRecord } from '../record';
 import { hex } from '../normalize';
-import { wrappedContinuation } from './wrapped';
+import { byPatterns, wrappedContinuation } from './wrapped';
 
 const FAMILY = 'tegra';
 // Tegra264 (NVIDIA's tegra-mc-err) prints "non-secure " where older SoCs print nothing.
@@ -96,15 +96,7 @@ export const tegraRecognizer: Recognizer = {
         line: line.line, family: FAMILY, kind: 'mc-error', iommu: m[2]!, device: m[3]!, iova: hex(m[6]!), access: m[5]!,
         reason: { name: 'MC_ERROR', text: 'memory controller error; the rest of the print was cut off' },
       };
-      const more = wrappedContinuation(m[0], {
-        max: 2,
-        complete: (j) => {
-          const f = RE.exec(j);
-          if (f) fill(rec, f);
-          return f !== null;
-        },
-        partial: (j) => RE_HEAD.test(j),
-      });
+      const more = wrappedContinuation(m[0], byPatterns(RE, RE_HEAD, (f) => fill(rec, f), 2));
       return { record: rec, more };
     }
     if ((m = RE_HUB.exec(msg))) {

@@ -35,6 +35,22 @@ export interface WrappedPrint {
 }
 
 /**
+ * The usual WrappedPrint: the joined text is complete when `whole` matches it (then `fill` takes
+ * the match) and can still grow while `head` matches it.
+ */
+export function byPatterns(whole: RegExp, head: RegExp, fill: (m: RegExpExecArray) => void, max: number): WrappedPrint {
+  return {
+    max,
+    complete: (joined) => {
+      const m = whole.exec(joined);
+      if (m) fill(m);
+      return m !== null;
+    },
+    partial: (joined) => head.test(joined),
+  };
+}
+
+/**
  * Continuation that joins the wrapped halves of one print. A line that carries a timestamp of
  * its own is a new printk record, never a wrapped half.
  */
