@@ -1,19 +1,42 @@
 /** Normalisers shared by the log families, so every family prints identifiers the same way. */
 
+/** 1 for the codes of [0-9a-fA-F], else 0 (a table: this runs several times per record). */
+const HEX_DIGIT = new Uint8Array(128);
+for (const c of '0123456789abcdefABCDEF') HEX_DIGIT[c.charCodeAt(0)] = 1;
+
+/**
+ * The hex digits of `s` (trimmed, one 0x/0X dropped) when they are 1 to 32 hex digits, else
+ * undefined. Hand-written rather than a regex: it is on every record's path.
+ */
+function hexDigits(s: string): string | undefined {
+  const t = s.trim();
+  const from = t.length >= 2 && t.charCodeAt(0) === 48 && (t.charCodeAt(1) | 0x20) === 120 ? 2 : 0;
+  const n = t.length - from;
+  if (n === 0 || n > 32) return undefined;
+  for (let i = from; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c >= 128 || HEX_DIGIT[c] === 0) return undefined;
+  }
+  return from ? t.slice(from) : t;
+}
+
 /** Parse a hex string with or without 0x; undefined when it is not hex. */
 export function parseHex(s: string | undefined): bigint | undefined {
   if (s === undefined) return undefined;
-  const t = s.trim().replace(/^0x/i, '');
-  if (t.length === 0 || t.length > 32 || !/^[0-9a-fA-F]+$/.test(t)) return undefined;
-  return BigInt('0x' + t);
+  const t = hexDigits(s);
+  return t === undefined ? undefined : BigInt('0x' + t);
 }
 
 /** Lowercase hex with 0x, no leading zeros ("0x0" for zero). Accepts hex text (with or without 0x), numbers or bigints. */
 export function hex(v: string | number | bigint | undefined): string | undefined {
   if (v === undefined) return undefined;
   if (typeof v === 'string') {
-    const b = parseHex(v);
-    return b === undefined ? undefined : '0x' + b.toString(16);
+    // the canonical text straight from the digits, without a round trip through a bigint
+    const t = hexDigits(v);
+    if (t === undefined) return undefined;
+    let z = 0;
+    while (z < t.length - 1 && t.charCodeAt(z) === 48) z++;
+    return '0x' + (z ? t.slice(z) : t).toLowerCase();
   }
   if (typeof v === 'number') {
     if (!Number.isFinite(v) || v < 0) return undefined;
@@ -28,8 +51,15 @@ export function decToHex(s: string | undefined): string | undefined {
   return '0x' + BigInt(s).toString(16);
 }
 
-/** normalizeBdf's answers ('' = not a BDF), keyed by the printed text. */
-const bdfCache = new Map<string, string>();
+/** True when t[from, to) is 1 to `max` hex digits. */
+function isHexRun(t: string, from: number, to: number, max: number): boolean {
+  if (to <= from || to - from > max) return false;
+  for (let i = from; i < to; i++) {
+    const c = t.charCodeAt(i);
+    if (c >= 128 || HEX_DIGIT[c] === 0) return false;
+  }
+  return true;
+}
 
 /**
  * PCI address to DDDD:BB:DD.F. Accepts "0000:00:02.0", "00:02.0", "0:2.0" style and
@@ -37,22 +67,29 @@ const bdfCache = new Map<string, string>();
  */
 export function normalizeBdf(s: string | undefined): string | undefined {
   if (!s) return undefined;
-  // Fault storms name the same few devices over and over: remember recent answers (bounded).
-  const hit = bdfCache.get(s);
-  if (hit !== undefined) return hit || undefined;
-  const m = /^\[?(?:([0-9a-fA-F]{1,4}):)?([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})\.([0-7])\]?$/.exec(s.trim());
-  let out = '';
-  if (m) {
-    const seg = (m[1] ?? '0').toLowerCase().padStart(4, '0');
-    const bus = m[2]!.toLowerCase().padStart(2, '0');
-    const dev = m[3]!.toLowerCase().padStart(2, '0');
-    out = `${seg}:${bus}:${dev}.${m[4]}`;
+  // Hand-written: every fault record names a device. The accepted language is exactly
+  // /^\[?(?:(H{1,4}):)?(H{1,2}):(H{1,2})\.([0-7])\]?$/ (H = hex digit) on the trimmed text:
+  // a bracket can only be the optional one, and the number of colons says whether a segment is present.
+  const t = s.trim();
+  let from = t.charCodeAt(0) === 91 ? 1 : 0; // '['
+  let to = t.charCodeAt(t.length - 1) === 93 ? t.length - 1 : t.length; // ']'
+  if (to - from < 5) return undefined;
+  const fn = t.charCodeAt(to - 1);
+  if (fn < 48 || fn > 55 || t.charCodeAt(to - 2) !== 46) return undefined; // [0-7] after '.'
+  to -= 2;
+  const c2 = t.lastIndexOf(':', to - 1);
+  if (c2 < from) return undefined;
+  const c1 = t.lastIndexOf(':', c2 - 1);
+  let seg = '0';
+  if (c1 >= from) {
+    if (!isHexRun(t, from, c1, 4)) return undefined;
+    seg = t.slice(from, c1);
+    from = c1 + 1;
   }
-  if (s.length <= 64) {
-    if (bdfCache.size >= 4096) bdfCache.clear();
-    bdfCache.set(s, out);
-  }
-  return out || undefined;
+  if (!isHexRun(t, from, c2, 2) || !isHexRun(t, c2 + 1, to, 2)) return undefined;
+  const bus = t.slice(from, c2);
+  const dev = t.slice(c2 + 1, to);
+  return `${seg.toLowerCase().padStart(4, '0')}:${bus.toLowerCase().padStart(2, '0')}:${dev.toLowerCase().padStart(2, '0')}.${t[to + 1]}`;
 }
 
 /** BDF from a 16-bit requester/device ID (bus<<8 | dev<<3 | fn) and optional segment. */
