@@ -100,9 +100,33 @@ export function chooseReason(raw: string, text: string | undefined, base: 10 | 1
   return primary <= 0xff ? pick(primary) : undefined;
 }
 
+// Choices and table texts per code, built once: codes are 0..255 (larger ones are never picked).
+const choices: (ReasonChoice | undefined)[] = [];
 function pick(code: number): ReasonChoice {
-  const known = vtdFaultReason(code);
-  return known ? { code, known } : { code };
+  let c = code >= 0 && code <= 0xff ? choices[code] : undefined;
+  if (!c) {
+    const known = vtdFaultReason(code);
+    c = known ? { code, known } : { code };
+    if (code >= 0 && code <= 0xff) choices[code] = c;
+  }
+  return c;
+}
+
+interface ReasonTexts {
+  /** the texts as the tables spell them */
+  texts: readonly string[];
+  /** the same, normalised */
+  normed: readonly string[];
+}
+const reasonTexts: (ReasonTexts | undefined)[] = [];
+function textsOf(code: number): ReasonTexts {
+  let r = code >= 0 && code <= 0xff ? reasonTexts[code] : undefined;
+  if (!r) {
+    const texts = expectedTexts(code);
+    r = { texts, normed: texts.map(norm) };
+    if (code >= 0 && code <= 0xff) reasonTexts[code] = r;
+  }
+  return r;
 }
 
 /** Texts the kernel or Xen may print for a code ("Unknown" when no table has it). */
@@ -113,8 +137,11 @@ export function expectedTexts(code: number): string[] {
 }
 
 function textMatches(code: number, text: string): boolean {
+  const r = textsOf(code);
+  // a print of the table's own spelling needs no normalising (equal texts normalise equally)
+  if (r.texts.includes(text)) return true;
   const t = norm(text);
-  return expectedTexts(code).some((e) => norm(e) === t);
+  return r.normed.includes(t);
 }
 
 // Fault storms repeat the same few reason texts: normalise each once (bounded cache).
@@ -131,11 +158,13 @@ function norm(s: string): string {
 
 /** For a reason whose text may be wrapped: is `text` the whole text, a start of it, or neither? */
 export function textProgress(code: number, text: string): 'whole' | 'start' | 'other' {
+  const r = textsOf(code);
+  // the table's own spelling (whose normal form is not empty) is whole without normalising
+  for (let i = 0; i < r.texts.length; i++) if (r.texts[i] === text && r.normed[i]) return 'whole';
   const t = norm(text);
   if (!t) return 'start';
   let start = false;
-  for (const e of expectedTexts(code)) {
-    const n = norm(e);
+  for (const n of r.normed) {
     if (n === t) return 'whole';
     if (n.startsWith(t)) start = true;
   }
@@ -146,8 +175,15 @@ export function textProgress(code: number, text: string): 'whole' | 'start' | 'o
 export function applyReason(rec: FaultRecord, choice: ReasonChoice, printed: string | undefined, faultType: FaultType): void {
   const k = choice.known;
   // A print cut short by wrapping or truncation still names the table's full text.
-  const p = norm(printed ?? '');
-  const full = expectedTexts(choice.code).find((e) => norm(e).startsWith(p));
+  const r = textsOf(choice.code);
+  let full: string | undefined;
+  // the first table text is the answer when printed as spelled (its normal form starts itself)
+  if (printed === r.texts[0]) full = printed;
+  else {
+    const p = norm(printed ?? '');
+    const i = r.normed.findIndex((n) => n.startsWith(p));
+    full = i < 0 ? undefined : r.texts[i];
+  }
   rec.reason = {
     code: choice.code,
     name: k ? k.name : 'UNKNOWN',
@@ -161,7 +197,7 @@ export function applyReason(rec: FaultRecord, choice: ReasonChoice, printed: str
 
 /** "[00:02.0]", "[0x00:0x02.0]", "[0000:00:02.0]" (with "[[" of old IR prints) to DDDD:BB:DD.F. */
 export function deviceOf(raw: string): string | undefined {
-  return normalizeBdf(raw.replace(/0x/gi, ''));
+  return normalizeBdf(raw.includes('0x') || raw.includes('0X') ? raw.replace(/0x/gi, '') : raw);
 }
 
 export function accessOfType(t: string | undefined): string | undefined {

@@ -54,7 +54,8 @@ export function parseHead(message: string): FaultHead | undefined {
   const head: FaultHead = { type: t[1] ? 'dma' : t[6] ? 'unknown' : 'ir', tail: after.slice(d[0].length) };
   const dev = deviceOf(d[1]!);
   if (dev) head.device = dev;
-  if (t[1]) { const a = accessOfType(t[1]); if (a) head.access = a; }
+  // what accessOfType makes of the only two texts the group matches
+  if (t[1]) head.access = t[1] === 'DMA Read' ? 'read' : 'write';
   if (t[2]) head.noPasid = true;
   if (t[3]) head.pasid = t[3];
   return head;
@@ -101,7 +102,7 @@ export class FaultPrint {
   start(line: LogLine, h: FaultHead): void {
     fillFromHead(this.rec, h);
     this.type = h.type;
-    this.tail = this.takeSoftBreak(h.tail.replace(RE_CODE_FENCE, ''));
+    this.tail = this.takeSoftBreak(h.tail.includes('`') ? h.tail.replace(RE_CODE_FENCE, '') : h.tail);
     this.last = line.line;
     this.timed = line.time !== undefined;
     this.state = this.evaluate(this.tail, false) ?? 'invalid';
@@ -213,7 +214,8 @@ class PteDump {
   offer(line: LogLine): boolean {
     const msg = line.message.length > 300 ? line.message.slice(0, 300) : line.message;
     if (!this.dump) {
-      const m = RE_DUMP_START.exec(msg);
+      // the literal first: most lines offered here are the next record's, not a dump
+      const m = msg.includes('Dump dmar') ? RE_DUMP_START.exec(msg) : null;
       // the dump names the faulting IOVA: it must be this record's
       if (!m || hex(m[2]) !== this.rec.iova) return false;
       this.dump = { iommu: m[1]!, iova: hex(m[2]) };
@@ -245,6 +247,15 @@ function feedPrint(p: FaultPrint, dump: PteDump | undefined, cont: Continuation,
   return 'end';
 }
 
+/**
+ * Continuation of a print complete on its first line: only the kernel's PTE dump may follow
+ * (what printContinuation does once the print is complete, built from the record alone).
+ */
+function dumpContinuation(rec: FaultRecord): Continuation {
+  const dump = rec.kind === 'dma-fault' ? new PteDump(rec) : undefined;
+  return { window: 1, feed: (l: LogLine): Feed => (dump && dump.offer(l) ? 'more' : 'end') };
+}
+
 /** Continuation of a print recognised on its own line. */
 function printContinuation(p: FaultPrint, rec: FaultRecord): Continuation {
   const dump = rec.kind === 'dma-fault' ? new PteDump(rec) : undefined;
@@ -265,6 +276,11 @@ function printContinuation(p: FaultPrint, rec: FaultRecord): Continuation {
 // A print wrapped right before its BDF: "DMAR: [DMA Write NO_PASID] Request device" + "[80:1f.6] fault addr ..."
 
 const RE_CUT_HEAD = /(?:\[DMA (?:Read|Write)[^\]\n]{0,24}\]|\[INTR-REMAP\]|INTR-REMAP:) ?Request device\s*$/;
+
+/** RE_CUT_HEAD, tried only on lines with its literal (most lines offered have none). */
+function isCutHead(msg: string): boolean {
+  return msg.includes('Request device') && RE_CUT_HEAD.test(msg);
+}
 
 /** The head and its next line joined, when they make a fault print head; `l` becomes its first line. */
 function joinCutHead(head: string, l: LogLine): { head: FaultHead; line: LogLine } | undefined {
@@ -317,7 +333,11 @@ function recognizeHeader(line: LogLine, m: RegExpExecArray): Recognition | undef
     decoded: { fsts: decodedFields(VTD_FSTS, v) },
   };
   if (!(fsts & FSTS_PPF)) return { record: rec };
-  // PPF: the fault records are printed next (unless ratelimited); the first one joins this record.
+  return { record: rec, more: headerContinuation(rec), reopen: headerContinuation };
+}
+
+/** PPF: the fault records are printed next (unless ratelimited); the first one joins this record. */
+function headerContinuation(rec: FaultRecord): Continuation {
   let print: FaultPrint | undefined;
   let dump: PteDump | undefined;
   let cutHead: string | undefined;
@@ -338,7 +358,7 @@ function recognizeHeader(line: LogLine, m: RegExpExecArray): Recognition | undef
         if (j) { h = j.head; first = j.line; }
       }
       cutHead = undefined;
-      if (!h && RE_CUT_HEAD.test(l.message)) {
+      if (!h && isCutHead(l.message)) {
         cutHead = l.message;
         cont.window = 1;
         return 'more';
@@ -354,7 +374,7 @@ function recognizeHeader(line: LogLine, m: RegExpExecArray): Recognition | undef
       return 'skip';
     },
   };
-  return { record: rec, more: cont };
+  return cont;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -579,9 +599,10 @@ export const intelVtdRecognizer: Recognizer = {
       const p = new FaultPrint(rec, 10);
       p.start(line, h);
       // IR prints end on their line; DMA prints may be followed by the kernel's PTE dump
-      return p.complete && rec.kind !== 'dma-fault' ? { record: rec } : { record: rec, more: printContinuation(p, rec) };
+      if (!p.complete) return { record: rec, more: printContinuation(p, rec) };
+      return rec.kind !== 'dma-fault' ? { record: rec } : { record: rec, more: dumpContinuation(rec), reopen: dumpContinuation };
     }
-    if (RE_CUT_HEAD.test(msg)) {
+    if (isCutHead(msg)) {
       const type = /INTR-REMAP/.test(msg) ? 'ir' : 'dma';
       const rec: FaultRecord = { line: line.line, family: FAMILY, host: 'linux', kind: type === 'ir' ? 'intr-remap-fault' : 'dma-fault' };
       const a = type === 'dma' ? accessOfType(/DMA (Read|Write)/.exec(msg)?.[1]) : undefined;
