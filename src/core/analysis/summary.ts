@@ -31,11 +31,15 @@ const MAX_KEYS = 100_000; // a hostile log with millions of distinct devices mus
 
 class Tally {
   m = new Map<string, Counter>();
-  /** Records may arrive out of line order (parallel scans): first/last follow line numbers. */
-  add(key: string, r: FaultRecord): void {
-    this.addCounter(key, 1, r.line, r.line, r.time, r.time);
+  /**
+   * Records may arrive out of line order (parallel scans): first/last follow line numbers.
+   * Returns the counter the record went to. The key -> counter mapping never changes once made
+   * (a key sent to '(other)' finds the map still full later), so callers may keep it.
+   */
+  add(key: string, r: FaultRecord): Counter {
+    return this.addCounter(key, 1, r.line, r.line, r.time, r.time);
   }
-  addCounter(key: string, count: number, firstLine: number, lastLine: number, first?: number, last?: number): void {
+  addCounter(key: string, count: number, firstLine: number, lastLine: number, first?: number, last?: number): Counter {
     let c = this.m.get(key);
     if (!c) {
       if (this.m.size >= MAX_KEYS) key = '(other)';
@@ -54,6 +58,7 @@ class Tally {
       else if (c.last === undefined && last !== undefined) c.last = last;
     }
     c.count += count;
+    return c;
   }
   merge(list: Counter[]): void {
     for (const c of list) this.addCounter(c.key, c.count, c.firstLine, c.lastLine, c.first, c.last);
@@ -63,34 +68,56 @@ class Tally {
   }
 }
 
-/**
- * `a + sep + b`, the same string object each time for repeated pairs: a fault storm repeats a few
- * keys millions of times, and building and hashing a fresh composite string per record was the
- * summary's main cost. Bounded, so hostile logs with endless distinct values only lose the cache.
- */
-class Joiner {
-  private m = new Map<string, Map<string, string>>();
-  constructor(private readonly sep: string) {}
-  join(a: string, b: string): string {
-    let inner = this.m.get(a);
-    if (!inner) {
-      if (this.m.size >= 4096) return a + this.sep + b;
-      inner = new Map();
-      this.m.set(a, inner);
-    }
-    let k = inner.get(b);
-    if (k === undefined) {
-      k = a + this.sep + b;
-      if (inner.size < 4096) inner.set(b, k);
-    }
-    return k;
+/** `Tally.add(key, r)` for a counter that add() already returned for `key`. */
+function addAgain(c: Counter, r: FaultRecord): void {
+  const line = r.line;
+  const time = r.time;
+  if (c.count > 0) {
+    if (line < c.firstLine) { c.firstLine = line; if (time !== undefined) c.first = time; }
+    else if (c.first === undefined && time !== undefined) c.first = time;
+    if (line > c.lastLine) { c.lastLine = line; if (time !== undefined) c.last = time; }
+    else if (c.last === undefined && time !== undefined) c.last = time;
   }
+  c.count += 1;
+}
+
+/*
+ * A fault storm repeats a few (family, kind, reason, IOMMU, device) values millions of times.
+ * Instead of building composite keys ("family iommu device") and looking each up in its tally per
+ * record, the counters a record's parts led to are kept in small maps keyed by the parts
+ * themselves: mostly one or two lookups of strings whose hashes V8 has already cached. Equal parts
+ * always give the same composite key, so a cached counter is the one the tally would return.
+ * Bounded as a whole, so hostile logs with endless distinct values only lose the cache.
+ */
+const MAX_CACHED = 200_000;
+
+/** Offender counters of one (family, IOMMU), by how the device was named. */
+interface IommuCache {
+  device: Map<unknown, Counter>;
+  streamId: Map<unknown, Counter>;
+  contextBank: Map<unknown, Counter>;
+  unknown?: Counter;
+}
+
+/**
+ * Reason counters of one (family, reason name or code), by text ('' for none). Names are table
+ * constants, whose hashes V8 keeps; texts are often sliced out of each line and would be hashed
+ * afresh, so the text seen last is compared first.
+ */
+interface ReasonCache {
+  lastText: unknown;
+  last: Counter;
+  byText: Map<unknown, Counter>;
+}
+
+interface FamilyCache {
+  family: Counter;
+  kinds: Map<unknown, Counter>;
+  reasons: Map<unknown, ReasonCache>;
+  iommus: Map<unknown, IommuCache>;
 }
 
 export class SummaryBuilder {
-  private readonly space = new Joiner(' ');
-  private readonly space2 = new Joiner(' ');
-  private readonly dash = new Joiner(' — ');
   private records = 0;
   private suppressedNotices = 0;
   private suppressed = 0;
@@ -100,6 +127,13 @@ export class SummaryBuilder {
   private kind = new Tally();
   private reason = new Tally();
   private off = new Tally();
+  private families = new Map<unknown, FamilyCache>();
+  private cacheRoom = MAX_CACHED;
+
+  private keep<K, V>(m: Map<K, V>, k: K, v: V): V {
+    if (this.cacheRoom > 0) { this.cacheRoom--; m.set(k, v); }
+    return v;
+  }
 
   add(r: FaultRecord): void {
     if (r.kind === 'storm-suppressed') {
@@ -113,14 +147,51 @@ export class SummaryBuilder {
       if (this.first === undefined || r.time < this.first) this.first = r.time;
       if (this.last === undefined || r.time > this.last) this.last = r.time;
     }
-    this.fam.add(r.family, r);
-    this.kind.add(this.space.join(r.family, r.kind), r);
-    if (r.reason) {
-      const named = this.space.join(r.family, String(r.reason.name ?? r.reason.code ?? '?'));
-      this.reason.add(r.reason.text ? this.dash.join(named, r.reason.text) : named, r);
+    const family = r.family;
+    let fc = this.families.get(family);
+    if (fc) addAgain(fc.family, r);
+    else fc = this.keep(this.families, family, { family: this.fam.add(family, r), kinds: new Map(), reasons: new Map(), iommus: new Map() });
+
+    let c = fc.kinds.get(r.kind);
+    if (c) addAgain(c, r);
+    else this.keep(fc.kinds, r.kind, this.kind.add(family + ' ' + r.kind, r));
+
+    const reason = r.reason;
+    if (reason) {
+      const name = reason.name ?? reason.code ?? '?';
+      // Falsy texts all print as no text; other equal values print alike.
+      const text = reason.text || '';
+      const rc = fc.reasons.get(name);
+      if (rc && rc.lastText === text) addAgain(rc.last, r);
+      else if (rc && (c = rc.byText.get(text))) { addAgain(c, r); rc.lastText = text; rc.last = c; }
+      else {
+        const named = family + ' ' + String(name);
+        c = this.reason.add(reason.text ? named + ' — ' + reason.text : named, r);
+        if (rc) { this.keep(rc.byText, text, c); rc.lastText = text; rc.last = c; }
+        else {
+          const byText = new Map<unknown, Counter>();
+          this.keep(byText, text, c);
+          this.keep(fc.reasons, name, { lastText: text, last: c, byText });
+        }
+      }
     }
-    const who = r.device ?? (r.streamId !== undefined ? `sid ${r.streamId}` : r.contextBank !== undefined ? `cb ${r.contextBank}` : '(unknown device)');
-    this.off.add(this.space2.join(this.space.join(r.family, r.iommu ?? '-'), who), r);
+
+    const iommu = r.iommu ?? '-';
+    let ic = fc.iommus.get(iommu);
+    if (!ic) ic = this.keep(fc.iommus, iommu, { device: new Map(), streamId: new Map(), contextBank: new Map() });
+    // The offender is "family iommu who", who being the device, else "sid N", else "cb N".
+    const device = r.device;
+    if (device !== undefined && device !== null) {
+      if ((c = ic.device.get(device))) addAgain(c, r);
+      else this.keep(ic.device, device, this.off.add(family + ' ' + iommu + ' ' + device, r));
+    } else if (r.streamId !== undefined) {
+      if ((c = ic.streamId.get(r.streamId))) addAgain(c, r);
+      else this.keep(ic.streamId, r.streamId, this.off.add(family + ' ' + iommu + ' ' + `sid ${r.streamId}`, r));
+    } else if (r.contextBank !== undefined) {
+      if ((c = ic.contextBank.get(r.contextBank))) addAgain(c, r);
+      else this.keep(ic.contextBank, r.contextBank, this.off.add(family + ' ' + iommu + ' ' + `cb ${r.contextBank}`, r));
+    } else if (ic.unknown) addAgain(ic.unknown, r);
+    else ic.unknown = this.off.add(family + ' ' + iommu + ' (unknown device)', r);
   }
 
   /** Fold in a summary built elsewhere (another worker's share of the file). */
