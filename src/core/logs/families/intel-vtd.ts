@@ -247,15 +247,6 @@ function feedPrint(p: FaultPrint, dump: PteDump | undefined, cont: Continuation,
   return 'end';
 }
 
-/**
- * Continuation of a print complete on its first line: only the kernel's PTE dump may follow
- * (what printContinuation does once the print is complete, built from the record alone).
- */
-function dumpContinuation(rec: FaultRecord): Continuation {
-  const dump = rec.kind === 'dma-fault' ? new PteDump(rec) : undefined;
-  return { window: 1, feed: (l: LogLine): Feed => (dump && dump.offer(l) ? 'more' : 'end') };
-}
-
 /** Continuation of a print recognised on its own line. */
 function printContinuation(p: FaultPrint, rec: FaultRecord): Continuation {
   const dump = rec.kind === 'dma-fault' ? new PteDump(rec) : undefined;
@@ -333,11 +324,7 @@ function recognizeHeader(line: LogLine, m: RegExpExecArray): Recognition | undef
     decoded: { fsts: decodedFields(VTD_FSTS, v) },
   };
   if (!(fsts & FSTS_PPF)) return { record: rec };
-  return { record: rec, more: headerContinuation(rec), reopen: headerContinuation };
-}
-
-/** PPF: the fault records are printed next (unless ratelimited); the first one joins this record. */
-function headerContinuation(rec: FaultRecord): Continuation {
+  // PPF: the fault records are printed next (unless ratelimited); the first one joins this record.
   let print: FaultPrint | undefined;
   let dump: PteDump | undefined;
   let cutHead: string | undefined;
@@ -374,7 +361,7 @@ function headerContinuation(rec: FaultRecord): Continuation {
       return 'skip';
     },
   };
-  return cont;
+  return { record: rec, more: cont };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -599,8 +586,7 @@ export const intelVtdRecognizer: Recognizer = {
       const p = new FaultPrint(rec, 10);
       p.start(line, h);
       // IR prints end on their line; DMA prints may be followed by the kernel's PTE dump
-      if (!p.complete) return { record: rec, more: printContinuation(p, rec) };
-      return rec.kind !== 'dma-fault' ? { record: rec } : { record: rec, more: dumpContinuation(rec), reopen: dumpContinuation };
+      return p.complete && rec.kind !== 'dma-fault' ? { record: rec } : { record: rec, more: printContinuation(p, rec) };
     }
     if (isCutHead(msg)) {
       const type = /INTR-REMAP/.test(msg) ? 'ir' : 'dma';
