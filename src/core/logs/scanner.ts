@@ -4,7 +4,7 @@
  */
 import { parseLine, type LogLine } from './line';
 import type { FaultRecord } from './record';
-import type { Continuation, Recognizer } from './recognizer';
+import type { Continuation, Recognition, Recognizer } from './recognizer';
 import { RECOGNIZERS } from './families';
 import { forEachLine } from './text-lines';
 import { splitRunTogether } from './run-together';
@@ -12,7 +12,8 @@ import { KeySet } from './simd/key-set';
 
 interface Open {
   record: FaultRecord;
-  more?: Continuation;
+  /** undefined once closed (never deleted: a deleted field leaves a slow dictionary-mode object) */
+  more: Continuation | undefined;
   /** last line that belonged to the record */
   last: number;
 }
@@ -20,6 +21,11 @@ interface Open {
 export interface ScannerOptions {
   file?: string;
   recognizers?: readonly Recognizer[];
+}
+
+/** The candidate recognisers of a line follow from which keys it holds: one signature per key set. */
+function signatureOf(present: readonly number[]): string | number {
+  return present.length === 1 ? present[0]! : present.join(',');
 }
 
 /** The union of every family's keys: the cheap test that decides whether a line is parsed at all. */
@@ -37,6 +43,8 @@ export class Scanner {
   /** records not yet emitted, in order of first line; the front is emitted once it is closed */
   private queue: Open[] = [];
   private openCount = 0;
+  /** recognisers to try, in registry order, per key signature */
+  private readonly bySignature = new Map<string | number, Recognizer[]>();
 
   constructor(private readonly emit: (r: FaultRecord) => void, opts: ScannerOptions = {}) {
     this.recognizers = opts.recognizers ?? RECOGNIZERS;
@@ -74,35 +82,45 @@ export class Scanner {
       parsed = parseLine(raw, lineNo);
       if (this.offerToOpen(parsed)) return;
     }
-    let candidates: Recognizer[] | undefined;
-    for (const i of present ?? this.keySet.present(raw)) {
-      const k = this.keys[i]!;
-      if (!candidates) candidates = [...k.recognizers];
-      else for (const r of k.recognizers) if (!candidates.includes(r)) candidates.push(r);
-    }
-    if (!candidates) { this.flush(); return; }
+    const keys = present ?? this.keySet.present(raw);
+    if (!keys.length) { this.flush(); return; }
     parsed ??= parseLine(raw, lineNo);
-    // Keep registry order so that specific recognisers listed first win over generic ones.
-    for (const r of this.recognizers) {
-      if (!candidates.includes(r)) continue;
-      let got;
-      try {
-        got = r.recognize(parsed);
-      } catch {
-        got = undefined; // a recogniser bug must never lose the rest of the log
-      }
-      if (!got) continue;
+    const sig = signatureOf(keys);
+    let candidates = this.bySignature.get(sig);
+    if (!candidates) this.bySignature.set(sig, (candidates = this.candidates(keys)));
+    const got = this.recognizeWith(parsed, candidates);
+    if (got) {
       const rec = got.record;
       rec.line = lineNo;
       if (this.file !== undefined) rec.file = this.file;
       if (rec.time === undefined && parsed.time !== undefined) rec.time = parsed.time;
       if (rec.host === undefined) rec.host = parsed.host;
-      const o: Open = { record: rec, last: lineNo };
-      if (got.more) { o.more = got.more; this.openCount++; }
+      if (!got.more && this.queue.length === 0) { this.emit(rec); return; }
+      const o: Open = { record: rec, more: got.more, last: lineNo };
+      if (got.more) this.openCount++;
       this.queue.push(o);
-      break;
     }
     this.flush();
+  }
+
+  /** The recognisers owning any of these keys, in registry order (specific ones listed first win over generic ones). */
+  private candidates(keys: readonly number[]): Recognizer[] {
+    const owners = new Set<Recognizer>();
+    for (const i of keys) for (const r of this.keys[i]!.recognizers) owners.add(r);
+    return this.recognizers.filter((r) => owners.has(r));
+  }
+
+  private recognizeWith(line: LogLine, candidates: readonly Recognizer[]): Recognition | undefined {
+    for (const r of candidates) {
+      let got;
+      try {
+        got = r.recognize(line);
+      } catch {
+        got = undefined; // a recogniser bug must never lose the rest of the log
+      }
+      if (got) return got;
+    }
+    return undefined;
   }
 
   /**
@@ -145,7 +163,7 @@ export class Scanner {
   private close(o: Open): void {
     if (!o.more) return;
     const m = o.more;
-    delete o.more;
+    o.more = undefined;
     this.openCount--;
     try { m.finish?.(); } catch { /* keep what was read */ }
   }
@@ -153,7 +171,8 @@ export class Scanner {
   private flush(): void {
     let n = 0;
     while (n < this.queue.length && !this.queue[n]!.more) this.emit(this.queue[n++]!.record);
-    if (n) this.queue = this.queue.slice(n);
+    if (n === this.queue.length) { if (n) this.queue.length = 0; }
+    else if (n) this.queue = this.queue.slice(n);
   }
 }
 
