@@ -23,9 +23,17 @@ export interface ScannerOptions {
   recognizers?: readonly Recognizer[];
 }
 
-/** The candidate recognisers of a line follow from which keys it holds: one signature per key set. */
+/**
+ * The candidate recognisers of a line follow from which keys it holds: one signature per key set.
+ * A number for up to three keys (no string to build and hash per line), else the joined indices.
+ */
 function signatureOf(present: readonly number[]): string | number {
-  return present.length === 1 ? present[0]! : present.join(',');
+  switch (present.length) {
+    case 1: return present[0]!;
+    case 2: return present[0]! + 1 + (present[1]! + 1) * 0x10000;
+    case 3: return present[0]! + 1 + (present[1]! + 1) * 0x10000 + (present[2]! + 1) * 0x100000000;
+    default: return present.join(',');
+  }
 }
 
 /** The union of every family's keys: the cheap test that decides whether a line is parsed at all. */
