@@ -61,12 +61,34 @@ function isHexRun(t: string, from: number, to: number, max: number): boolean {
   return true;
 }
 
+/** 1 for the codes of [0-9a-f] (lowercase only). */
+const LOWER_HEX_DIGIT = new Uint8Array(128);
+for (const c of '0123456789abcdef') LOWER_HEX_DIGIT[c.charCodeAt(0)] = 1;
+
+/**
+ * True when `s` is "dddd:bb:dd.f" in lowercase hex, or with `skip` = 5 its "bb:dd.f" end
+ * (s then starts at what would be index 5).
+ */
+function isCanonicalBdf(s: string, skip: number): boolean {
+  for (let i = skip; i < 12; i++) {
+    const c = s.charCodeAt(i - skip);
+    if (i === 4 || i === 7) { if (c !== 58) return false; } // ':'
+    else if (i === 10) { if (c !== 46) return false; } // '.'
+    else if (i === 11) { if (c < 48 || c > 55) return false; } // [0-7]
+    else if (c >= 128 || LOWER_HEX_DIGIT[c] === 0) return false;
+  }
+  return true;
+}
+
 /**
  * PCI address to DDDD:BB:DD.F. Accepts "0000:00:02.0", "00:02.0", "0:2.0" style and
  * "[0000:00:02.0]". Returns undefined when the text is not a PCI address.
  */
 export function normalizeBdf(s: string | undefined): string | undefined {
   if (!s) return undefined;
+  // most prints already spell it the canonical way (the answer is the text itself)
+  if (s.length === 12 && isCanonicalBdf(s, 0)) return s;
+  if (s.length === 7 && isCanonicalBdf(s, 5)) return '0000:' + s;
   // Hand-written: every fault record names a device. The accepted language is exactly
   // /^\[?(?:(H{1,4}):)?(H{1,2}):(H{1,2})\.([0-7])\]?$/ (H = hex digit) on the trimmed text:
   // a bracket can only be the optional one, and the number of colons says whether a segment is present.
