@@ -51,12 +51,18 @@ export const RECORD_FIELDS = [
   'registers', 'reason', 'decoded',
 ] as const satisfies readonly (keyof FaultRecord)[];
 
-/** Serialise a record with exactly the contract's fields, in a stable order, absent ones left out. */
+/**
+ * Serialise a record with exactly the contract's fields, in a stable order, absent ones left out.
+ * One object literal of a fixed shape: JSON.stringify leaves out properties whose value is
+ * undefined (and calls toJSON with the same keys), so this prints what stringifying an object
+ * holding only the present fields printed, without adding those fields one by one through keyed
+ * stores, which made a new hidden-class transition chain per record shape and was the costly part.
+ */
 export function recordToJson(r: FaultRecord): string {
-  const o: Record<string, unknown> = {};
-  for (const k of RECORD_FIELDS) {
-    const v = r[k];
-    if (v !== undefined) o[k] = v;
-  }
-  return JSON.stringify(o);
+  return JSON.stringify({
+    file: r.file, line: r.line, endLine: r.endLine, family: r.family, host: r.host, kind: r.kind, time: r.time,
+    iommu: r.iommu, device: r.device, streamId: r.streamId, substreamId: r.substreamId, pasid: r.pasid,
+    domain: r.domain, contextBank: r.contextBank, iova: r.iova, access: r.access,
+    registers: r.registers, reason: r.reason, decoded: r.decoded,
+  } satisfies Record<(typeof RECORD_FIELDS)[number], unknown>);
 }
