@@ -445,3 +445,21 @@ describe('intel-vtd: hostile input', () => {
     expect(Date.now() - t0).toBeLessThan(2000);
   });
 });
+
+describe('VT-d: reasons read once per printed text', () => {
+  it('gives every record its own reason objects, base by base', () => {
+    const line = (dev: string, addr: string, r: string) =>
+      `DMAR: [DMA Read NO_PASID] Request device [${dev}] fault addr 0x${addr} [fault reason ${r}] PTE Read access is not set`;
+    const recs = vtd([line('0000:04:1d.0', 'f3d2e000', '0x06'), line('0000:00:02.0', '1000', '0x06'), line('0000:00:02.0', '2000', '06')].join('\n'));
+    expect(recs.map((r) => [r.device, r.iova, r.reason?.code, r.reason?.name, r.reason?.text])).toEqual([
+      ['0000:04:1d.0', '0xf3d2e000', 6, 'PTE_READ', 'PTE Read access is not set'],
+      ['0000:00:02.0', '0x1000', 6, 'PTE_READ', 'PTE Read access is not set'],
+      ['0000:00:02.0', '0x2000', 6, 'PTE_READ', 'PTE Read access is not set'],
+    ]);
+    expect(recs[0]!.reason).not.toBe(recs[1]!.reason);
+    expect((recs[0]!.decoded as Record<string, unknown>).reason).not.toBe((recs[1]!.decoded as Record<string, unknown>).reason);
+    // the same reason text in a Xen print (hex base) is read on its own
+    const xen = scanText('(XEN) [VT-D]DMAR:[DMA Read] Request device [0000:00:02.0] fault addr 1000\n(XEN) [VT-D]DMAR: reason 06 - PTE Read access is not set');
+    expect(xen[0]?.reason?.code).toBe(6);
+  });
+});

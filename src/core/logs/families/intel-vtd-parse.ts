@@ -31,6 +31,8 @@ export interface FaultBody {
   iommuReg?: string;
   reasonRaw?: string;
   reasonText?: string;
+  /** the shared reading of the text after the address, which caches the reason's reading */
+  rest?: RestRead;
 }
 
 const RE_PASID_OLD = /^\s*PASID ([0-9a-fA-F]{1,8})(?=\s|$)/;
@@ -55,19 +57,58 @@ export function parseBody(tail: string, expect: 'addr' | 'index'): FaultBody {
   if (m[1] !== expect) return { ...out, state: 'invalid' };
   if (m[2] === undefined) return out;
   out.value = m[2];
-  s = s.slice(m[0].length);
-  m = RE_IOMMU_REG.exec(s);
+  const r = restOf(s.slice(m[0].length));
+  out.state = r.state;
+  if (r.iommuReg !== undefined) out.iommuReg = r.iommuReg;
+  if (r.reasonRaw !== undefined) { out.reasonRaw = r.reasonRaw; out.reasonText = r.reasonText; }
+  out.rest = r;
+  return out;
+}
+
+interface RestRead extends Pick<FaultBody, 'state' | 'iommuReg' | 'reasonRaw' | 'reasonText'> {
+  /** readReason's answers for this reason, per base */
+  read10?: ReasonRead;
+  read16?: ReasonRead;
+}
+
+/** readReason for a parsed body, remembered with the body's rest when it has one. */
+export function readBodyReason(body: FaultBody, base: 10 | 16): ReasonRead {
+  const rest = body.rest;
+  if (!rest) return readReason(body.reasonRaw!, body.reasonText ?? '', base);
+  if (base === 10) return (rest.read10 ??= readReason(body.reasonRaw!, body.reasonText ?? '', 10));
+  return (rest.read16 ??= readReason(body.reasonRaw!, body.reasonText ?? '', 16));
+}
+
+// What follows the address is the same few texts over a fault storm (the reason part): read once each.
+const rests = new Map<string, RestRead>();
+
+/** The part of a body after its address: Xen's iommu reg, then the reason or nothing. */
+function restOf(rest: string): RestRead {
+  let r = rests.get(rest);
+  if (r === undefined) {
+    r = readRest(rest);
+    if (rest.length <= 200) {
+      if (rests.size >= 4096) rests.clear();
+      rests.set(rest, r);
+    }
+  }
+  return r;
+}
+
+function readRest(rest: string): RestRead {
+  let s = rest;
+  const out: RestRead = { state: 'need-text' };
+  let m = RE_IOMMU_REG.exec(s);
   if (m) { out.iommuReg = m[1]!; s = s.slice(m[0].length); }
-  if (!s.trim()) return { ...out, state: 'need-reason' };
+  if (!s.trim()) { out.state = 'need-reason'; return out; }
   m = RE_REASON.exec(s);
   if (!m) {
     const t = s.trim();
-    if (isPrefix(t, REASON_LIT) || /^\[fault reason\s{1,4}(?:0x)?[0-9a-fA-F]{0,2}$/.test(t)) return { ...out, state: 'need-reason' };
-    return { ...out, state: 'invalid' };
+    out.state = isPrefix(t, REASON_LIT) || /^\[fault reason\s{1,4}(?:0x)?[0-9a-fA-F]{0,2}$/.test(t) ? 'need-reason' : 'invalid';
+    return out;
   }
   out.reasonRaw = m[1]!;
   out.reasonText = s.slice(m[0].length).trim();
-  out.state = 'need-text';
   return out;
 }
 
@@ -173,6 +214,13 @@ export function textProgress(code: number, text: string): 'whole' | 'start' | 'o
 
 /** Set reason fields on a record from a choice and the printed text. */
 export function applyReason(rec: FaultRecord, choice: ReasonChoice, printed: string | undefined, faultType: FaultType): void {
+  applyReasonFields(rec, reasonFieldsOf(choice, printed), choice, faultType);
+}
+
+type ReasonFields = { code: number; name: string; text: string };
+
+/** What applyReason sets as `reason` (a function of the choice and the printed text only). */
+function reasonFieldsOf(choice: ReasonChoice, printed: string | undefined): ReasonFields {
   const k = choice.known;
   // A print cut short by wrapping or truncation still names the table's full text.
   const r = textsOf(choice.code);
@@ -184,15 +232,57 @@ export function applyReason(rec: FaultRecord, choice: ReasonChoice, printed: str
     const i = r.normed.findIndex((n) => n.startsWith(p));
     full = i < 0 ? undefined : r.texts[i];
   }
-  rec.reason = {
+  return {
     code: choice.code,
     name: k ? k.name : 'UNKNOWN',
     text: full ?? (printed ?? '').replace(/\s+/g, ' ').trim(),
   };
+}
+
+/** Set `reason` (a fresh copy: records never share objects) and the reason's table on a record. */
+export function applyReasonFields(rec: FaultRecord, f: ReasonFields, choice: ReasonChoice, faultType: FaultType): void {
+  rec.reason = { code: f.code, name: f.name, text: f.text };
+  const k = choice.known;
   const d = (rec.decoded ??= {}) as Record<string, unknown>;
   // the plain-language explanation lives in the FR description (decode), not in every record
   d.reason = k ? { table: k.table, stage: k.stage } : { table: 'unknown' };
   if (faultType === 'ir' && rec.kind !== 'intr-remap-fault') rec.kind = 'intr-remap-fault';
+}
+
+/** Xen 4.15+ ends the reason text with the IOMMU's number. */
+export const RE_XEN_ON_IOMMU = / on iommu:(\d{1,4})$/;
+
+/** A printed reason (code as printed, text after it) as a fault print reads it. */
+export interface ReasonRead {
+  /** the text without trailing blanks and without Xen's " on iommu:N" */
+  text: string;
+  /** N of Xen's " on iommu:N" */
+  iommu?: string;
+  /** undefined when the code is no reason code */
+  choice?: ReasonChoice;
+  /** how far the text got (textProgress); 'other' without a choice */
+  progress: 'whole' | 'start' | 'other';
+  /** what applyReason sets as `reason`, with a choice */
+  fields?: ReasonFields;
+}
+
+/**
+ * Read a printed reason: a function of its arguments only, so that it can be remembered with
+ * the text it came from (readBodyReason). The answer may be shared: do not change it.
+ */
+export function readReason(raw: string, printed: string, base: 10 | 16): ReasonRead {
+  let text = printed.trimEnd();
+  const xen = RE_XEN_ON_IOMMU.exec(text);
+  if (xen) text = text.slice(0, xen.index);
+  const r: ReasonRead = { text, progress: 'other' };
+  if (xen) r.iommu = xen[1]!;
+  const choice = chooseReason(raw, text, base);
+  if (choice) {
+    r.choice = choice;
+    r.progress = textProgress(choice.code, text);
+    r.fields = reasonFieldsOf(choice, text);
+  }
+  return r;
 }
 
 /** "[00:02.0]", "[0x00:0x02.0]", "[0000:00:02.0]" (with "[[" of old IR prints) to DDDD:BB:DD.F. */

@@ -16,7 +16,7 @@ import { accessOf, bdfFromId, hex, normalizeBdf, parseHex } from '../normalize';
 import { decodedFields } from '../../decode/register';
 import { VTD_FSTS } from '../../decode/registers/intel-vtd';
 import {
-  accessOfType, applyBody, applyReason, chooseReason, deviceOf, parseBody, textProgress,
+  accessOfType, applyBody, applyReason, applyReasonFields, chooseReason, deviceOf, parseBody, readBodyReason, RE_XEN_ON_IOMMU,
   type FaultBody, type FaultType,
 } from './intel-vtd-parse';
 import { unquote } from './wrapped';
@@ -81,7 +81,6 @@ function fillFromHead(rec: FaultRecord, h: FaultHead): void {
 
 /** Old and Xen reason lines: "DMAR:[fault reason 06] ...", "INTR-REMAP:[fault reason 37] ...", "DMAR: reason 05 - ..." */
 const RE_REASON_LINE = /(?:^|[\s\]])(?:DMAR|INTR-REMAP|UNKNOWN):\s?(?:\[fault reason\s{1,4}(0x[0-9a-fA-F]{1,2}|[0-9a-fA-F]{1,3}h?)\]|reason ([0-9a-fA-F]{1,2}) -)\s?(.*)$/;
-const RE_XEN_ON_IOMMU = / on iommu:(\d{1,4})$/;
 // a print pasted inside Markdown backticks: "```(XEN) [VT-D]DMAR:... iommu reg = ffff82c00021d000```"
 const RE_CODE_FENCE = /`{1,3}\s{0,4}$/;
 
@@ -162,18 +161,14 @@ export class FaultPrint {
     }
     let state = body.state;
     if (body.reasonRaw !== undefined) {
-      let text = (body.reasonText ?? '').trimEnd();
-      const xen = RE_XEN_ON_IOMMU.exec(text);
-      if (xen) text = text.slice(0, xen.index);
-      const choice = chooseReason(body.reasonRaw, text, this.base);
-      if (!choice) return strict ? undefined : 'invalid';
-      const p = textProgress(choice.code, text);
+      const r = readBodyReason(body, this.base);
+      if (!r.choice) return strict ? undefined : 'invalid';
       // an appended line must continue the table's text; a first line may carry a custom text
-      if (p === 'other' && strict) return undefined;
-      state = p === 'start' ? 'need-text' : 'complete';
+      if (r.progress === 'other' && strict) return undefined;
+      state = r.progress === 'start' ? 'need-text' : 'complete';
       applyBody(this.rec, body, this.type);
-      applyReason(this.rec, choice, text, this.type);
-      if (xen) this.rec.iommu = `iommu:${xen[1]}`;
+      applyReasonFields(this.rec, r.fields!, r.choice, this.type);
+      if (r.iommu !== undefined) this.rec.iommu = `iommu:${r.iommu}`;
       return state;
     }
     applyBody(this.rec, body, this.type);
