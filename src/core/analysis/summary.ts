@@ -7,10 +7,14 @@ import type { FaultRecord } from '../logs/record';
 export interface Counter {
   key: string;
   count: number;
+  /** time of the first and last records that have one (by line) */
   first?: number;
   last?: number;
   firstLine: number;
   lastLine: number;
+  /** lines of the records `first` and `last` come from: what makes merged summaries agree with one scan */
+  firstTimedLine?: number;
+  lastTimedLine?: number;
 }
 
 export interface ScanSummary {
@@ -37,31 +41,32 @@ class Tally {
    * (a key sent to '(other)' finds the map still full later), so callers may keep it.
    */
   add(key: string, r: FaultRecord): Counter {
-    return this.addCounter(key, 1, r.line, r.line, r.time, r.time);
+    const c = this.counter(key, r.line, r.line);
+    addAgain(c, r);
+    return c;
   }
-  addCounter(key: string, count: number, firstLine: number, lastLine: number, first?: number, last?: number): Counter {
+  /** The counter for `key`, made empty at the given lines if new. */
+  private counter(key: string, firstLine: number, lastLine: number): Counter {
     let c = this.m.get(key);
     if (!c) {
       if (this.m.size >= MAX_KEYS) key = '(other)';
       c = this.m.get(key);
       if (!c) {
         c = { key, count: 0, firstLine, lastLine };
-        if (first !== undefined) c.first = first;
-        if (last !== undefined) c.last = last;
         this.m.set(key, c);
       }
     }
-    if (c.count > 0) {
-      if (firstLine < c.firstLine) { c.firstLine = firstLine; if (first !== undefined) c.first = first; }
-      else if (c.first === undefined && first !== undefined) c.first = first;
-      if (lastLine > c.lastLine) { c.lastLine = lastLine; if (last !== undefined) c.last = last; }
-      else if (c.last === undefined && last !== undefined) c.last = last;
-    }
-    c.count += count;
     return c;
   }
   merge(list: Counter[]): void {
-    for (const c of list) this.addCounter(c.key, c.count, c.firstLine, c.lastLine, c.first, c.last);
+    for (const o of list) {
+      const c = this.counter(o.key, o.firstLine, o.lastLine);
+      if (c.count === 0 || o.firstLine < c.firstLine) c.firstLine = o.firstLine;
+      if (c.count === 0 || o.lastLine > c.lastLine) c.lastLine = o.lastLine;
+      if (o.first !== undefined && o.firstTimedLine !== undefined) timedAt(c, o.firstTimedLine, o.first);
+      if (o.last !== undefined && o.lastTimedLine !== undefined) timedAt(c, o.lastTimedLine, o.last);
+      c.count += o.count;
+    }
   }
   sorted(): Counter[] {
     return [...this.m.values()].sort((a, b) => b.count - a.count || a.firstLine - b.firstLine);
@@ -71,14 +76,16 @@ class Tally {
 /** `Tally.add(key, r)` for a counter that add() already returned for `key`. */
 function addAgain(c: Counter, r: FaultRecord): void {
   const line = r.line;
-  const time = r.time;
-  if (c.count > 0) {
-    if (line < c.firstLine) { c.firstLine = line; if (time !== undefined) c.first = time; }
-    else if (c.first === undefined && time !== undefined) c.first = time;
-    if (line > c.lastLine) { c.lastLine = line; if (time !== undefined) c.last = time; }
-    else if (c.last === undefined && time !== undefined) c.last = time;
-  }
+  if (c.count === 0 || line < c.firstLine) c.firstLine = line;
+  if (c.count === 0 || line > c.lastLine) c.lastLine = line;
+  if (r.time !== undefined) timedAt(c, line, r.time);
   c.count += 1;
+}
+
+/** A record at `line` has `time`: it sets first/last when it is the earliest/latest timed one. */
+function timedAt(c: Counter, line: number, time: number): void {
+  if (c.firstTimedLine === undefined || line < c.firstTimedLine) { c.firstTimedLine = line; c.first = time; }
+  if (c.lastTimedLine === undefined || line > c.lastTimedLine) { c.lastTimedLine = line; c.last = time; }
 }
 
 /*
