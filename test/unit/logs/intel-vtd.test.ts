@@ -463,3 +463,26 @@ describe('VT-d: reasons read once per printed text', () => {
     expect(xen[0]?.reason?.code).toBe(6);
   });
 });
+
+describe('VT-d: parseHead reads canonical devices without the device regex', () => {
+  it('answers as RE_DEVICE + deviceOf for every device shape', async () => {
+    const { parseHead } = await import('../../../src/core/logs/families/intel-vtd');
+    const { deviceOf } = await import('../../../src/core/logs/families/intel-vtd-parse');
+    const RE_DEVICE = /^\[{1,2}((?:[0-9a-fA-F]{4}:)?(?:0x)?[0-9a-fA-F]{1,2}:(?:0x)?[0-9a-fA-F]{1,2}\.[0-7])\]/;
+    const devices = ['[0000:04:1d.0]', '[04:1d.0]', '[0000:04:1D.0]', '[0A:1d.7]', '[[42:00.2]', '[0x64:0x00.5]', '[0000:04:1d.8]',
+      '[0000:04:1d.0', '[04:1d.0 ', '[00004:1d.0]', '[0000:041d.0]', '[0000:04:1d:0]', '[4:1d.0]', '[04:d.0]', '[0000:4:1d.0]', '[04:1d.0]]'];
+    for (const dev of devices) {
+      for (const rest of ['', ' fault addr 1000', '] x']) {
+        const after = dev + rest;
+        const d = RE_DEVICE.exec(after);
+        const got = parseHead(`DMAR: [DMA Write] Request device ${after}`);
+        if (!d) { expect(got, after).toBeUndefined(); continue; }
+        expect(got?.device, after).toBe(deviceOf(d[1]!));
+        expect(got?.tail, after).toBe(after.slice(d[0].length));
+      }
+    }
+    expect(parseHead('DMAR: [DMA Read NO_PASID] Request device [0000:04:1d.0] fault addr 0x1000')).toEqual({
+      type: 'dma', tail: ' fault addr 0x1000', device: '0000:04:1d.0', access: 'read', noPasid: true,
+    });
+  });
+});

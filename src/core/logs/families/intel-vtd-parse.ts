@@ -82,8 +82,15 @@ export function readBodyReason(body: FaultBody, base: 10 | 16): ReasonRead {
 // What follows the address is the same few texts over a fault storm (the reason part): read once each.
 const rests = new Map<string, RestRead>();
 
+// The last few rests, compared by equality before hashing the text for the map.
+const RECENT = 4;
+const recentRest: string[] = [];
+const recentRead: RestRead[] = [];
+let recentNext = 0;
+
 /** The part of a body after its address: Xen's iommu reg, then the reason or nothing. */
 function restOf(rest: string): RestRead {
+  for (let i = 0; i < recentRest.length; i++) if (recentRest[i] === rest) return recentRead[i]!;
   let r = rests.get(rest);
   if (r === undefined) {
     r = readRest(rest);
@@ -92,6 +99,9 @@ function restOf(rest: string): RestRead {
       rests.set(rest, r);
     }
   }
+  recentRest[recentNext] = rest;
+  recentRead[recentNext] = r;
+  recentNext = (recentNext + 1) % RECENT;
   return r;
 }
 

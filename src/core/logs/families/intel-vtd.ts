@@ -41,23 +41,89 @@ export interface FaultHead {
   tail: string;
 }
 
+/** What RE_TYPE_BEFORE says about the text before "Request device [" (null: not a fault head). */
+interface TypeRead {
+  type: FaultType;
+  access?: string;
+  noPasid?: boolean;
+  pasid?: string;
+}
+
+function readType(before: string): TypeRead | null {
+  const t = RE_TYPE_BEFORE.exec(before);
+  if (!t) return null;
+  const r: TypeRead = { type: t[1] ? 'dma' : t[6] ? 'unknown' : 'ir' };
+  // what accessOfType makes of the only two texts the group matches
+  if (t[1]) r.access = t[1] === 'DMA Read' ? 'read' : 'write';
+  if (t[2]) r.noPasid = true;
+  if (t[3]) r.pasid = t[3];
+  return r;
+}
+
+// The text before the device repeats from print to print: the last few readings, compared by
+// string equality (cheaper than the regex, and than hashing the text for a Map).
+const RECENT = 4;
+const recentBefore: string[] = [];
+const recentType: (TypeRead | null)[] = [];
+let recentNext = 0;
+
+function typeBefore(before: string): TypeRead | null {
+  for (let i = 0; i < recentBefore.length; i++) if (recentBefore[i] === before) return recentType[i]!;
+  const r = readType(before);
+  recentBefore[recentNext] = before;
+  recentType[recentNext] = r;
+  recentNext = (recentNext + 1) % RECENT;
+  return r;
+}
+
+/** 1 for the codes of [0-9a-f] (lowercase only). */
+const LOWER_HEX = new Uint8Array(128);
+for (const c of '0123456789abcdef') LOWER_HEX[c.charCodeAt(0)] = 1;
+
+/**
+ * Length of the bracketed device at the start of `after` when it is "[dddd:bb:dd.f]" or "[bb:dd.f]"
+ * in lowercase (0 otherwise): RE_DEVICE's first try matches these as they are (one bracket, the
+ * segment group taken exactly when present), and deviceOf returns them unchanged apart from the
+ * segment "0000:" it adds to the short one.
+ */
+function canonicalDeviceLength(after: string): number {
+  if (after.charCodeAt(0) !== 91) return 0; // '['
+  const long = after.charCodeAt(5) === 58; // ':' after a segment
+  const n = long ? 12 : 7;
+  if (after.charCodeAt(n + 1) !== 93) return 0; // ']'
+  for (let i = long ? 0 : 5; i < 12; i++) {
+    const c = after.charCodeAt(i + 1 - (long ? 0 : 5));
+    if (i === 4 || i === 7) { if (c !== 58) return 0; }
+    else if (i === 10) { if (c !== 46) return 0; }
+    else if (i === 11) { if (c < 48 || c > 55) return 0; }
+    else if (!(c < 128 && LOWER_HEX[c] === 1)) return 0;
+  }
+  return n;
+}
+
 /** Find and parse the head of a fault print anywhere in the message (tool columns may precede it). */
 export function parseHead(message: string): FaultHead | undefined {
   const idx = message.indexOf(REQ);
   if (idx < 0 || idx > 400) return undefined;
-  const before = message.slice(Math.max(0, idx - 48), idx);
-  const t = RE_TYPE_BEFORE.exec(before);
+  const t = typeBefore(message.slice(Math.max(0, idx - 48), idx));
   if (!t) return undefined;
   const after = message.slice(idx + REQ.length - 1);
-  const d = RE_DEVICE.exec(after);
-  if (!d) return undefined;
-  const head: FaultHead = { type: t[1] ? 'dma' : t[6] ? 'unknown' : 'ir', tail: after.slice(d[0].length) };
-  const dev = deviceOf(d[1]!);
+  let dev: string | undefined;
+  let tail: string;
+  const n = canonicalDeviceLength(after);
+  if (n === 12) { dev = after.slice(1, 13); tail = after.slice(14); }
+  else if (n === 7) { dev = '0000:' + after.slice(1, 8); tail = after.slice(9); }
+  else {
+    const d = RE_DEVICE.exec(after);
+    if (!d) return undefined;
+    dev = deviceOf(d[1]!);
+    tail = after.slice(d[0].length);
+  }
+  const head: FaultHead = { type: t.type, tail };
   if (dev) head.device = dev;
-  // what accessOfType makes of the only two texts the group matches
-  if (t[1]) head.access = t[1] === 'DMA Read' ? 'read' : 'write';
-  if (t[2]) head.noPasid = true;
-  if (t[3]) head.pasid = t[3];
+  if (t.access) head.access = t.access;
+  if (t.noPasid) head.noPasid = true;
+  if (t.pasid) head.pasid = t.pasid;
   return head;
 }
 
