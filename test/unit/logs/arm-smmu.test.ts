@@ -278,6 +278,8 @@ describe('arm-smmu: every print era, built from the C format strings', () => {
     expect(r).toMatchObject({ contextBank: 1, iova: '0x40001000', endLine: 10, access: 'write', reason: { name: 'HTWDEEF' } });
     expect(r!.registers).toMatchObject({ msm_iommu_fsr: '0x20', fsynr0: '0x10', ttbr0: '0x8f000000', prrr: '0x0', nmrr: '0x0' });
     expect(r!.registers!.fsr).toBeUndefined();
+    // the register is renamed when it is read, after the lines before it (the order --json prints)
+    expect(Object.keys(r!.registers!)).toEqual(['far', 'par', 'msm_iommu_fsr', 'fsynr0', 'fsynr1', 'ttbr0', 'ttbr1', 'sctlr', 'actlr', 'prrr', 'nmrr']);
   });
 
   it('msm_iommu v1/v2 downstream: name, context and the one-line pairs', () => {

@@ -120,6 +120,16 @@ class Fault {
     if (v !== undefined) this.regs.set(key, v);
   }
 
+  /**
+   * After reading a line whose record stays open: the scanner reads a record only once it is
+   * closed, and closing applies (Assembler.finish), whose result depends on nothing but what was
+   * read, except for the legacy layout: there, when the fsr -> msm_iommu_fsr move first happens
+   * decides the registers' order, so that layout is applied line by line as it always was.
+   */
+  update(): void {
+    if (this.legacy) this.apply();
+  }
+
   apply(): void {
     const r = this.record;
     const global = r.kind === 'global-fault';
@@ -368,19 +378,23 @@ class Assembler implements Continuation {
 
   feed(line: LogLine): Feed {
     const f = this.f;
-    const p = this.scheme.split(line.message);
     if (this.mode === 'msm') {
       // pr_err lines: no device prefix to tell them apart, so only the known lines are taken.
-      if (readMsmLine(f, line.message)) { f.apply(); return 'more'; }
+      if (readMsmLine(f, line.message)) { f.update(); return 'more'; }
       return RE_MSM.test(line.message) ? 'end' : 'skip';
     }
+    const wrappedGlobal = this.mode === 'global' && this.globalText !== undefined;
+    // The printed name is part of the line: a line without it is another printer's (most lines
+    // offered while a record waits), skipped without splitting off its prefix.
+    if (f.name !== undefined && !wrappedGlobal && !line.message.includes(f.name)) return 'skip';
+    const p = this.scheme.split(line.message);
     if (this.mode === 'global' && this.globalText !== undefined && p !== undefined && p.name === undefined) {
       // a mail-wrapped remainder: "0x00000000, GFSYNR1 0x00000871, GFSYNR2 0x00000000"
       const t = line.message.trim();
       if (/^(?:0x[0-9a-fA-F]{1,8}|GFSYNR)/.test(t)) {
         this.globalText += ' ' + t;
         readGlobalRegs(f, this.globalText);
-        f.apply();
+        f.update();
         if (f.regs.has('gfsynr2')) return 'done';
         return 'more';
       }
@@ -391,7 +405,7 @@ class Assembler implements Continuation {
       if (this.globalText === undefined && RE_GFSR.test(rest)) {
         this.globalText = rest;
         readGlobalRegs(f, rest);
-        f.apply();
+        f.update();
         return f.regs.has('gfsynr2') ? 'done' : 'more';
       }
       return 'end';
@@ -401,18 +415,18 @@ class Assembler implements Continuation {
       if (m && !/\bfsr=/.test(m[1]!)) {
         this.pendingIovaLine = false;
         readPairs(f, m[1]!);
-        f.apply();
+        f.update();
         return 'done';
       }
       return 'end';
     }
-    if (readContextLine(f, rest)) { f.apply(); return 'more'; }
+    if (readContextLine(f, rest)) { f.update(); return 'more'; }
     if (this.headMayFollow) {
       const m = RE_UNHANDLED.exec(rest);
       if (m) {
         this.headMayFollow = false;
         readPairs(f, m[1]!);
-        f.apply();
+        f.update();
         return 'more';
       }
     }
@@ -465,7 +479,7 @@ export function recognizeArmSmmu(line: LogLine, scheme: PrefixScheme): Recogniti
     readPairs(f, m[1]!);
     if (m[0].startsWith('Context')) f.extras.handledByClient = true;
     if (!f.regs.has('fsr') && f.iova === undefined) return undefined;
-    f.apply();
+    f.update();
     // The 6.11+ print and Qualcomm's debug lines continue the v5.2 line; vendor kernels add
     // register lines after the older ones too, so the record stays open for known lines.
     return { record: f.record, more: new Assembler(f, scheme, 'context') };
@@ -475,7 +489,7 @@ export function recognizeArmSmmu(line: LogLine, scheme: PrefixScheme): Recogniti
     // so the FSR/FSYNR0 pair is all there is.
     const f = newFault('context-fault', scheme, p.name, line);
     readContextLine(f, rest);
-    f.apply();
+    f.update();
     return { record: f.record, more: new Assembler(f, scheme, 'context') };
   }
   if (RE_FAR_FIRST.test(rest)) {
@@ -483,24 +497,24 @@ export function recognizeArmSmmu(line: LogLine, scheme: PrefixScheme): Recogniti
     // fault" line; FAR opens that dump and the head line joins the record when it comes.
     const f = newFault('context-fault', scheme, p.name, line);
     readContextLine(f, rest);
-    f.apply();
+    f.update();
     return { record: f.record, more: new Assembler(f, scheme, 'context', { headMayFollow: true }) };
   }
   if ((m = RE_UNEXPECTED_CTX.exec(rest))) {
     const f = newFault('context-fault', scheme, p.name, line);
     f.setReg('fsr', parseNum(m[1]!));
-    f.apply();
+    f.update();
     return { record: f.record, more: new Assembler(f, scheme, 'old-context') };
   }
   if ((m = RE_DOWNSTREAM.exec(rest))) {
     const f = newFault('context-fault', scheme, p.name, line);
     f.record.device = normalizeBdf(m[1]) ?? m[1];
-    f.apply();
+    f.update();
     return { record: f.record, more: new Assembler(f, scheme, 'downstream') };
   }
   if (RE_GLOBAL.test(rest)) {
     const f = newFault('global-fault', scheme, p.name, line);
-    f.apply();
+    f.update();
     return { record: f.record, more: new Assembler(f, scheme, 'global') };
   }
   if ((m = RE_BLOCKED.exec(rest))) {
@@ -508,15 +522,15 @@ export function recognizeArmSmmu(line: LogLine, scheme: PrefixScheme): Recogniti
     f.sid = parseNum(m[1]!);
     // This message is only printed for GFSR.USF (unidentified stream), before GFSR itself is read out.
     f.record.reason = { code: GFSR_REASONS[0]!.mask, name: GFSR_REASONS[0]!.name, text: GFSR_REASONS[0]!.text };
-    f.apply();
+    f.update();
     return { record: f.record, more: new Assembler(f, scheme, 'global') };
   }
   if (RE_GFSR.test(rest)) {
     // The register line on its own: its header was lost (ratelimit, excerpt) or printed elsewhere.
     const f = newFault('global-fault', scheme, p.name, line);
     readGlobalRegs(f, rest);
-    f.apply();
-    if (f.regs.has('gfsynr2')) return { record: f.record };
+    if (f.regs.has('gfsynr2')) { f.apply(); return { record: f.record }; }
+    f.update();
     return { record: f.record, more: new Assembler(f, scheme, 'global', { globalText: rest }) };
   }
   if (scheme.host === 'linux') {
