@@ -2,12 +2,16 @@
  * `iommu-lens` command line. Each subcommand lives in its own module; this file only dispatches.
  * Exit codes: 0 success, 1 the input was read but holds a problem (walk fault with --fail-on-fault,
  * validation errors), 2 usage or I/O error.
+ *
+ * Import commands with `import()` only: scripts/build.mjs bundles each one separately
+ * (dist/cli-<module>.js) so that a run parses and compiles the code of its own command alone.
  */
-import { runScan } from './scan';
-import { runDecode } from './decode';
-import { runWalk } from './walk';
-import { runSnapshot } from './snapshot-info';
+import * as nodeModule from 'node:module';
 import { CliError } from './errors';
+
+// Node 22.1+ keeps V8's compiled code of the bundles between runs (NODE_DISABLE_COMPILE_CACHE=1 turns
+// it off); Node 20 has no such API and compiles every time.
+try { (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.(); } catch { /* a cache is optional */ }
 
 const USAGE = `usage: iommu-lens <command> [options]
 
@@ -24,10 +28,10 @@ Run 'iommu-lens <command> --help' for the options of one command.`;
 type Command = (args: string[]) => Promise<number> | number;
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
-  scan: async () => runScan,
-  decode: async () => runDecode,
-  walk: async () => runWalk,
-  snapshot: async () => runSnapshot,
+  scan: async () => (await import('./scan')).runScan,
+  decode: async () => (await import('./decode')).runDecode,
+  walk: async () => (await import('./walk')).runWalk,
+  snapshot: async () => (await import('./snapshot-info')).runSnapshot,
   report: async () => (await import('./report')).runReport,
 };
 
