@@ -122,24 +122,98 @@ const fieldCache = new Map<RegisterDescription, Map<bigint, Record<string, numbe
 let fieldCacheSize = 0;
 const FIELD_CACHE_MAX = 8192;
 
+/** A field as decodedFields reads it, worked out once per description. */
+interface FieldPlan {
+  name: string;
+  hi: number;
+  lo: number;
+  /** a 1-bit field printed as a flag */
+  flag: boolean;
+  values?: Readonly<Record<number, FieldValue>>;
+  /** fieldValue's shift and mask, for fields read the bigint way */
+  shift: bigint;
+  mask: bigint;
+}
+
+interface Plan {
+  fields: FieldPlan[];
+  /**
+   * Whether answers are worth caching: a description of up to four fields is read about as fast
+   * as a cache hit is copied, and much faster than a miss is searched and stored (SMMUv3 event
+   * dwords, which hardly repeat, filled the cache most and had it cleared over and over).
+   */
+  cached: boolean;
+}
+
+const plans = new Map<RegisterDescription, Plan>();
+
+function planOf(desc: RegisterDescription): Plan {
+  let p = plans.get(desc);
+  if (!p) {
+    const fields = desc.fields.filter((f) => !f.reserved).map((f) => ({
+      name: f.name, hi: f.bits[0], lo: f.bits[1],
+      flag: f.bits[0] === f.bits[1] && (f.format ?? 'bool') === 'bool', values: f.values,
+      shift: BigInt(f.bits[1]), mask: (1n << BigInt(f.bits[0] - f.bits[1] + 1)) - 1n,
+    }));
+    p = { fields, cached: fields.length > 4 };
+    plans.set(desc, p);
+  }
+  return p;
+}
+
+const TWO64 = 1n << 64n;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * Bits hi..lo of the value whose 32-bit halves are loWord and hiWord, as an exact number; -1 when
+ * the field is wider than 53 bits or malformed (the caller then takes the bigint way).
+ */
+function wordField(loWord: number, hiWord: number, hi: number, lo: number): number {
+  const width = hi - lo + 1;
+  if (width > 53 || width < 1 || lo < 0) return -1;
+  if (hi < 32) return width === 32 ? loWord >>> 0 : (loWord >>> lo) & ((1 << width) - 1);
+  if (lo >= 32) return width === 32 ? hiWord >>> 0 : (hiWord >>> (lo - 32)) & ((1 << width) - 1);
+  // across the halves: the high part has hi - 31 bits (at most 22 here), the low part 32 - lo bits
+  const high = hi === 63 ? hiWord >>> 0 : (hiWord & ((1 << (hi - 31)) - 1)) >>> 0;
+  return high * 2 ** (32 - lo) + (loWord >>> lo);
+}
+
 /** Plain decoded fields for FaultRecord.decoded: field name -> number, boolean or value name. */
 export function decodedFields(desc: RegisterDescription, value: bigint): Record<string, number | boolean | string> {
+  const plan = planOf(desc);
+  if (!plan.cached) return readFields(plan, value);
   let byValue = fieldCache.get(desc);
   const hit = byValue?.get(value);
   if (hit) return { ...hit };
-  const out: Record<string, number | boolean | string> = {};
-  for (const f of desc.fields) {
-    if (f.reserved) continue;
-    const v = fieldValue(value, f.bits);
-    const oneBit = f.bits[0] === f.bits[1];
-    const named = f.values?.[Number(v)];
-    if (named) out[f.name] = named.name;
-    else if (oneBit && (f.format ?? 'bool') === 'bool') out[f.name] = v !== 0n;
-    else out[f.name] = v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : '0x' + v.toString(16);
-  }
+  const out = readFields(plan, value);
   if (fieldCacheSize >= FIELD_CACHE_MAX) { fieldCache.clear(); fieldCacheSize = 0; byValue = undefined; }
   if (!byValue) fieldCache.set(desc, (byValue = new Map()));
   byValue.set(value, out);
   fieldCacheSize++;
   return { ...out };
+}
+
+function readFields(plan: Plan, value: bigint): Record<string, number | boolean | string> {
+  const out: Record<string, number | boolean | string> = {};
+  // Values of up to 64 bits are cut in two 32-bit numbers once; fields are then read with number
+  // arithmetic (exact: at most 53 bits each) instead of a bigint shift and mask per field.
+  const words = value >= 0n && value < TWO64;
+  const loWord = words ? Number(value & 0xffffffffn) : 0;
+  const hiWord = words ? Number(value >> 32n) : 0;
+  for (const f of plan.fields) {
+    const n = words && f.hi < 64 ? wordField(loWord, hiWord, f.hi, f.lo) : -1;
+    if (n >= 0) {
+      const named = f.values?.[n];
+      if (named) out[f.name] = named.name;
+      else if (f.flag) out[f.name] = n !== 0;
+      else out[f.name] = n;
+      continue;
+    }
+    const v = (value >> f.shift) & f.mask; // fieldValue with the shift and mask worked out once
+    const named = f.values?.[Number(v)];
+    if (named) out[f.name] = named.name;
+    else if (f.flag) out[f.name] = v !== 0n;
+    else out[f.name] = v <= MAX_SAFE ? Number(v) : '0x' + v.toString(16);
+  }
+  return out;
 }
