@@ -28,6 +28,13 @@ export interface Continuation {
   feed(line: LogLine): Feed;
   /** called once when the record closes, for fields only known at the end (decoding raw dwords) */
   finish?(): void;
+  /**
+   * A cheap test of a raw line (a substring check): false promises that `feed` would answer
+   * 'skip' without changing anything, so the scanner neither parses the line nor offers it.
+   * Records stay open over many unrelated lines (a window of 6 over a busy log), and most lines
+   * offered are someone else's.
+   */
+  wants?(raw: string): boolean;
 }
 
 export interface Recognition {

@@ -86,7 +86,7 @@ export class Scanner {
     const pasted = raw.length > 40 && raw.includes('   [') ? splitRunTogether(raw) : undefined;
     if (pasted) { for (const p of pasted) this.push(p, lineNo); return; }
     let parsed: LogLine | undefined;
-    if (this.openCount > 0) {
+    if (this.openCount > 0 && this.anyWants(raw, lineNo)) {
       parsed = parseLine(raw, lineNo);
       if (this.offerToOpen(parsed)) return;
     }
@@ -138,7 +138,25 @@ export class Scanner {
    */
   pushContinuation(raw: string, lineNo: number): boolean {
     if (this.openCount === 0) return false;
+    if (!this.anyWants(raw, lineNo)) { this.flush(); return false; }
     return this.offerToOpen(parseLine(raw, lineNo));
+  }
+
+  /**
+   * Whether an open record may take this line. Records whose window has passed are closed here,
+   * as offerToOpen would close them before offering (newest first); a record whose continuation
+   * says it does not want the line would only answer 'skip'.
+   */
+  private anyWants(raw: string, lineNo: number): boolean {
+    let wanted = false;
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      const o = this.queue[i]!;
+      const more = o.more;
+      if (!more) continue;
+      if (lineNo - o.last > more.window) { this.close(o); continue; }
+      if (!wanted && (!more.wants || more.wants(raw))) wanted = true;
+    }
+    return wanted;
   }
 
   /** Close every open record and emit everything. Call at end of input. */

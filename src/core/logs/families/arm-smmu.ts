@@ -376,6 +376,13 @@ class Assembler implements Continuation {
   /** a register dump came first (Qualcomm 4.19): its "Unhandled context fault" line is still to come */
   private headMayFollow: boolean;
 
+  /** feed() steps over every line without the printed name (see there); ANSI codes could hide it. */
+  wants(raw: string): boolean {
+    const name = this.f.name;
+    return name === undefined || this.mode === 'msm' || (this.mode === 'global' && this.globalText !== undefined)
+      || raw.includes(name) || raw.includes('\x1b');
+  }
+
   feed(line: LogLine): Feed {
     const f = this.f;
     if (this.mode === 'msm') {
