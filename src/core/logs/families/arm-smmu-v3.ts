@@ -43,10 +43,18 @@ const RE_LEAD = /^[\s>|]{1,16}/;
 const RE_DEV_PREFIX = /^(?:(\S{1,64}) )?(\S{1,128}): /;
 const DRIVER_ONLY = new Set(['arm-smmu-v3', 'arm_smmu_v3', 'smmuv3']);
 
+/** True when the text starts with an ASCII letter or digit (no lead marks, no caller column). */
+function startsPlain(s: string): boolean {
+  const c = s.charCodeAt(0);
+  return (c >= 48 && c <= 57) || ((c | 32) >= 97 && (c | 32) <= 122);
+}
+
 /** Linux dev_*() prefix: "arm-smmu-v3 arm-smmu-v3.0.auto: ", also "platform ..." while unbinding. */
 export const linuxPrefix: PrefixParser = (message) => {
-  let s = message.replace(RE_LEAD, '');
-  for (let i = 0; i < 2; i++) {
+  // most lines start with the driver's name: neither RE_LEAD nor RE_CALLER can match them
+  const plain = startsPlain(message);
+  let s = plain ? message : message.replace(RE_LEAD, '');
+  for (let i = 0; i < 2 && !plain; i++) {
     const c = RE_CALLER.exec(s);
     if (!c) break;
     s = s.slice(c[0].length);
@@ -93,9 +101,18 @@ const RE_OWN_TEXT = /^(?:CMDQ error \(cons |skipping command in error state:|une
 // The same texts quoted with every prefix cut away (commit messages, bug reports).
 const RE_OWN_BARE = /^(?:CMDQ error \(cons 0x|skipping command in error state:|unexpected global error reported \(0x|CMD_SYNC timeout at 0x|EVTQ overflow detected|PRIQ overflow detected|device has entered Service Failure Mode)/;
 
+/**
+ * The part of a printer's key that every line with that key contains: the device of a Linux key
+ * ("driver device"), the whole of a Xen key (no blank), nothing for a bare line's empty key.
+ * A continuation skips a line without it before parsing its prefix.
+ */
+function keyNeedle(key: string): string {
+  return key.slice(key.lastIndexOf(' ') + 1);
+}
+
 /** A line with no prefix at all: every such line is a candidate continuation of a bare record. */
 export const barePrefix: PrefixParser = (message) => {
-  const rest = message.replace(RE_LEAD, '');
+  const rest = startsPlain(message) ? message : message.replace(RE_LEAD, '');
   return rest.length ? { key: '', rest } : undefined;
 };
 
@@ -259,6 +276,7 @@ class EventContinuation implements Continuation {
   private readonly lines: DecodedLines = {};
   /** 0: reading dwords, 1: after the dwords (decoded header may follow), 2: attribute line expected */
   private phase: 0 | 1 | 2;
+  private readonly needle: string;
 
   constructor(
     private readonly record: FaultRecord,
@@ -275,10 +293,13 @@ class EventContinuation implements Continuation {
       this.phase = 2;
       this.window = 2;
     }
-    buildEvent(this.record, this.idPrinted, this.dw, this.lines);
+    this.needle = keyNeedle(key);
+    // The record is built when it closes (finish): the scanner reads it only then, and what
+    // buildEvent makes of the lines read so far is all rewritten by the final build.
   }
 
   feed(line: LogLine): Feed {
+    if (!line.message.includes(this.needle)) return 'skip';
     const p = this.prefix(line.message);
     if (!p || p.key !== this.key) return 'skip';
     const rest = p.rest;
@@ -314,10 +335,14 @@ class EventContinuation implements Continuation {
 class GerrorContinuation implements Continuation {
   window = 2;
   private readonly bitsSeen: string[] = [];
-  constructor(private readonly record: FaultRecord, private readonly key: string, private readonly prefix: PrefixParser, private wrapped: boolean) {}
+  private readonly needle: string;
+  constructor(private readonly record: FaultRecord, private readonly key: string, private readonly prefix: PrefixParser, private wrapped: boolean) {
+    this.needle = keyNeedle(key);
+  }
 
   feed(line: LogLine): Feed {
     if (this.wrapped && RE_SERIOUS_WRAP.test(line.message)) { this.wrapped = false; return 'more'; }
+    if (!line.message.includes(this.needle)) return 'skip';
     const p = this.prefix(line.message);
     if (!p || p.key !== this.key) return 'skip';
     this.wrapped = false;
@@ -352,11 +377,14 @@ class CmdqContinuation implements Continuation {
   window = 3;
   private readonly cmd: bigint[] = [];
   private skipping: boolean;
+  private readonly needle: string;
   constructor(private readonly record: FaultRecord, private readonly key: string, private readonly prefix: PrefixParser, skipping: boolean) {
     this.skipping = skipping;
+    this.needle = keyNeedle(key);
   }
 
   feed(line: LogLine): Feed {
+    if (!line.message.includes(this.needle)) return 'skip';
     const p = this.prefix(line.message);
     if (!p || p.key !== this.key) return 'skip';
     const rest = p.rest;
@@ -436,9 +464,13 @@ function applyPriLine(r: FaultRecord, m: RegExpExecArray): void {
 class PriContinuation implements Continuation {
   window = 3;
   private readonly dw: bigint[] = [];
-  constructor(private readonly record: FaultRecord, private readonly key: string, private readonly prefix: PrefixParser) {}
+  private readonly needle: string;
+  constructor(private readonly record: FaultRecord, private readonly key: string, private readonly prefix: PrefixParser) {
+    this.needle = keyNeedle(key);
+  }
 
   feed(line: LogLine): Feed {
+    if (!line.message.includes(this.needle)) return 'skip';
     const p = this.prefix(line.message);
     if (!p || p.key !== this.key) return 'skip';
     const m = RE_PRI_LINE.exec(p.rest);
