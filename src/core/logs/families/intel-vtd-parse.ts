@@ -3,7 +3,7 @@
  * generation, including prints wrapped over several lines by mail clients) and reason lookup.
  * Parsing is done with anchored, bounded steps so that a hostile line costs linear time.
  */
-import { accessOf, hex, normalizeBdf } from '../normalize';
+import { accessOf, normalizeBdf } from '../normalize';
 import type { FaultRecord } from '../record';
 import { vtdFaultReason, type VtdFaultReason } from '../../decode/registers/intel-vtd';
 
@@ -49,7 +49,7 @@ const REASON_LIT = '[fault reason';
 export function parseBody(tail: string, expect: 'addr' | 'index'): FaultBody {
   let s = tail.length > 400 ? tail.slice(0, 400) : tail;
   const out: FaultBody = { state: 'partial' };
-  let m = RE_PASID_OLD.exec(s);
+  let m = mayStartWithPasid(s) ? RE_PASID_OLD.exec(s) : null;
   if (m) { out.pasid = m[1]!; s = s.slice(m[0].length); }
   if (!s.trim()) return out;
   m = RE_ADDR.exec(s);
@@ -105,6 +105,27 @@ function restOf(rest: string): RestRead {
   return r;
 }
 
+// Reason lines of the two-line forms (Xen's "reason 05 - TEXT"): the last few readings.
+const recentRaw: string[] = [];
+const recentText: string[] = [];
+const recentBase: number[] = [];
+const recentReason: ReasonRead[] = [];
+let recentReasonNext = 0;
+
+/** readReason, remembering its last few answers (a storm's reason lines repeat). */
+export function readReasonRecent(raw: string, printed: string, base: 10 | 16): ReasonRead {
+  for (let i = 0; i < recentRaw.length; i++) {
+    if (recentRaw[i] === raw && recentText[i] === printed && recentBase[i] === base) return recentReason[i]!;
+  }
+  const r = readReason(raw, printed, base);
+  recentRaw[recentReasonNext] = raw;
+  recentText[recentReasonNext] = printed;
+  recentBase[recentReasonNext] = base;
+  recentReason[recentReasonNext] = r;
+  recentReasonNext = (recentReasonNext + 1) % RECENT;
+  return r;
+}
+
 function readRest(rest: string): RestRead {
   let s = rest;
   const out: RestRead = { state: 'need-text' };
@@ -120,6 +141,24 @@ function readRest(rest: string): RestRead {
   out.reasonRaw = m[1]!;
   out.reasonText = s.slice(m[0].length).trim();
   return out;
+}
+
+/**
+ * False when RE_PASID_OLD cannot match: past the leading blanks comes a printable ASCII character
+ * other than the P of "PASID" (it is no whitespace, so the regex's \s* stops there).
+ */
+function mayStartWithPasid(s: string): boolean {
+  let i = 0;
+  while (s.charCodeAt(i) === 32) i++;
+  const c = s.charCodeAt(i);
+  return !(c > 32 && c < 127 && c !== 80);
+}
+
+/** Lowercase hex with 0x of 1 to 32 bare hex digits (what hex() makes of them, without checking them again). */
+function hexOfDigits(d: string): string {
+  let z = 0;
+  while (z < d.length - 1 && d.charCodeAt(z) === 48) z++;
+  return '0x' + (z ? d.slice(z) : d).toLowerCase();
 }
 
 /** True when `s` (trimmed) is a non-empty start of `lit`. */
@@ -260,7 +299,7 @@ export function applyReasonFields(rec: FaultRecord, f: ReasonFields, choice: Rea
 }
 
 /** Xen 4.15+ ends the reason text with the IOMMU's number. */
-export const RE_XEN_ON_IOMMU = / on iommu:(\d{1,4})$/;
+const RE_XEN_ON_IOMMU = / on iommu:(\d{1,4})$/;
 
 /** A printed reason (code as printed, text after it) as a fault print reads it. */
 export interface ReasonRead {
@@ -315,12 +354,13 @@ export function accessOfType(t: string | undefined): string | undefined {
 export function applyBody(rec: FaultRecord, body: FaultBody, type: FaultType): void {
   if (body.pasid !== undefined && rec.pasid === undefined) {
     // Linux v5.4–v5.13 printed -1 as ffffffff when no PASID was present
-    if (body.pasid.toLowerCase() !== 'ffffffff') rec.pasid = hex(body.pasid);
+    if (body.pasid.toLowerCase() !== 'ffffffff') rec.pasid = hexOfDigits(body.pasid);
     else ((rec.decoded ??= {}) as Record<string, unknown>).pasidPresent = false;
   }
+  // the body's texts are the regexes' bare hex captures
   if (body.value !== undefined) {
-    if (type === 'ir') ((rec.decoded ??= {}) as Record<string, unknown>).faultIndex = hex(body.value);
-    else rec.iova = hex(body.value);
+    if (type === 'ir') ((rec.decoded ??= {}) as Record<string, unknown>).faultIndex = hexOfDigits(body.value);
+    else rec.iova = hexOfDigits(body.value);
   }
-  if (body.iommuReg !== undefined) ((rec.decoded ??= {}) as Record<string, unknown>).iommuReg = hex(body.iommuReg);
+  if (body.iommuReg !== undefined) ((rec.decoded ??= {}) as Record<string, unknown>).iommuReg = hexOfDigits(body.iommuReg);
 }

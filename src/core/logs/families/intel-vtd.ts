@@ -16,7 +16,7 @@ import { accessOf, bdfFromId, hex, normalizeBdf, parseHex } from '../normalize';
 import { decodedFields } from '../../decode/register';
 import { VTD_FSTS } from '../../decode/registers/intel-vtd';
 import {
-  accessOfType, applyBody, applyReason, applyReasonFields, chooseReason, deviceOf, parseBody, readBodyReason, RE_XEN_ON_IOMMU,
+  accessOfType, applyBody, applyReasonFields, deviceOf, parseBody, readBodyReason, readReasonRecent,
   type FaultBody, type FaultType,
 } from './intel-vtd-parse';
 import { unquote } from './wrapped';
@@ -242,12 +242,9 @@ export class FaultPrint {
   }
 
   private reasonLine(raw: string, text: string, xenStyle: boolean): void {
-    let t = text.trimEnd();
-    const xen = RE_XEN_ON_IOMMU.exec(t);
-    if (xen) { t = t.slice(0, xen.index); this.rec.iommu = `iommu:${xen[1]}`; }
-    const choice = chooseReason(raw, t, xenStyle ? 16 : this.base);
-    if (!choice) { this.state = 'complete'; return; }
-    applyReason(this.rec, choice, t, this.type);
+    const r = readReasonRecent(raw, text, xenStyle ? 16 : this.base);
+    if (r.iommu !== undefined) this.rec.iommu = `iommu:${r.iommu}`;
+    if (r.choice) applyReasonFields(this.rec, r.fields!, r.choice, this.type);
     this.state = 'complete';
   }
 }

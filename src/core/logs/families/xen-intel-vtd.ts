@@ -40,6 +40,8 @@ class XenEntriesDump {
   offer(line: LogLine): boolean {
     const msg = line.message.length > 300 ? line.message.slice(0, 300) : line.message;
     if (!this.dump) {
+      // both patterns below need the literal: most lines offered here are the next record's
+      if (this.pending === undefined && !msg.includes('print_vtd_entries:')) return false;
       const text = this.pending !== undefined ? `${this.pending} ${msg.trim()}` : msg;
       const m = RE_ENTRIES.exec(text);
       if (!m) {
