@@ -355,3 +355,22 @@ describe('arm-smmu-v3: mutated prints', () => {
     }), { numRuns: 800 });
   });
 });
+
+describe('arm-smmu-v3: open records and other printers\' lines', () => {
+  it('an event stays whole across another device\'s lines, which it does not want', async () => {
+    const { armSmmuV3Recognizer } = await import('../../../src/core/logs/families/arm-smmu-v3');
+    const { parseLine } = await import('../../../src/core/logs/line');
+    const dw = [0x0000eef300000010n, 0x0000020100000000n, 0xda78ddban, 0xf83476dbn];
+    const lines = rawDump(0x10, dw);
+    const other = 'usb 1-3: new high-speed USB device number 97 using xhci_hcd';
+    const recs = smmuv3(scanText([lines[0], lines[1], other, lines[2], other, lines[3], lines[4]].join('\n')));
+    expect(recs).toHaveLength(1);
+    expect(recs[0]!.registers).toEqual({ event0: '0xeef300000010', event1: '0x20100000000', event2: '0xda78ddba', event3: '0xf83476db' });
+    expect(recs[0]!.endLine).toBe(7);
+    const more = armSmmuV3Recognizer.recognize(parseLine(lines[0]!, 1))!.more!;
+    expect(more.wants!(other)).toBe(false);
+    expect(more.wants!(lines[1]!)).toBe(true);
+    expect(more.wants!('\x1b[0marm-smmu-v3 arm-smmu-v3.0.auto: \t0x0')).toBe(true);
+    expect(more.feed(parseLine(other, 2))).toBe('skip');
+  });
+});

@@ -110,6 +110,15 @@ function keyNeedle(key: string): string {
   return key.slice(key.lastIndexOf(' ') + 1);
 }
 
+/**
+ * Continuation.wants for a printer's needle: the message is the raw line minus its prefixes and
+ * ANSI codes, so a raw line without the needle (and without ANSI codes, which could split it)
+ * is one that feed() skips.
+ */
+function rawMayHold(raw: string, needle: string): boolean {
+  return raw.includes(needle) || raw.includes('\x1b');
+}
+
 /** A line with no prefix at all: every such line is a candidate continuation of a bare record. */
 export const barePrefix: PrefixParser = (message) => {
   const rest = startsPlain(message) ? message : message.replace(RE_LEAD, '');
@@ -298,6 +307,10 @@ class EventContinuation implements Continuation {
     // buildEvent makes of the lines read so far is all rewritten by the final build.
   }
 
+  wants(raw: string): boolean {
+    return rawMayHold(raw, this.needle);
+  }
+
   feed(line: LogLine): Feed {
     if (!line.message.includes(this.needle)) return 'skip';
     const p = this.prefix(line.message);
@@ -338,6 +351,10 @@ class GerrorContinuation implements Continuation {
   private readonly needle: string;
   constructor(private readonly record: FaultRecord, private readonly key: string, private readonly prefix: PrefixParser, private wrapped: boolean) {
     this.needle = keyNeedle(key);
+  }
+
+  wants(raw: string): boolean {
+    return this.wrapped || rawMayHold(raw, this.needle);
   }
 
   feed(line: LogLine): Feed {
@@ -381,6 +398,10 @@ class CmdqContinuation implements Continuation {
   constructor(private readonly record: FaultRecord, private readonly key: string, private readonly prefix: PrefixParser, skipping: boolean) {
     this.skipping = skipping;
     this.needle = keyNeedle(key);
+  }
+
+  wants(raw: string): boolean {
+    return rawMayHold(raw, this.needle);
   }
 
   feed(line: LogLine): Feed {
@@ -467,6 +488,10 @@ class PriContinuation implements Continuation {
   private readonly needle: string;
   constructor(private readonly record: FaultRecord, private readonly key: string, private readonly prefix: PrefixParser) {
     this.needle = keyNeedle(key);
+  }
+
+  wants(raw: string): boolean {
+    return rawMayHold(raw, this.needle);
   }
 
   feed(line: LogLine): Feed {
