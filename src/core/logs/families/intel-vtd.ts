@@ -213,7 +213,7 @@ export class FaultPrint {
   /** Strip a quoted-printable soft line break ("=" ending a mail line) and remember it. */
   private takeSoftBreak(text: string): string {
     const t = text.trimEnd();
-    this.softBreak = t.length > 1 && t.endsWith('=') && t[t.length - 2] !== ' ';
+    this.softBreak = t.length > 1 && t.charCodeAt(t.length - 1) === 61 && t.charCodeAt(t.length - 2) !== 32; // '=' after no ' '
     return this.softBreak ? t.slice(0, -1) : text;
   }
 
@@ -371,14 +371,25 @@ const RE_DRHD = /DRHD: handling fault status reg ([0-9a-fA-F]{1,8})\s*$/;
 const FSTS_PPF = 0x2;
 const FSTS_QUEUE = 0x10 | 0x20 | 0x40 | 0x80;
 
+// Storms print the same status over and over: the last one's value and hex text.
+let lastFstsText: string | undefined;
+let lastFsts: bigint | undefined;
+let lastFstsHex = '';
+
 function recognizeHeader(line: LogLine, m: RegExpExecArray): Recognition | undefined {
-  const v = parseHex(m[1]);
+  const text = m[1]!;
+  if (text !== lastFstsText) {
+    lastFstsText = text;
+    lastFsts = parseHex(text);
+    lastFstsHex = lastFsts === undefined ? '' : hex(lastFsts)!;
+  }
+  const v = lastFsts;
   if (v === undefined || v === 0n) return undefined;
   const fsts = Number(v);
   const rec: FaultRecord = {
     line: line.line, family: FAMILY, host: 'linux',
     kind: (fsts & FSTS_QUEUE) && !(fsts & FSTS_PPF) ? 'queue-error' : 'dma-fault',
-    registers: { fsts: hex(v)! },
+    registers: { fsts: lastFstsHex },
     decoded: { fsts: decodedFields(VTD_FSTS, v) },
   };
   if (!(fsts & FSTS_PPF)) return { record: rec };
