@@ -72,6 +72,14 @@ export const LINUX_PREFIX: PrefixScheme = {
 };
 
 const DESCS = new Map<string, RegisterDescription>(ARM_SMMU_REGISTERS.map((d) => [d.key, d]));
+
+/** The reason tables' masks as bigints, converted once (apply runs for every print). */
+const tableMasks = new Map<readonly { mask: number }[], bigint[]>();
+function masksOf(table: readonly { mask: number }[]): bigint[] {
+  let m = tableMasks.get(table);
+  if (!m) tableMasks.set(table, (m = table.map((t) => BigInt(t.mask))));
+  return m;
+}
 const WNR = 1n << 4n;
 const IND = 1n << 6n;
 
@@ -159,7 +167,8 @@ class Fault {
     const status = global ? this.regs.get('gfsr') : this.regs.get('fsr') ?? this.regs.get('msm_iommu_fsr');
     const table = global ? GFSR_REASONS : this.legacy ? MSM_IOMMU_FSR_REASONS : FSR_REASONS;
     if (status !== undefined) {
-      const hit = table.find((t) => (status & BigInt(t.mask)) !== 0n);
+      const masks = masksOf(table);
+      const hit = table.find((_t, i) => (status & masks[i]!) !== 0n);
       if (hit) r.reason = { code: hit.mask, name: hit.name, text: hit.text };
       else delete r.reason;
     }
