@@ -206,8 +206,8 @@ function readPairs(f: Fault, text: string): void {
   while ((m = RE_PT_ENTRY.exec(s))) (f.extras.pageTableEntries ??= {})[m[1]!] = hex(BigInt('0x' + m[2]!))!;
   while ((m = RE_KV.exec(s))) {
     const k = m[1]!.toLowerCase();
-    const v = parseNum(m[2]!);
-    if (v === undefined) continue;
+    // RE_KV's value group is parseNum's language (0x + 1-16 hex digits, or 1-20 decimal digits)
+    const v = BigInt(m[2]!);
     switch (k) {
       case 'fsr': f.setReg('fsr', v); break;
       case 'iova': case 'far': f.iova = v; break;
