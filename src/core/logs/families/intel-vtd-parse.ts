@@ -105,6 +105,23 @@ function restOf(rest: string): RestRead {
   return r;
 }
 
+function readRest(rest: string): RestRead {
+  let s = rest;
+  const out: RestRead = { state: 'need-text' };
+  let m = RE_IOMMU_REG.exec(s);
+  if (m) { out.iommuReg = m[1]!; s = s.slice(m[0].length); }
+  if (!s.trim()) { out.state = 'need-reason'; return out; }
+  m = RE_REASON.exec(s);
+  if (!m) {
+    const t = s.trim();
+    out.state = isPrefix(t, REASON_LIT) || /^\[fault reason\s{1,4}(?:0x)?[0-9a-fA-F]{0,2}$/.test(t) ? 'need-reason' : 'invalid';
+    return out;
+  }
+  out.reasonRaw = m[1]!;
+  out.reasonText = s.slice(m[0].length).trim();
+  return out;
+}
+
 // Reason lines of the two-line forms (Xen's "reason 05 - TEXT"): the last few readings.
 const recentRaw: string[] = [];
 const recentText: string[] = [];
@@ -124,23 +141,6 @@ export function readReasonRecent(raw: string, printed: string, base: 10 | 16): R
   recentReason[recentReasonNext] = r;
   recentReasonNext = (recentReasonNext + 1) % RECENT;
   return r;
-}
-
-function readRest(rest: string): RestRead {
-  let s = rest;
-  const out: RestRead = { state: 'need-text' };
-  let m = RE_IOMMU_REG.exec(s);
-  if (m) { out.iommuReg = m[1]!; s = s.slice(m[0].length); }
-  if (!s.trim()) { out.state = 'need-reason'; return out; }
-  m = RE_REASON.exec(s);
-  if (!m) {
-    const t = s.trim();
-    out.state = isPrefix(t, REASON_LIT) || /^\[fault reason\s{1,4}(?:0x)?[0-9a-fA-F]{0,2}$/.test(t) ? 'need-reason' : 'invalid';
-    return out;
-  }
-  out.reasonRaw = m[1]!;
-  out.reasonText = s.slice(m[0].length).trim();
-  return out;
 }
 
 /**
@@ -261,14 +261,9 @@ export function textProgress(code: number, text: string): 'whole' | 'start' | 'o
   return start ? 'start' : 'other';
 }
 
-/** Set reason fields on a record from a choice and the printed text. */
-export function applyReason(rec: FaultRecord, choice: ReasonChoice, printed: string | undefined, faultType: FaultType): void {
-  applyReasonFields(rec, reasonFieldsOf(choice, printed), choice, faultType);
-}
-
 type ReasonFields = { code: number; name: string; text: string };
 
-/** What applyReason sets as `reason` (a function of the choice and the printed text only). */
+/** A record's `reason` for a choice and the printed text (a function of these only). */
 function reasonFieldsOf(choice: ReasonChoice, printed: string | undefined): ReasonFields {
   const k = choice.known;
   // A print cut short by wrapping or truncation still names the table's full text.
@@ -311,7 +306,7 @@ export interface ReasonRead {
   choice?: ReasonChoice;
   /** how far the text got (textProgress); 'other' without a choice */
   progress: 'whole' | 'start' | 'other';
-  /** what applyReason sets as `reason`, with a choice */
+  /** the record's `reason` (applyReasonFields copies it), with a choice */
   fields?: ReasonFields;
 }
 
@@ -319,7 +314,7 @@ export interface ReasonRead {
  * Read a printed reason: a function of its arguments only, so that it can be remembered with
  * the text it came from (readBodyReason). The answer may be shared: do not change it.
  */
-export function readReason(raw: string, printed: string, base: 10 | 16): ReasonRead {
+function readReason(raw: string, printed: string, base: 10 | 16): ReasonRead {
   let text = printed.trimEnd();
   const xen = RE_XEN_ON_IOMMU.exec(text);
   if (xen) text = text.slice(0, xen.index);
