@@ -47,6 +47,7 @@ export async function runScan(args: string[]): Promise<number> {
       if (workers > 1 && st.isFile() && st.size >= 2 * chunkSize) {
         await flushOut();
         const r = await scanFileParallel(f, { name, mode: json ? 'json' : 'summary', workers, chunkSize });
+        if (r.closedOutput) process.exit(0); // `| head` closed the pipe, as in output.ts
         if (r.summary) summary.merge(r.summary);
       } else {
         scanFileSync(f, json ? (r) => writeOut(recordToJson(r) + '\n') : (r) => summary.add(r), { file: name });

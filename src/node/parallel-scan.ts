@@ -44,6 +44,8 @@ export interface WorkerDone {
   summary?: ScanSummary;
   records: number;
   error?: string;
+  /** the reader of standard output went away (`scan --json big.log | head`) */
+  closedOutput?: boolean;
 }
 
 /** 2 MiB: with 4 workers each holding a chunk plus its pending NDJSON (2.6x the chunk in a storm), 4 MiB peaked at 240 MB RSS, 2 MiB at 216 MB. */
@@ -61,7 +63,7 @@ export function sharedLayout(shared: SharedArrayBuffer, chunks: number) {
   };
 }
 
-export async function scanFileParallel(path: string, opts: ParallelScanOptions): Promise<{ summary?: ScanSummary; records: number; lines: number }> {
+export async function scanFileParallel(path: string, opts: ParallelScanOptions): Promise<{ summary?: ScanSummary; records: number; lines: number; closedOutput?: boolean }> {
   const size = statSync(path).size;
   const chunkSize = opts.chunkSize ?? CHUNK_SIZE;
   const chunks = Math.max(1, Math.ceil(size / chunkSize));
@@ -71,6 +73,15 @@ export async function scanFileParallel(path: string, opts: ParallelScanOptions):
   lay.lines.fill(-1);
   lay.consumed.fill(-1); // -1 until the chunk's scan has finished
   const script = opts.workerScript ?? join(__dirname, 'scan-worker.js');
+  const started: Worker[] = [];
+  // Once one worker fails, or finds that nobody reads the output any more, the others (which
+  // may be waiting for its chunks) are stopped rather than left to hang the process.
+  let stopping: 'error' | 'closed-output' | undefined;
+  const stopAll = (why: 'error' | 'closed-output') => {
+    if (stopping) return;
+    stopping = why;
+    for (const w of started) void w.terminate();
+  };
   const results = await Promise.all(Array.from({ length: workers }, (_, index) => new Promise<WorkerDone>((resolve, reject) => {
     const init: WorkerInit = { path, name: opts.name, mode: opts.mode, index, workers, chunkSize, size, chunks, shared };
     // The young generations share a budget of 32 MB: scan garbage is short-lived, and the default
@@ -79,15 +90,22 @@ export async function scanFileParallel(path: string, opts: ParallelScanOptions):
     // workers and NDJSON, 16 MB each peaked at 278 MB RSS, 8 MB at 247 MB; 2 workers at 16 MB, 169 MB.
     const young = Math.max(4, Math.min(16, Math.floor(32 / workers)));
     const w = new Worker(script, { workerData: init, resourceLimits: { maxYoungGenerationSizeMb: young } });
+    started.push(w);
     let done: WorkerDone | undefined;
-    w.on('message', (m: WorkerDone) => { done = m; });
-    w.on('error', reject);
+    w.on('message', (m: WorkerDone) => {
+      done = m;
+      if (m.closedOutput) stopAll('closed-output');
+      else if (m.error) stopAll('error');
+    });
+    w.on('error', (e) => { stopAll('error'); reject(e); });
     w.on('exit', (code) => {
       if (done?.error) reject(new Error(done.error));
       else if (done) resolve(done);
-      else reject(new Error(`scan worker exited with code ${code}`));
+      else if (stopping === 'closed-output') resolve({ records: 0, closedOutput: true });
+      else { stopAll('error'); reject(new Error(`scan worker exited with code ${code}`)); }
     });
   })));
+  if (stopping === 'closed-output') return { records: 0, lines: 0, closedOutput: true };
   let lines = 0;
   for (let k = 0; k < chunks; k++) lines += lay.lines[k]!;
   const records = results.reduce((a, r) => a + r.records, 0);

@@ -35,6 +35,9 @@ function wake(): void {
   Atomics.notify(lay.ctl, 1);
 }
 
+/** Nobody reads standard output any more: the scan stops, which is no error. */
+class ClosedOutput extends Error {}
+
 function writeAll(b: Buffer): void {
   let off = 0;
   while (off < b.length) {
@@ -43,7 +46,7 @@ function writeAll(b: Buffer): void {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EAGAIN') { Atomics.wait(lay.ctl, 1, Atomics.load(lay.ctl, 1), 2); continue; }
-      if (code === 'EPIPE') process.exit(0);
+      if (code === 'EPIPE') throw new ClosedOutput();
       throw e;
     }
   }
@@ -214,7 +217,8 @@ try {
   if (summary) done.summary = summary.build();
   parentPort!.postMessage(done);
 } catch (e) {
-  parentPort!.postMessage({ records: emitted, error: e instanceof Error ? e.stack ?? e.message : String(e) } satisfies WorkerDone);
+  if (e instanceof ClosedOutput) parentPort!.postMessage({ records: emitted, closedOutput: true } satisfies WorkerDone);
+  else parentPort!.postMessage({ records: emitted, error: e instanceof Error ? e.stack ?? e.message : String(e) } satisfies WorkerDone);
 } finally {
   closeSync(fd);
 }
