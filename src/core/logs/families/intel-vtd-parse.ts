@@ -37,6 +37,14 @@ export interface FaultBody {
 
 const RE_PASID_OLD = /^\s*PASID ([0-9a-fA-F]{1,8})(?=\s|$)/;
 const RE_ADDR = /^\s*fault (addr|index)(?:\s+(?:0x)?([0-9a-fA-F]{1,16}))?(?=[\s,[]|$)/;
+/**
+ * RE_PASID_OLD followed by RE_ADDR in one anchored regex. When it matches, its groups are what the
+ * two give one after the other: the PASID group is tried first and matches as RE_PASID_OLD does
+ * (a whole run of 1-8 digits), and it is left out only when RE_PASID_OLD fails too (a text
+ * starting with "PASID " cannot start with "fault "). When it fails, parseBody takes the two
+ * steps. The blanks after the PASID live inside its group, so no two blank runs meet.
+ */
+const RE_PASID_ADDR = /^\s*(?:PASID ([0-9a-fA-F]{1,8})(?=\s|$)\s*)?fault (addr|index)(?:\s+(?:0x)?([0-9a-fA-F]{1,16}))?(?=[\s,[]|$)/;
 const RE_IOMMU_REG = /^\s*,\s*iommu reg = (?:0x)?([0-9a-fA-F]{1,16})/;
 const RE_REASON = /^\s*\[fault reason\s{1,4}(0x[0-9a-fA-F]{1,2}|[0-9a-fA-F]{1,3}h?)\]/;
 const REASON_LIT = '[fault reason';
@@ -49,14 +57,23 @@ const REASON_LIT = '[fault reason';
 export function parseBody(tail: string, expect: 'addr' | 'index'): FaultBody {
   let s = tail.length > 400 ? tail.slice(0, 400) : tail;
   const out: FaultBody = { state: 'partial' };
-  let m = mayStartWithPasid(s) ? RE_PASID_OLD.exec(s) : null;
-  if (m) { out.pasid = m[1]!; s = s.slice(m[0].length); }
-  if (!s.trim()) return out;
-  m = RE_ADDR.exec(s);
-  if (!m) return { ...out, state: isPrefix(s, `fault ${expect}`) ? 'partial' : 'invalid' };
-  if (m[1] !== expect) return { ...out, state: 'invalid' };
-  if (m[2] === undefined) return out;
-  out.value = m[2];
+  let m = RE_PASID_ADDR.exec(s);
+  if (m) {
+    // one regex for RE_PASID_OLD then RE_ADDR when both succeed or the first finds no PASID (see RE_PASID_ADDR)
+    if (m[1] !== undefined) out.pasid = m[1];
+    if (m[2] !== expect) return { ...out, state: 'invalid' };
+    if (m[3] === undefined) return out;
+    out.value = m[3];
+  } else {
+    m = mayStartWithPasid(s) ? RE_PASID_OLD.exec(s) : null;
+    if (m) { out.pasid = m[1]!; s = s.slice(m[0].length); }
+    if (!s.trim()) return out;
+    m = RE_ADDR.exec(s);
+    if (!m) return { ...out, state: isPrefix(s, `fault ${expect}`) ? 'partial' : 'invalid' };
+    if (m[1] !== expect) return { ...out, state: 'invalid' };
+    if (m[2] === undefined) return out;
+    out.value = m[2];
+  }
   const r = restOf(s.slice(m[0].length));
   out.state = r.state;
   if (r.iommuReg !== undefined) out.iommuReg = r.iommuReg;
