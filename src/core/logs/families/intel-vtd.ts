@@ -635,8 +635,17 @@ function recognizePrq(line: LogLine, msg: string): Recognition | undefined {
 
 // ---------------------------------------------------------------------------------------------
 
-function isXenLine(line: LogLine): boolean {
-  return line.host === 'xen' || line.message.includes('[VT-D]');
+// Both VT-d recognisers ask about the same line object, one after the other: answer once.
+let lastAsked: LogLine | undefined;
+let lastXen = false;
+
+/** A line of Xen's VT-d driver (xen-intel-vtd.ts takes those, this recogniser the others). */
+export function isXenLine(line: LogLine): boolean {
+  if (line !== lastAsked) {
+    lastAsked = line;
+    lastXen = line.host === 'xen' || line.message.includes('[VT-D]');
+  }
+  return lastXen;
 }
 
 export const intelVtdRecognizer: Recognizer = {

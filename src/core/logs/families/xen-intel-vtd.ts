@@ -13,7 +13,7 @@ import type { LogLine } from '../line';
 import type { Feed, Recognition, Recognizer } from '../recognizer';
 import type { FaultRecord } from '../record';
 import { hex, normalizeBdf } from '../normalize';
-import { FAMILY, FaultPrint, parseHead, recordFromHead } from './intel-vtd';
+import { FAMILY, FaultPrint, isXenLine, parseHead, recordFromHead } from './intel-vtd';
 
 const RE_STATUS = /iommu_fault_status: (Invalidation Queue Error|Invalidation Completion Error|Invalidation Time-out Error)\s*$/;
 const STATUS_NAMES: Record<string, string> = {
@@ -64,15 +64,12 @@ class XenEntriesDump {
   }
 }
 
-function isXen(line: LogLine): boolean {
-  return line.host === 'xen' || line.message.includes('[VT-D]');
-}
 
 export const xenIntelVtdRecognizer: Recognizer = {
   family: FAMILY,
   keys: ['Request device [', 'iommu_fault_status: Invalidation'],
   recognize(line: LogLine): Recognition | undefined {
-    if (!isXen(line)) return undefined;
+    if (!isXenLine(line)) return undefined;
     const msg = line.message.length > 2000 ? line.message.slice(0, 2000) : line.message;
     const h = parseHead(msg);
     if (h) {
