@@ -81,18 +81,18 @@ const LOWER_HEX = new Uint8Array(128);
 for (const c of '0123456789abcdef') LOWER_HEX[c.charCodeAt(0)] = 1;
 
 /**
- * Length of the bracketed device at the start of `after` when it is "[dddd:bb:dd.f]" or "[bb:dd.f]"
+ * Length of the bracketed device at `at` in `s` when it is "[dddd:bb:dd.f]" or "[bb:dd.f]"
  * in lowercase (0 otherwise): RE_DEVICE's first try matches these as they are (one bracket, the
  * segment group taken exactly when present), and deviceOf returns them unchanged apart from the
  * segment "0000:" it adds to the short one.
  */
-function canonicalDeviceLength(after: string): number {
-  if (after.charCodeAt(0) !== 91) return 0; // '['
-  const long = after.charCodeAt(5) === 58; // ':' after a segment
+function canonicalDeviceLength(s: string, at: number): number {
+  if (s.charCodeAt(at) !== 91) return 0; // '['
+  const long = s.charCodeAt(at + 5) === 58; // ':' after a segment
   const n = long ? 12 : 7;
-  if (after.charCodeAt(n + 1) !== 93) return 0; // ']'
+  if (s.charCodeAt(at + n + 1) !== 93) return 0; // ']'
   for (let i = long ? 0 : 5; i < 12; i++) {
-    const c = after.charCodeAt(i + 1 - (long ? 0 : 5));
+    const c = s.charCodeAt(at + i + 1 - (long ? 0 : 5));
     if (i === 4 || i === 7) { if (c !== 58) return 0; }
     else if (i === 10) { if (c !== 46) return 0; }
     else if (i === 11) { if (c < 48 || c > 55) return 0; }
@@ -107,13 +107,14 @@ export function parseHead(message: string): FaultHead | undefined {
   if (idx < 0 || idx > 400) return undefined;
   const t = typeBefore(message.slice(Math.max(0, idx - 48), idx));
   if (!t) return undefined;
-  const after = message.slice(idx + REQ.length - 1);
+  const at = idx + REQ.length - 1; // the device's '['
   let dev: string | undefined;
   let tail: string;
-  const n = canonicalDeviceLength(after);
-  if (n === 12) { dev = after.slice(1, 13); tail = after.slice(14); }
-  else if (n === 7) { dev = '0000:' + after.slice(1, 8); tail = after.slice(9); }
+  const n = canonicalDeviceLength(message, at);
+  if (n === 12) { dev = message.slice(at + 1, at + 13); tail = message.slice(at + 14); }
+  else if (n === 7) { dev = '0000:' + message.slice(at + 1, at + 8); tail = message.slice(at + 9); }
   else {
+    const after = message.slice(at);
     const d = RE_DEVICE.exec(after);
     if (!d) return undefined;
     dev = deviceOf(d[1]!);
@@ -150,6 +151,12 @@ const RE_REASON_LINE = /(?:^|[\s\]])(?:DMAR|INTR-REMAP|UNKNOWN):\s?(?:\[fault re
 // a print pasted inside Markdown backticks: "```(XEN) [VT-D]DMAR:... iommu reg = ffff82c00021d000```"
 const RE_CODE_FENCE = /`{1,3}\s{0,4}$/;
 
+/** False when RE_CODE_FENCE cannot match: its last backtick is followed by at most 4 blanks. */
+function mayEndFenced(s: string): boolean {
+  for (let i = Math.max(0, s.length - 5); i < s.length; i++) if (s.charCodeAt(i) === 96) return true;
+  return false;
+}
+
 export class FaultPrint {
   /** accumulated text after "Request device [BDF]" */
   private tail = '';
@@ -167,7 +174,7 @@ export class FaultPrint {
   start(line: LogLine, h: FaultHead): void {
     fillFromHead(this.rec, h);
     this.type = h.type;
-    this.tail = this.takeSoftBreak(h.tail.includes('`') ? h.tail.replace(RE_CODE_FENCE, '') : h.tail);
+    this.tail = this.takeSoftBreak(mayEndFenced(h.tail) ? h.tail.replace(RE_CODE_FENCE, '') : h.tail);
     this.last = line.line;
     this.timed = line.time !== undefined;
     this.state = this.evaluate(this.tail, false) ?? 'invalid';
