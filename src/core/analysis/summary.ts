@@ -52,7 +52,8 @@ class Tally {
       if (this.m.size >= MAX_KEYS) key = '(other)';
       c = this.m.get(key);
       if (!c) {
-        c = { key, count: 0, firstLine, lastLine };
+        // every field from the start: one hidden class for all counters (fields added later made addAgain megamorphic)
+        c = { key, count: 0, firstLine, lastLine, first: undefined, last: undefined, firstTimedLine: undefined, lastTimedLine: undefined };
         this.m.set(key, c);
       }
     }
