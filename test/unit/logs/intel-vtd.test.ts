@@ -242,6 +242,24 @@ describe('intel-vtd: the kernel\'s own walk after a fault (CONFIG_DMAR_DEBUG, dm
     });
   });
 
+  it('a complete print waits exactly one line for its dump (the scanner skips lines that cannot start one)', () => {
+    const fault = '[ 7.1] DMAR: [DMA Read NO_PASID] Request device [00:02.0] fault addr 0x7e7d000 [fault reason 0x06] PTE Read access is not set';
+    const dump = [
+      printf('[ 7.1] DMAR: Dump %s table entries for IOVA 0x%llx', 'dmar0', 0x7e7d000n),
+      printf('[ 7.1] DMAR: pte level: %d, pte value: 0x%016llx', 3, 0x102e32003n),
+    ];
+    const joined = vtd([fault, ...dump, '[ 7.2] usb 1-1: new device', fault].join('\n'));
+    expect(joined).toHaveLength(2);
+    expect(joined[0]).toMatchObject({ line: 1, endLine: 3, iommu: 'dmar0' });
+    expect(joined[1]).toMatchObject({ line: 5 });
+    expect(joined[1]!.endLine).toBeUndefined();
+    // another printer's line first: the dump is no longer this record's
+    const apart = vtd([fault, '[ 7.1] usb 1-1: new device', ...dump].join('\n'));
+    expect(apart).toHaveLength(1);
+    expect(apart[0]!.endLine).toBeUndefined();
+    expect((apart[0]!.decoded as Record<string, unknown>).dump).toBeUndefined();
+  });
+
   it('scalable-mode dump with PASID entries; a dump for another IOVA is not joined', () => {
     const lines = [
       'DMAR: [DMA Write PASID 0x1] Request device [00:0a.0] fault addr 0x1000 [fault reason 0x71] SM: Present bit in first-level paging entry is clear',

@@ -276,6 +276,11 @@ class PteDump {
   private dump: Record<string, unknown> | undefined;
   constructor(private readonly rec: FaultRecord) {}
 
+  /** the dump's first line has been taken */
+  get started(): boolean {
+    return this.dump !== undefined;
+  }
+
   offer(line: LogLine): boolean {
     const msg = line.message.length > 300 ? line.message.slice(0, 300) : line.message;
     if (!this.dump) {
@@ -309,7 +314,15 @@ function feedPrint(p: FaultPrint, dump: PteDump | undefined, cont: Continuation,
     return 'more';
   }
   if (dump && dump.offer(l)) return 'more';
-  return 'end';
+  // A complete print waits one line (window 1) for its dump: stepping over a line there ends it
+  // just as surely, and lets `wants` spare the scanner the lines that cannot start a dump.
+  return dump && !dump.started ? 'skip' : 'end';
+}
+
+/** Continuation.wants of a print that may be followed by its PTE dump. */
+function wantsDumpLine(p: FaultPrint | undefined, dump: PteDump | undefined, raw: string): boolean {
+  if (!p || !p.complete || !dump || dump.started) return true;
+  return raw.includes('Dump dmar') || raw.includes('\x1b');
 }
 
 /** Continuation of a print recognised on its own line. */
@@ -317,6 +330,7 @@ function printContinuation(p: FaultPrint, rec: FaultRecord): Continuation {
   const dump = rec.kind === 'dma-fault' ? new PteDump(rec) : undefined;
   const cont: Continuation = {
     window: p.complete ? 1 : 2,
+    wants: (raw: string) => wantsDumpLine(p, dump, raw),
     feed(line: LogLine): Feed {
       const f = feedPrint(p, dump, cont, line);
       if (f) return f;
@@ -406,6 +420,7 @@ function recognizeHeader(line: LogLine, m: RegExpExecArray): Recognition | undef
   let cutHead: string | undefined;
   const cont: Continuation = {
     window: 12,
+    wants: (raw: string) => wantsDumpLine(print, dump, raw),
     feed(l: LogLine): Feed {
       if (print) {
         const f = feedPrint(print, dump, cont, l);
