@@ -16,6 +16,10 @@ import { Code, emitModule, I32, V128 } from './wasm-emit';
  */
 export const TEDDY_BYTES = 6;
 
+/** Multiplier and width of the hash of a key's first 4 bytes (little-endian) in the bloom filter. */
+export const BLOOM_MUL = 0x9e3779b1 | 0;
+export const BLOOM_BITS = 12;
+
 /** Fixed memory layout (byte offsets). */
 export const LAYOUT = {
   /** LO/HI nibble tables (16 bytes each) for each of the TEDDY_BYTES filtered positions */
@@ -38,6 +42,8 @@ export const LAYOUT = {
   /** candidate lines: u32 line start, u32 line index */
   out: 16384,
   outCap: 8192,
+  /** 4096-bit filter of the keys' first 4 bytes (BLOOM_HASH): most filter survivors start no key */
+  bloom: 98304,
   /** where blocks to scan are placed */
   data: 131072,
 } as const;
@@ -117,6 +123,10 @@ function buildVerify(): Code {
   const [p, bb, end, all] = [0, 1, 2, 3];
   const [b, k, kend, koff, klen, i, key, found] = [4, 5, 6, 7, 8, 9, 10, 11];
   const c = new Code();
+  // No key starts with the 4 bytes at p unless their hash's bit is set: one lookup instead of
+  // comparing every key of the candidate buckets.
+  c.get(p).load(0).i32(BLOOM_MUL).mul().i32(32 - BLOOM_BITS).shrU().set(b);
+  c.get(b).i32(3).shrU().load8u(LAYOUT.bloom).i32(1).get(b).i32(7).and().shl().and().eqz().if().i32(0).ret().end();
   c.loop();
   c.get(bb).eqz().if().get(found).ret().end();
   c.get(bb).ctz().i32(3).shl().set(b);

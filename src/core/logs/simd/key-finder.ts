@@ -4,7 +4,7 @@
  * what lets the caller read a file straight into it. `KeyFinder.create` returns undefined where
  * WebAssembly SIMD is missing or the keys do not suit it; callers then keep the regex path.
  */
-import { finderModuleBytes, LAYOUT, TEDDY_BYTES } from './finder-module';
+import { BLOOM_BITS, BLOOM_MUL, finderModuleBytes, LAYOUT, TEDDY_BYTES } from './finder-module';
 
 const PAGE = 65536;
 /** The filter reads up to 15 + TEDDY_BYTES bytes past a block position. */
@@ -80,6 +80,9 @@ export class KeyFinder {
     const dv = new DataView(b.buffer);
     let off = LAYOUT.keys;
     keys.forEach((k, i) => {
+      const first = k.charCodeAt(0) | (k.charCodeAt(1) << 8) | (k.charCodeAt(2) << 16) | (k.charCodeAt(3) << 24);
+      const h = Math.imul(first, BLOOM_MUL) >>> (32 - BLOOM_BITS);
+      b[LAYOUT.bloom + (h >> 3)]! |= 1 << (h & 7);
       dv.setUint32(LAYOUT.refs + 8 * i, off, true);
       dv.setUint32(LAYOUT.refs + 8 * i + 4, k.length, true);
       for (let j = 0; j < k.length; j++) b[off + j] = k.charCodeAt(j);
