@@ -83,6 +83,7 @@ const SIDE_KEYS: readonly string[] = [...new Set([...SYMPTOM_KEYS, ...ALIAS_KEYS
 /** Every substring that makes a line worth reading for the analysis. */
 export const ANALYSIS_KEYS: readonly string[] = [...new Set([...allKeys(), ...SIDE_KEYS])];
 
+const SIDE_SET = new Set(SIDE_KEYS);
 const SIDE_RE = new RegExp(SIDE_KEYS.map((k) => k.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')).join('|'));
 const MAX_UNATTRIBUTED = 200;
 const MAX_HELD = 1000;
@@ -138,7 +139,7 @@ export class LogAnalyzer extends Scanner {
 
   constructor(options: AnalyzerOptions = {}) {
     const sink: { fn: (r: FaultRecord) => void } = { fn: () => undefined };
-    super((r) => sink.fn(r), options.file !== undefined ? { file: options.file } : {});
+    super((r) => sink.fn(r), options.file !== undefined ? { file: options.file, extraKeys: SIDE_KEYS } : { extraKeys: SIDE_KEYS });
     sink.fn = (r) => this.onRecord(r);
     this.fileName = options.file;
     this.opts = {
@@ -155,22 +156,30 @@ export class LogAnalyzer extends Scanner {
     else this.pr = this.tracker = new PageRequestTracker();
   }
 
-  override push(raw: string, lineNo: number): void {
+  override push(raw: string, lineNo: number, present?: readonly number[]): void {
     if (lineNo > this.maxLine) this.maxLine = lineNo;
     // Guest console marker of a line that may hold a record: remembered until the record is emitted.
     if (raw.includes('(d')) {
       const x = parseLine(raw.length > 300 ? raw.slice(0, 300) : raw, lineNo).xenDomain;
       if (x !== undefined) this.guestLines.set(lineNo, x);
     }
-    super.push(raw, lineNo);
+    super.push(raw, lineNo, present);
     // a line that just became a fault record is not also a symptom
-    if (this.lastRecordLine !== lineNo && SIDE_RE.test(raw)) this.side(raw, lineNo);
+    if (this.lastRecordLine !== lineNo && (present ? this.anySideKey(present) : SIDE_RE.test(raw))) this.side(raw, lineNo);
     if (this.held.length && !this.wantsEveryLine) this.release();
   }
 
   override end(): void {
     super.end();
     this.release();
+  }
+
+  /** Which of `keyList` are side keys (symptoms, aliases, markers): the finder names them, no regex needed. */
+  private sideKey: boolean[] | undefined;
+  private anySideKey(present: readonly number[]): boolean {
+    const side = (this.sideKey ??= this.keyList.map((k) => SIDE_SET.has(k)));
+    for (const i of present) if (side[i]) return true;
+    return false;
   }
 
   /** Lines counted by the caller (the readers know how many lines they passed over). */

@@ -21,6 +21,12 @@ interface Open {
 export interface ScannerOptions {
   file?: string;
   recognizers?: readonly Recognizer[];
+  /**
+   * Keys that select lines no recogniser starts a record on (the analysis' symptom and marker
+   * lines), listed after the recognisers' own in `keyList`, so that one finder searching that
+   * list names every key a subclass wants to see.
+   */
+  extraKeys?: readonly string[];
 }
 
 /**
@@ -63,6 +69,7 @@ export class Scanner {
       if (!list.includes(r)) list.push(r);
       byKey.set(k, list);
     }
+    for (const k of opts.extraKeys ?? []) if (!byKey.has(k)) byKey.set(k, []);
     this.keys = [...byKey].map(([key, recognizers]) => ({ key, recognizers }));
     this.keySet = new KeySet(this.keys.map((k) => k.key));
   }
@@ -92,10 +99,11 @@ export class Scanner {
     }
     const keys = present ?? this.keySet.present(raw);
     if (!keys.length) { this.flush(); return; }
-    parsed ??= parseLine(raw, lineNo);
     const sig = signatureOf(keys);
     let candidates = this.bySignature.get(sig);
     if (!candidates) this.bySignature.set(sig, (candidates = this.candidates(keys)));
+    if (!candidates.length) { this.flush(); return; } // only extra keys: nothing to recognise
+    parsed ??= parseLine(raw, lineNo);
     const got = this.recognizeWith(parsed, candidates);
     if (got) {
       const rec = got.record;
