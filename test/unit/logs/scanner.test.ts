@@ -58,6 +58,33 @@ describe('Scanner record assembly', () => {
     expect(out.map((r) => r.device)).toEqual(['a']);
   });
 
+  it('Continuation.wants: lines a record does not want are neither parsed for it nor fed, with the same records', () => {
+    let fed = 0;
+    // the toy again, but its continuation says which lines it could take ('TOY' ones)
+    const picky: Recognizer = {
+      ...toy,
+      recognize(l) {
+        const got = toy.recognize(l);
+        if (!got?.more) return got;
+        const more = got.more;
+        return { record: got.record, more: { window: more.window, feed: (n) => { fed++; return more.feed(n); }, wants: (raw) => raw.includes('TOY') } };
+      },
+    };
+    const lines = ['TOY start a', 'noise 1', 'noise 2', 'TOY cont a 20', 'TOY start b', 'x', 'x', 'x', 'x', 'TOY cont b 30', 'TOY start c'];
+    const mine = scanText(lines.join('\n'), { recognizers: [picky] });
+    expect(mine).toEqual(scanText(lines.join('\n'), { recognizers: [toy] }));
+    expect(mine.map((r) => [r.device, r.endLine, r.iova])).toEqual([['a', 4, '0x20'], ['b', undefined, undefined], ['c', undefined, undefined]]);
+    // only 'TOY cont a 20' reached a continuation: b's window ran out over the 'x' lines, unparsed
+    expect(fed).toBe(1);
+    // a record whose window passed is closed on an unwanted line too, so it is emitted without waiting
+    const out: FaultRecord[] = [];
+    const sc = new Scanner((r) => out.push(r), { recognizers: [picky] });
+    sc.push('TOY start z', 1);
+    for (let n = 2; n <= 5; n++) sc.push('noise', n);
+    expect(out.map((r) => r.device)).toEqual(['z']);
+    expect(sc.wantsEveryLine).toBe(false);
+  });
+
   it('survives a recogniser that throws', () => {
     const bad: Recognizer = { family: 'bad', keys: ['X'], recognize() { throw new Error('bug'); } };
     expect(scanText('X\nTOY start q', { recognizers: [bad, toy] }).map((r) => r.device)).toEqual(['q']);
