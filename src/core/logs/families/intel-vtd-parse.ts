@@ -127,6 +127,8 @@ function readRest(rest: string): RestRead {
   const out: RestRead = { state: 'need-text' };
   let m = RE_IOMMU_REG.exec(s);
   if (m) { out.iommuReg = m[1]!; s = s.slice(m[0].length); }
+  // Xen's pointer cut by a wrap ("iommu reg =" + "ffff82c00021d000"): the next line completes it
+  else if (isPrefix(s, ', iommu reg = ')) { out.state = 'partial'; return out; }
   if (!s.trim()) { out.state = 'need-reason'; return out; }
   m = RE_REASON.exec(s);
   if (!m) {

@@ -22,21 +22,22 @@ import { applyEventDwords, applyFlags, dword, eventReason } from './amd-vi-event
 const FAMILY = 'amd-vi';
 const XEN_FLAG_LABELS = '(?: (?:\\?\\?|TR|RZ|PE|RW|PR|I|US|NX|GN)){0,10}';
 
+// The device as letters too: reporters redact it ("DDDD:bb:dd.f"); such a record has no device.
 const RE_NEW = new RegExp(
-  `(?:^|\\s)AMD-Vi: ([A-Z][A-Z_]{2,40}): ([0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\\.[0-7]) d(\\d{1,5}) addr ([0-9a-fA-F]{1,16}) flags (0x[0-9a-fA-F]{1,3}|0)(${XEN_FLAG_LABELS})\\s*$`,
+  `(?:^|\\s)AMD-Vi: ([A-Z][A-Z_]{2,40}): ([0-9a-zA-Z]{4}:[0-9a-zA-Z]{2}:[0-9a-zA-Z]{2}\\.[0-9a-zA-Z]) d(\\d{1,5}) addr ([0-9a-fA-F]{1,16}) flags (0x[0-9a-fA-F]{1,3}|0)(${XEN_FLAG_LABELS})\\s*$`,
 );
 const RE_OLD = /(?:^|\s)AMD-Vi: ([A-Z][A-Z_]{2,40}): domain = (\d{1,5}), device id = (0x[0-9a-fA-F]{1,4}|0), fault address = (0x[0-9a-fA-F]{1,16}|0)(?:, flags = (0x[0-9a-fA-F]{1,3}|0))?\s*$/;
 const RE_RAW = /^(?:AMD-Vi: (?:AMD-Vi: )?)?([A-Z][A-Z_]{2,40}|event) (?:0x)?([0-9a-fA-F]{8}) (?:0x)?([0-9a-fA-F]{8}) (?:0x)?([0-9a-fA-F]{8}) (?:0x)?([0-9a-fA-F]{8})\s*$/;
 const RE_NO_EVENT = /(?:^|\s)AMD-Vi: (?:AMD-Vi: )?No (event|ppr) written to log/;
 
-const RE_WALK_ROOT = /^\s{0,4}([0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]) root @ ([0-9a-fA-F]{1,16}) \((\d) levels\) dfn=([0-9a-fA-F]{1,16})\s*$/;
-const RE_WALK_NOROOT = /^\s{0,4}([0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]): no root\s*$/;
+const RE_WALK_ROOT = /^\s{0,4}([0-9a-zA-Z]{4}:[0-9a-zA-Z]{2}:[0-9a-zA-Z]{2}\.[0-9a-zA-Z]) root @ ([0-9a-fA-F]{1,16}) \((\d) levels\) dfn=([0-9a-fA-F]{1,16})\s*$/;
+const RE_WALK_NOROOT = /^\s{0,4}([0-9a-zA-Z]{4}:[0-9a-zA-Z]{2}:[0-9a-zA-Z]{2}\.[0-9a-zA-Z]): no root\s*$/;
 const RE_WALK_LEVEL = /^\s{0,6}L(\d)\[([0-9a-fA-F]{3})\] = ([0-9a-fA-F]{1,16}) ([r\-n])([w\-p])\s*$/;
 
 interface WalkLine { level: number; index: number; value: string; read: boolean; write: boolean; present: boolean }
 
 /** The optional page walk Xen prints after an IO_PAGE_FAULT with iommu=verbose. */
-function walkContinuation(rec: FaultRecord): Continuation {
+function walkContinuation(rec: FaultRecord, printed: string): Continuation {
   const steps: WalkLine[] = [];
   let rooted = false;
   return {
@@ -44,12 +45,12 @@ function walkContinuation(rec: FaultRecord): Continuation {
     feed(l) {
       const msg = l.message;
       let m: RegExpExecArray | null;
-      if (!rooted && (m = RE_WALK_ROOT.exec(msg)) && normalizeBdf(m[1]) === rec.device) {
+      if (!rooted && (m = RE_WALK_ROOT.exec(msg)) && m[1] === printed) {
         rooted = true;
         (rec.decoded ??= {}).walkRoot = { mfn: hex(m[2]!), levels: Number(m[3]), dfn: hex(m[4]!) };
         return 'more';
       }
-      if (!rooted && (m = RE_WALK_NOROOT.exec(msg)) && normalizeBdf(m[1]) === rec.device) {
+      if (!rooted && (m = RE_WALK_NOROOT.exec(msg)) && m[1] === printed) {
         (rec.decoded ??= {}).walkRoot = 'none: the device table entry has no translation (TV=0)';
         return 'done';
       }
@@ -77,7 +78,8 @@ export const xenAmdViRecognizer: Recognizer = {
     if ((m = RE_NEW.exec(msg))) {
       const code = XEN_EVENT_NAMES[m[1]!];
       const rec: FaultRecord = { line: line.line, family: FAMILY, host: 'xen', kind: 'event' };
-      rec.device = normalizeBdf(m[2]);
+      const dev = normalizeBdf(m[2]);
+      if (dev) rec.device = dev;
       rec.domain = hex(Number(m[3]));
       rec.iova = hex(m[4]!);
       const flags = flagsValue(m[5]!);
@@ -86,7 +88,7 @@ export const xenAmdViRecognizer: Recognizer = {
       const labels = m[6]!.trim();
       if (labels) rec.decoded!.xenFlagLabels = labels.split(' ');
       rec.reason = eventReason(code, m[1]!, flags);
-      return { record: rec, more: walkContinuation(rec) };
+      return { record: rec, more: walkContinuation(rec, m[2]!) };
     }
     if ((m = RE_OLD.exec(msg))) {
       const code = XEN_EVENT_NAMES[m[1]!];

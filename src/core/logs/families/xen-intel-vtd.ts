@@ -10,10 +10,11 @@
  * Listed before the Linux recogniser: a Xen line must never be read as a Linux one.
  */
 import type { LogLine } from '../line';
-import type { Feed, Recognition, Recognizer } from '../recognizer';
+import type { Continuation, Feed, Recognition, Recognizer } from '../recognizer';
 import type { FaultRecord } from '../record';
 import { hex, normalizeBdf } from '../normalize';
-import { FAMILY, FaultPrint, isXenLine, parseHead, recordFromHead } from './intel-vtd';
+import { FAMILY, FaultPrint, isXenLine, parseHead, recordFromHead, type FaultHead } from './intel-vtd';
+import { unquote } from './wrapped';
 
 const RE_STATUS = /iommu_fault_status: (Invalidation Queue Error|Invalidation Completion Error|Invalidation Time-out Error)\s*$/;
 const STATUS_NAMES: Record<string, string> = {
@@ -29,6 +30,9 @@ const ENTRY_LINES: readonly [RegExp, (d: Record<string, unknown>, m: RegExpExecA
   [/^\s*(root_entry|ctxt_entry|l\d)\[([0-9a-fA-F]{2,3})\] not present\s*$/, (d, m) => { d.notPresent = `${m[1]}[${m[2]}]`; }],
   [/^\s*iommu->root_maddr = 0\s*$/, (d) => { d.notPresent = 'root table'; }],
 ];
+
+// A print wrapped right after its type: "(XEN) [VT-D]DMAR:[DMA Read]" + "Request device [0000:00:02.0] fault addr ..."
+const RE_CUT_TYPE = /\[VT-D\]DMAR: ?(?:\[(DMA Read|DMA Write)\]|\[INTR-REMAP\])\s{0,4}$/;
 
 /** Collects print_vtd_entries lines that follow a Xen DMA fault into `decoded.dump`. */
 class XenEntriesDump {
@@ -65,35 +69,75 @@ class XenEntriesDump {
 }
 
 
+/** The rest of a print whose first line (`line`, head `h`) is in `rec`; undefined when it is complete. */
+function printContinuation(rec: FaultRecord, line: LogLine, h: FaultHead): Continuation | undefined {
+  const p = new FaultPrint(rec, 16);
+  p.start(line, h);
+  if (p.complete) return undefined;
+  const dump = rec.kind === 'dma-fault' ? new XenEntriesDump(rec) : undefined;
+  const cont = {
+    window: 2,
+    feed(l: LogLine): Feed {
+      if (p.complete) return dump && dump.offer(l) ? 'more' : 'end';
+      if (p.offer(l)) {
+        if (!p.complete) return 'more';
+        if (!dump) return 'done';
+        cont.window = 1;
+        return 'more';
+      }
+      if (parseHead(l.message)) return 'end';
+      // guests' and other CPUs' lines may interleave before the reason line
+      return p.state === 'need-reason' ? 'skip' : 'end';
+    },
+  };
+  return cont;
+}
+
+/** A print cut after its type: the next line, untimed, must start with "Request device [". */
+function cutTypeContinuation(rec: FaultRecord, first: string): Continuation {
+  let then: Continuation | undefined;
+  const cont: Continuation = {
+    window: 1,
+    feed(l: LogLine): Feed {
+      if (then) {
+        const v = then.feed(l);
+        cont.window = then.window;
+        return v;
+      }
+      if (l.time !== undefined) return 'end';
+      const next = unquote(l.message).trim();
+      if (!next.startsWith('Request device [')) return 'end';
+      const h = parseHead(`${first} ${next}`);
+      if (!h) return 'end';
+      Object.assign(rec, recordFromHead(l, h, 'xen'), { line: rec.line });
+      const c = printContinuation(rec, l, h);
+      if (!c) return 'done';
+      then = c;
+      cont.window = c.window;
+      return 'more';
+    },
+  };
+  return cont;
+}
+
 export const xenIntelVtdRecognizer: Recognizer = {
   family: FAMILY,
-  keys: ['Request device [', 'iommu_fault_status: Invalidation'],
+  keys: ['Request device [', 'iommu_fault_status: Invalidation', '[VT-D]DMAR:['],
   recognize(line: LogLine): Recognition | undefined {
     if (!isXenLine(line)) return undefined;
     const msg = line.message.length > 2000 ? line.message.slice(0, 2000) : line.message;
     const h = parseHead(msg);
     if (h) {
       const rec = recordFromHead(line, h, 'xen');
-      const p = new FaultPrint(rec, 16);
-      p.start(line, h);
-      if (p.complete) return { record: rec };
-      const dump = rec.kind === 'dma-fault' ? new XenEntriesDump(rec) : undefined;
-      const cont = {
-        window: 2,
-        feed(l: LogLine): Feed {
-          if (p.complete) return dump && dump.offer(l) ? 'more' : 'end';
-          if (p.offer(l)) {
-            if (!p.complete) return 'more';
-            if (!dump) return 'done';
-            cont.window = 1;
-            return 'more';
-          }
-          if (parseHead(l.message)) return 'end';
-          // guests' and other CPUs' lines may interleave before the reason line
-          return p.state === 'need-reason' ? 'skip' : 'end';
-        },
-      };
-      return { record: rec, more: cont };
+      const more = printContinuation(rec, line, h);
+      return more ? { record: rec, more } : { record: rec };
+    }
+    const cut = msg.endsWith(']') || msg.endsWith(' ') ? RE_CUT_TYPE.exec(msg) : null;
+    if (cut) {
+      const rec: FaultRecord = { line: line.line, family: FAMILY, host: 'xen', kind: cut[1] ? 'dma-fault' : 'intr-remap-fault' };
+      if (cut[1]) rec.access = cut[1] === 'DMA Read' ? 'read' : 'write';
+      const at = msg.lastIndexOf('[VT-D]');
+      return { record: rec, more: cutTypeContinuation(rec, msg.slice(at).trimEnd()) };
     }
     const m = RE_STATUS.exec(msg);
     if (m) {
