@@ -43,6 +43,14 @@ const RE_LEAD = /^[\s>|]{1,16}/;
 const RE_DEV_PREFIX = /^(?:(\S{1,64}) )?(\S{1,128}): /;
 const DRIVER_ONLY = new Set(['arm-smmu-v3', 'arm_smmu_v3', 'smmuv3']);
 
+// A printk stamp whose '[' a mail client's reflow left at the end of the line before
+// ("...  0x0000310200000010 [" + "478.919603] arm-smmu-v3 ...").
+const RE_ORPHAN_STAMP = /^\d{1,7}\.\d{3,9}\] {1,4}/;
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
 /** True when the text starts with an ASCII letter or digit (no lead marks, no caller column). */
 function startsPlain(s: string): boolean {
   const c = s.charCodeAt(0);
@@ -59,6 +67,10 @@ export const linuxPrefix: PrefixParser = (message) => {
     if (!c) break;
     s = s.slice(c[0].length);
   }
+  if (isDigit(s.charCodeAt(0))) {
+    const t = RE_ORPHAN_STAMP.exec(s);
+    if (t) s = s.slice(t[0].length);
+  }
   const m = RE_DEV_PREFIX.exec(s);
   if (!m) return undefined;
   const driver = m[1];
@@ -72,8 +84,9 @@ export const linuxPrefix: PrefixParser = (message) => {
 
 // ---- message patterns (anchored, bounded) ----
 const RE_EVENT_RAW = /^event 0x([0-9a-fA-F]{1,2}) received:\s*$/;
-const RE_DWORD = /^\s{0,12}0x([0-9a-fA-F]{8}) ?([0-9a-fA-F]{8})\s*$/;
-const RE_DWORD_SHORT = /^\s{0,12}0x([0-9a-fA-F]{1,16})\s*$/;
+// (a trailing " [" is the next line's stamp bracket, run onto this one by a mail client's reflow)
+const RE_DWORD = /^\s{0,12}0x([0-9a-fA-F]{8}) ?([0-9a-fA-F]{8})\s*(?:\[\s*)?$/;
+const RE_DWORD_SHORT = /^\s{0,12}0x([0-9a-fA-F]{1,16})\s*(?:\[\s*)?$/;
 const HEXNUM = '(0x[0-9a-fA-F]{1,16}|0)';
 const RE_EVENT_DECODED = new RegExp(
   `^event: ([A-Z0-9_]{1,32}) client: (.{1,128}?) sid: ${HEXNUM} ssid: ${HEXNUM}` +
@@ -89,8 +102,10 @@ const RE_CMDQ_ERR = /^CMDQ error \(cons (0x[0-9a-fA-F]{1,8})\): ([^\n]{0,64}?)\s
 const RE_SKIP_CMD = /^skipping command in error state:\s*$/;
 const RE_RETRY_FETCH = /^retrying command fetch\s*$/;
 const RE_CONVERT_FAIL = /^failed to convert to CMD_SYNC\s*$/;
-const RE_SYNC_TIMEOUT = /^CMD_SYNC timeout(?: at (0x[0-9a-fA-F]{1,8}) \[hwprod (0x[0-9a-fA-F]{1,8}), hwcons (0x[0-9a-fA-F]{1,8})\])?( at)?\s*$/;
+const RE_SYNC_TIMEOUT = /^CMD_SYNC timeout(?: at (0x[0-9a-fA-F]{1,8}) \[hwprod (0x[0-9a-fA-F]{1,8}), hwcons (0x[0-9a-fA-F]{1,8})\])?( at(?: (0x[0-9a-fA-F]{1,8}))?)?\s*$/;
 const RE_SYNC_TIMEOUT_WRAP = /^\s{0,8}(0x[0-9a-fA-F]{1,8}) \[hwprod (0x[0-9a-fA-F]{1,8}), hwcons (0x[0-9a-fA-F]{1,8})\]\s*$/;
+// the same print broken before its bracket: "CMD_SYNC timeout at 0x00000146" + "[hwprod ..., hwcons ...]"
+const RE_SYNC_TIMEOUT_WRAP_BRACKET = /^[\s>|]{0,24}\[hwprod (0x[0-9a-fA-F]{1,8}), hwcons (0x[0-9a-fA-F]{1,8})\]\s*$/;
 const RE_CMDQ_TIMEOUT = /^CMDQ timeout\s*$/;
 const RE_EVTQ_OVF = /^EVTQ overflow(?: detected)? -- events lost\s*$/;
 const RE_PRIQ_OVF = /^PRIQ overflow(?: detected)? -- requests lost\s*$/;
@@ -461,8 +476,15 @@ function syncTimeout(r: FaultRecord, at: string, prod: string, cons: string): vo
 
 class SyncWrapContinuation implements Continuation {
   window = 1;
-  constructor(private readonly record: FaultRecord) {}
+  /** `at`: the index printed before the break, when the break came after it */
+  constructor(private readonly record: FaultRecord, private readonly at?: string) {}
   feed(line: LogLine): Feed {
+    if (this.at !== undefined) {
+      const b = RE_SYNC_TIMEOUT_WRAP_BRACKET.exec(line.message);
+      if (!b) return 'end';
+      syncTimeout(this.record, this.at, b[1]!, b[2]!);
+      return 'done';
+    }
     const m = RE_SYNC_TIMEOUT_WRAP.exec(line.message);
     if (!m) return 'end';
     syncTimeout(this.record, m[1]!, m[2]!, m[3]!);
@@ -575,7 +597,10 @@ export function recognizeSmmuV3(line: LogLine, p: Prefixed, prefix: PrefixParser
     const r = base('command-error', p, line, host);
     r.reason = { name: 'CMD_SYNC_TIMEOUT', text: 'CMD_SYNC did not complete: the SMMU stopped consuming commands (hung, powered off, or non-coherent queue memory)' };
     if (m[1] !== undefined) syncTimeout(r, m[1], m[2]!, m[3]!);
-    else if (m[4] !== undefined) return { record: r, more: new SyncWrapContinuation(r) };
+    else if (m[4] !== undefined) {
+      if (m[5] !== undefined) r.decoded = { syncAt: hex(m[5]) };
+      return { record: r, more: new SyncWrapContinuation(r, m[5]) };
+    }
     return { record: r };
   }
   if (RE_CMDQ_TIMEOUT.test(rest)) {

@@ -18,7 +18,7 @@ import type { Host, FaultRecord } from '../record';
 import type { Continuation, Feed, Recognition, Recognizer } from '../recognizer';
 import { hex, normalizeBdf } from '../normalize';
 import { decodedFields, type RegisterDescription } from '../../decode/register';
-import { wrappedContinuation } from './wrapped';
+import { unquote, wrappedContinuation } from './wrapped';
 import {
   ARM_SMMU_REGISTERS, FSR_REASONS, GFSR_REASONS, MSM_IOMMU_FSR_REASONS,
 } from '../../decode/registers/arm-smmu';
@@ -359,6 +359,9 @@ function readMsmLine(f: Fault, rest: string): boolean {
   return readContextLine(f, rest.replace(/^[\w-]{1,32}: /, ''));
 }
 
+const RE_HEX_END = /^[0-9a-fA-F]$/;
+const RE_HEX_START = /^[0-9a-fA-F]/;
+
 /**
  * Keeps a record open for the lines its print may continue with. A line of the same instance
  * that is not one of them closes the record ('end'); other devices' lines, call traces and
@@ -405,8 +408,18 @@ class Assembler implements Continuation {
     if (f.name !== undefined && !wrappedGlobal && !line.message.includes(f.name)) return 'skip';
     const p = this.scheme.split(line.message);
     if (this.mode === 'global' && this.globalText !== undefined && p !== undefined && p.name === undefined) {
-      // a mail-wrapped remainder: "0x00000000, GFSYNR1 0x00000871, GFSYNR2 0x00000000"
-      const t = line.message.trim();
+      // a mail-wrapped remainder: "0x00000000, GFSYNR1 0x00000871, GFSYNR2 0x00000000", also
+      // behind quote marks and tabs ("> \t\t\t GFSYNR1 ..."), or the rest of a value that a
+      // quoted-printable soft break cut ("GFSYNR1 0x0=" + "0000043, GFSYNR2 0x00000000")
+      const t = p.rest.trim();
+      const g = this.globalText;
+      const cutValue = g.endsWith('=') && RE_HEX_END.test(g.slice(-2, -1));
+      if (cutValue && RE_HEX_START.test(t)) {
+        this.globalText = g.slice(0, -1) + t;
+        readGlobalRegs(f, this.globalText);
+        f.update();
+        return f.regs.has('gfsynr2') ? 'done' : 'more';
+      }
       if (/^(?:0x[0-9a-fA-F]{1,8}|GFSYNR)/.test(t)) {
         this.globalText += ' ' + t;
         readGlobalRegs(f, this.globalText);
@@ -454,6 +467,54 @@ class Assembler implements Continuation {
   }
 }
 
+// A quoted-printable soft break inside a value ("iova=3D0x=" + "01003000") leaves a '=' between
+// its digits once the halves are joined.
+const RE_QP_SOFT_IN_VALUE = /(0x[0-9a-fA-F]{0,16})=(?=[0-9a-fA-F])/g;
+
+function unQpSoft(s: string): string {
+  return unQp(s).replace(RE_QP_SOFT_IN_VALUE, '$1');
+}
+
+// The rest of a print that a mail client broke before a field's comma: ",iova=0x..., cb=6".
+const RE_COMMA_REST = /^,\s{0,4}[A-Za-z]/;
+
+/**
+ * A head line without its "cb=" field may have been broken before a comma, the rest of the
+ * print on the next, unstamped line. That line is taken when it completes the print; otherwise
+ * the print's own later lines go on to the Assembler.
+ */
+class CommaWrap implements Continuation {
+  window: number;
+  private first = true;
+
+  constructor(private readonly f: Fault, private readonly asm: Assembler) {
+    this.window = asm.window;
+  }
+
+  wants(raw: string): boolean {
+    return (this.first && raw.includes(',')) || this.asm.wants(raw);
+  }
+
+  feed(line: LogLine): Feed {
+    if (this.first) {
+      this.first = false;
+      if (line.time === undefined) {
+        const t = unQpSoft(unquote(line.message)).trimEnd();
+        if (RE_COMMA_REST.test(t) && RE_HAS_CB.test(t) && isPairList(t.slice(1).trim())) {
+          readPairs(this.f, t.slice(1));
+          this.f.update();
+          return 'more';
+        }
+      }
+    }
+    return this.asm.feed(line);
+  }
+
+  finish(): void {
+    this.asm.finish();
+  }
+}
+
 /** Recognises the first line of any SMMUv2 print, for a given prefix scheme. */
 export function recognizeArmSmmu(line: LogLine, scheme: PrefixScheme): Recognition | undefined {
   const p = scheme.split(line.message);
@@ -479,13 +540,13 @@ export function recognizeArmSmmu(line: LogLine, scheme: PrefixScheme): Recogniti
       const more = wrappedContinuation(fields, {
         max: 3,
         complete: (j) => {
-          const t = unQp(j).trim();
+          const t = unQpSoft(j).trim();
           if (!isPairList(t) || !RE_HAS_CB.test(t)) return false;
           readPairs(f, t);
           f.apply();
           return true;
         },
-        partial: (j) => isPairList(unQp(j).trim()),
+        partial: (j) => isPairList(unQpSoft(j).trim()),
       }, after);
       return { record: f.record, more };
     }
@@ -498,7 +559,8 @@ export function recognizeArmSmmu(line: LogLine, scheme: PrefixScheme): Recogniti
     f.update();
     // The 6.11+ print and Qualcomm's debug lines continue the v5.2 line; vendor kernels add
     // register lines after the older ones too, so the record stays open for known lines.
-    return { record: f.record, more: new Assembler(f, scheme, 'context') };
+    const asm = new Assembler(f, scheme, 'context');
+    return { record: f.record, more: RE_HAS_CB.test(m[1]!) ? asm : new CommaWrap(f, asm) };
   }
   if (RE_FSR_LINE.test(rest) && /^FSR {1,8}= {0,4}[0-9a-fA-F]{8} \[/.test(rest)) {
     // 6.11-rc: the first line was dev_dbg (not printed) until "Un-demote unhandled-fault msg",

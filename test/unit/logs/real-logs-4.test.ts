@@ -1,0 +1,124 @@
+/**
+ * Real published Arm SMMUv2 and SMMUv3 excerpts from outside ../shared/corpus, batch 4
+ * (test/fixtures/real-logs/{arm-smmu,arm-smmu-v3}.txt, corpus format). Each carries the damage
+ * it was published with: prints broken before a comma, quoted-printable soft breaks inside a
+ * value, TAB-wrapped GFSR lines, printk stamps reflowed onto the line before, bar quoting.
+ */
+import { describe, expect, it } from 'vitest';
+import { scan } from '../../helpers/real-logs';
+
+const V2 = 'arm-smmu.txt';
+const V3 = 'arm-smmu-v3.txt';
+const TF = { code: 2, name: 'TF' };
+const USF = { code: 2, name: 'USF' };
+
+describe('real logs 4: Arm SMMUv2 context faults', () => {
+  it('6.11+ print broken before the comma of ",iova=": one record with the wrapped fields', () => {
+    const recs = scan(V2, 'index id 43479349422');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({
+      family: 'arm-smmu', host: 'linux', kind: 'context-fault', line: 3, endLine: 7, time: 157.563136,
+      iommu: '15000000.iommu', iova: '0xd65504710', contextBank: 6, streamId: '0x0', access: 'write', reason: TF,
+      registers: { fsr: '0x402', fsynr0: '0x100011', cbfrsynra: '0x0' },
+    });
+  });
+
+  it('quoted v5.2 print at IOVA 0 on MSM8998', () => {
+    const recs = scan(V2, 'index id 27517316442');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({
+      line: 1, time: 20.501062, iommu: '16c0000.iommu', iova: '0x0', contextBank: 0, streamId: '0x1900',
+      access: 'read', reason: TF, registers: { fsr: '0x402', fsynr0: '0x1', cbfrsynra: '0x1900' },
+    });
+    expect(recs[0]!.endLine).toBeUndefined();
+  });
+
+  it('quoted-printable soft break inside the IOVA value ("0x=" + "01003000"), in a diff comment', () => {
+    const recs = scan(V2, 'index id 13534157291');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({
+      line: 2, endLine: 3, iommu: 'b40000.iommu', iova: '0x1003000', contextBank: 0, streamId: '0x0',
+      access: 'write', reason: { code: 8, name: 'PF' },
+      registers: { fsr: '0x408', fsynr0: '0x13', cbfrsynra: '0x0' },
+    });
+  });
+});
+
+describe('real logs 4: Arm SMMUv2 global faults', () => {
+  it("Xen's port: DT path name, TAB before GFSR", () => {
+    const recs = scan(V2, 'index id 17694142828');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({
+      family: 'arm-smmu', host: 'xen', kind: 'global-fault', line: 1, endLine: 2, iommu: '/soc/iommu@5000000',
+      streamId: '0x42a', reason: USF,
+      registers: { gfsr: '0x80000002', gfsynr0: '0x0', gfsynr1: '0x42a', gfsynr2: '0x0' },
+    });
+  });
+
+  it('GFSR line wrapped with TABs behind quote marks: GFSYNR1/2 joined, two records', () => {
+    const recs = scan(V2, 'index id 25089632743');
+    expect(recs.map((r) => [r.line, r.endLine, r.streamId, r.registers?.gfsynr1, r.registers?.gfsynr2])).toEqual([
+      [2, 4, '0x781', '0x781', '0x0'], [7, 9, '0x461', '0x461', '0x0'],
+    ]);
+    for (const r of recs) expect(r).toMatchObject({ iommu: '15000000.iommu', reason: USF, registers: { gfsr: '0x80000002', gfsynr0: '0x0' } });
+  });
+
+  it('quoted-printable soft break inside the GFSYNR1 value ("0x0=" + "0000043")', () => {
+    const recs = scan(V2, 'index id 25738628317');
+    expect(recs.map((r) => [r.line, r.endLine, r.streamId, r.registers?.gfsynr1])).toEqual([
+      [3, 5, '0x43', '0x43'], [8, 10, '0x4c3', '0x4c3'],
+    ]);
+    for (const r of recs) expect(r).toMatchObject({ kind: 'global-fault', access: 'write', reason: USF, registers: { gfsr: '0x2', gfsynr0: '0x2', gfsynr2: '0x0' } });
+  });
+
+  it('Juno shutdown: invalid context fault among other SMMUs\' lines', () => {
+    const recs = scan(V2, 'index id 35748314733');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({
+      kind: 'global-fault', line: 6, endLine: 7, time: 6893.49265, iommu: '7fb10000.iommu',
+      reason: { code: 1, name: 'ICF' }, registers: { gfsr: '0x80000001', gfsynr0: '0x0', gfsynr1: '0x0', gfsynr2: '0x0' },
+    });
+  });
+});
+
+describe('real logs 4: Arm SMMUv3', () => {
+  const HISI = {
+    family: 'arm-smmu-v3', kind: 'event', line: 1, endLine: 5, time: 478.907684, iommu: 'arm-smmu-v3.2.auto',
+    streamId: '0x3102', iova: '0x0', access: 'read', reason: { code: 16, name: 'F_TRANSLATION' },
+    registers: { event0: '0x310200000010', event1: '0x2088000007f', event2: '0x0', event3: '0x0' },
+  };
+
+  it('raw event dwords without decoded lines, other drivers after', () => {
+    const recs = scan(V3, 'index id 19450405301');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject(HISI);
+    expect((recs[0]!.decoded as Record<string, { STALL?: boolean }>).event1!.STALL).toBe(true);
+  });
+
+  it('the same event reflowed by a mail client: each stamp\'s "[" ends the line before', () => {
+    const recs = scan(V3, 'index id 37550906236');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject(HISI);
+  });
+
+  it('untimed, indented event (STAG 0x80)', () => {
+    const recs = scan(V3, 'index id 35067378509');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({
+      kind: 'event', line: 1, endLine: 5, iommu: 'arm-smmu-v3.1.auto', streamId: '0x7d00', iova: '0xf47cf000',
+      access: 'read', reason: { code: 16, name: 'F_TRANSLATION' },
+      registers: { event0: '0x7d0000000010', event1: '0x20900000080', event2: '0xf47cf000', event3: '0xf47cf000' },
+    });
+    expect(recs[0]!.time).toBeUndefined();
+  });
+
+  it('CMD_SYNC timeout broken before "[hwprod", bar quoted, "platform" driver column', () => {
+    const recs = scan(V3, 'index id 11275904264');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({
+      family: 'arm-smmu-v3', kind: 'command-error', line: 4, endLine: 5, iommu: 'arm-smmu-v3.0.auto',
+      reason: { name: 'CMD_SYNC_TIMEOUT' }, registers: { cmdq_prod: '0x146', cmdq_cons: '0x0' },
+      decoded: { syncAt: '0x146' },
+    });
+  });
+});
