@@ -461,7 +461,8 @@ function recognizeHeader(line: LogLine, m: RegExpExecArray): Recognition | undef
 const RE_QI_DETECTED = /VT-d detected Invalidation (Queue Error: Reason|Time-out Error: SID|Completion Error: SID) ([0-9a-fA-F]{1,16})\s*$/;
 const RE_QI_INVALID_DESC = /VT-d detected invalid descriptor: (?:qw0 = |low=)(?:0x)?([0-9a-fA-F]{1,16}), ?(?:qw1 = |high=)(?:0x)?([0-9a-fA-F]{1,16})/;
 const RE_QI_CLEARED = /Invalidation (?:Queue|Time-out|Completion) Error \((IQE|ITE|ICE)\) cleared\s*$/;
-const RE_QI_DUMP = /QI (HEAD|PRIOR): (.{1,48}?) qw0 = 0x([0-9a-fA-F]{1,16}), qw1 = 0x([0-9a-fA-F]{1,16})\s*$/;
+// a closing quote or full stop of the writer's may follow the value
+const RE_QI_DUMP = /QI (HEAD|PRIOR): (.{1,48}?) qw0 = 0x([0-9a-fA-F]{1,16}), qw1 = 0x([0-9a-fA-F]{1,16})[\s"'.,)]{0,8}$/;
 
 const QI_ERROR_TEXT: Record<string, string> = {
   IQE: 'Invalidation Queue Error', ITE: 'Invalidation Time-out Error', ICE: 'Invalidation Completion Error',
@@ -492,9 +493,10 @@ function addQiError(rec: FaultRecord, which: string, value: string): void {
   const d = rec.decoded as Record<string, unknown>;
   const errors = d.errors as string[];
   if (!errors.includes(name)) errors.push(name);
-  const v = parseHex(value) ?? 0n;
-  if (name === 'IQE') d.iqei = Number(v);
-  else {
+  const v = parseHex(value);
+  // a status line whose value was lost (a soft break not followed by the rest) names only the error
+  if (v !== undefined && name === 'IQE') d.iqei = Number(v);
+  else if (v !== undefined) {
     d[name === 'ITE' ? 'iteSid' : 'iceSid'] = hex(v);
     if (name === 'ITE' || rec.device === undefined) rec.device = bdfFromId(Number(v & 0xffffn));
   }
@@ -502,14 +504,57 @@ function addQiError(rec: FaultRecord, which: string, value: string): void {
     name: errors.join('+'),
     text: errors.map((e) => QI_ERROR_TEXT[e]).join('; '),
   };
-  if (errors.includes('IQE')) rec.reason.code = d.iqei as number;
+  if (errors.includes('IQE') && d.iqei !== undefined) rec.reason.code = d.iqei as number;
+}
+
+/** A mail's quoted-printable line break ("=" ending a line) in a QI line (the break may follow a blank there). */
+const RE_QI_SOFT = /(?:VT-d detected|QI (?:HEAD|PRIOR)|DMAR: Invalidation )[^\n]{0,120}=$/;
+// "VT-d detected Invalidation Time-out Er=" + "ror: SID 0"
+const RE_QI_CUT = /VT-d detected Invalidation (Queue|Time-out|Completion)[^\n]{0,24}=$/;
+
+/** A QI line as printed: a soft break's halves joined, quoted-printable "=3D" read as "=". */
+function qiText(pending: string | undefined, message: string): string {
+  const t = pending !== undefined ? pending + unquote(message).trimEnd() : message;
+  return t.includes('=3D') ? t.replace(/=3D/g, '=') : t;
+}
+
+/** A QI status line cut by a soft break, its error type known: the next line holds the rest. */
+function qiCutContinuation(rec: FaultRecord, pending: string, which: string): Continuation {
+  let then: Continuation | undefined;
+  const cont: Continuation = {
+    window: 1,
+    feed(l: LogLine): Feed {
+      if (then) {
+        const v = then.feed(l);
+        cont.window = then.window;
+        return v;
+      }
+      const m = l.time === undefined ? RE_QI_DETECTED.exec(qiText(pending, l.message)) : null;
+      if (!m) {
+        addQiError(rec, which, '');
+        return 'end';
+      }
+      addQiError(rec, m[1]!, m[2]!);
+      then = qiContinuation(rec);
+      cont.window = then.window;
+      return 'more';
+    },
+  };
+  return cont;
 }
 
 function qiContinuation(rec: FaultRecord): Continuation {
+  let pending: string | undefined;
   return {
     window: 4,
     feed(l: LogLine): Feed {
-      const msg = l.message;
+      const raw = l.message;
+      if (pending === undefined && raw.charCodeAt(raw.length - 1) === 61 && RE_QI_SOFT.test(raw)) {
+        pending = raw.slice(0, -1);
+        return 'more';
+      }
+      const msg = pending !== undefined || raw.includes('=3D') ? qiText(pending, raw) : raw;
+      pending = undefined;
       let m = RE_QI_DETECTED.exec(msg);
       if (m) { addQiError(rec, m[1]!, m[2]!); return 'more'; }
       m = RE_QI_DUMP.exec(msg);
@@ -521,10 +566,18 @@ function qiContinuation(rec: FaultRecord): Continuation {
       m = RE_QI_CLEARED.exec(msg);
       if (m) {
         const d = rec.decoded as Record<string, unknown>;
-        ((d.cleared ??= []) as string[]).push(m[1]!);
-        return 'more';
+        const cleared = ((d.cleared ??= []) as string[]);
+        cleared.push(m[1]!);
+        // every error reported is cleared: a later "detected" line is a new event
+        return (d.errors as string[]).every((e) => cleared.includes(e)) ? 'done' : 'more';
       }
-      if (parseHead(msg) || msg.includes('DRHD:')) return 'end';
+      if (parseHead(msg)) return 'end';
+      // The fault interrupt reports the same queue error on another CPU: the dump may follow it.
+      if (msg.includes('DRHD:')) {
+        const d = RE_DRHD.exec(msg);
+        const v = d ? parseHex(d[1]) : undefined;
+        return v !== undefined && (Number(v & 0xffn) & FSTS_PPF) === 0 && (Number(v & 0xffn) & FSTS_QUEUE) !== 0 ? 'skip' : 'end';
+      }
       return 'skip';
     },
   };
@@ -702,6 +755,10 @@ export const intelVtdRecognizer: Recognizer = {
       const rec = qiRecord(line);
       addQiError(rec, m[1]!, m[2]!);
       return { record: rec, more: qiContinuation(rec) };
+    }
+    if (msg.charCodeAt(msg.length - 1) === 61 && (m = RE_QI_CUT.exec(msg))) {
+      const rec = qiRecord(line);
+      return { record: rec, more: qiCutContinuation(rec, msg.slice(0, -1), m[1]!) };
     }
     m = RE_QI_INVALID_DESC.exec(msg);
     if (m) {
