@@ -39,9 +39,10 @@ interface Split {
 }
 
 // Mail/tracker quote marks and indentation; printk caller-id column; "dmesg -H" relative stamps
-// ("[ +14.888230]", "[  +0.000132]"), which line.ts leaves in the message.
+// ("[ +14.888230]", "[  +0.000132]"), which line.ts leaves in the message; a dmesg stamp whose
+// "[" a paste or a photo transcription lost ("494.736451] *** gpu fault: ...").
 const RE_LEAD = /^[\s>|]{0,24}/;
-const RE_COLUMN = /^\[ {0,6}(?:[TC]\d{1,7}|\+\d{1,6}[.,]\d{1,9})\] ?/;
+const RE_COLUMN = /^(?:\[ {0,6}(?:[TC]\d{1,7}|\+\d{1,6}[.,]\d{1,9})|\d{1,8}\.\d{6})\] ?/;
 // The device columns behind columns line.ts does not know ("May 21 14:41:21 kernel: ",
 // "[Wed Nov 24 15:10:41 2021] " after blanks). GPU device names hold '.', ':' or '@'.
 const RE_DEV_LATER = /(?:^|[\s\]>|"])([A-Za-z][\w.,@-]{0,63}) ([\w/-]{0,64}[.@:][\w.@/:-]{0,96}): /;
@@ -94,7 +95,8 @@ function follow(window: number, take: (l: LogLine) => Feed | undefined, stopOn?:
 
 // ---- msm / adreno ------------------------------------------------------------------------
 
-const RE_ADRENO = /^\*\*\* (gpu )?fault: (.{1,300})$/;
+// Transcribed prints may lose the blank after the colon ("*** gpu fault:ttbr0=...").
+const RE_ADRENO = /^\*\*\* (gpu )?fault: ?(.{1,300})$/;
 const RE_HEX64 = /^(?:0x)?[0-9a-fA-F]{1,16}$/;
 const RE_ADRENO_SCRATCH = /\((\d{1,10}),(\d{1,10}),(\d{1,10}),(\d{1,10})\)\s*$/;
 const ADRENO_TYPES: Record<string, { name: string; text: string }> = {
@@ -144,6 +146,14 @@ function applyAdreno(r: FaultRecord, text: string): boolean {
   return true;
 }
 
+/** True when `next` starts with the letters that complete READ or WRITE after the cut `head`. */
+function completesDir(head: string, next: string): boolean {
+  for (const w of ['READ', 'WRITE']) {
+    if (w.length > head.length && w.startsWith(head) && next.startsWith(w.slice(head.length) + ' ')) return true;
+  }
+  return false;
+}
+
 function recognizeAdreno(line: LogLine, sp: Split): Recognition | undefined {
   const m = RE_ADRENO.exec(sp.rest);
   if (!m) return undefined;
@@ -160,8 +170,11 @@ function recognizeAdreno(line: LogLine, sp: Split): Recognition | undefined {
       more: follow(1, (l) => {
         if (l.time !== undefined || taken >= 2) return 'end';
         const t = unquote(l.message).trimEnd();
-        if (!/^(?:=|=3D|type=|dir=|source=)/.test(t)) return 'end';
-        text = text.endsWith('=') ? text + t : `${text} ${t}`;
+        // a terminal or a photo cut inside the direction word: "dir=R" + "EAD type=..."
+        const cut = /dir=([A-Z]{1,4})$/.exec(text);
+        const joined = cut !== null && completesDir(cut[1]!, t);
+        if (!joined && !/^(?:=|=3D|type=|dir=|source=)/.test(t)) return 'end';
+        text = joined || text.endsWith('=') ? text + t : `${text} ${t}`;
         taken++;
         applyAdreno(r, text);
         return RE_ADRENO_SCRATCH.test(text) ? 'done' : 'more';
@@ -320,6 +333,9 @@ function recognizeAmd(line: LogLine, sp: Split): Recognition | undefined {
       d.vm_l2_protection_fault_status = decodedFields(AMD_VM_L2_PROTECTION_FAULT_STATUS, v);
       return 'more';
     }
+    // The decoded fields follow the status line; without it they belong to another print
+    // (journalctl -r lists a print's lines bottom up).
+    if (d.statusRegister === undefined && (RE_AMD_CID.test(t) || RE_AMD_FIELD.test(t))) return 'end';
     if ((x = RE_AMD_CID.exec(t))) {
       if (x[1] !== undefined) { d.utcl2Client = x[1]; d.utcl2ClientId = Number('0x' + x[2]); }
       else d.utcl2ClientId = Number('0x' + x[3]);

@@ -15,10 +15,13 @@ import { byPatterns, wrappedContinuation } from './wrapped';
 
 const FAMILY = 'tegra';
 // Tegra264 (NVIDIA's tegra-mc-err) prints "non-secure " where older SoCs print nothing.
-const RE = /(?:^|[\s\]>|])([\w.-]{1,64}) ([\w.:@-]{1,96}): ([\w.-]{1,48}): ((?:non-)?secure )?(read|write) @(0x[0-9a-fA-F]{1,16}): ([A-Za-z][\w .-]{1,60}?) \(([A-Za-z][\w .-]{0,60}?)(?: \[([R-])([W-])([S-])\])?\)\s*$/;
+// A print quoted inline in markdown ("`tegra-mc ...: ... (EMEM decode error)` (text)") ends at
+// its closing backtick.
+const RE = /(?:^|[\s\]>|`])([\w.-]{1,64}) ([\w.:@-]{1,96}): ([\w.-]{1,48}): ((?:non-)?secure )?(read|write) @(0x[0-9a-fA-F]{1,16}): ([A-Za-z][\w .-]{1,60}?) \(([A-Za-z][\w .-]{0,60}?)(?: \[([R-])([W-])([S-])\])?\)\s*(?:`.{0,200})?$/;
 
-// The same print wrapped after the address (or inside the status) by a mail client.
-const RE_HEAD = /(?:^|[\s\]>|])([\w.-]{1,64}) ([\w.:@-]{1,96}): ([\w.-]{1,48}): ((?:non-)?secure )?(read|write) @(0x[0-9a-fA-F]{1,16}):(?: [A-Za-z][\w .-]{0,60})?\s*$/;
+// The same print wrapped after the address (or inside the status) by a mail client, or cut
+// right after the address (a forum title that quotes the line).
+const RE_HEAD = /(?:^|[\s\]>|`])([\w.-]{1,64}) ([\w.:@-]{1,96}): ([\w.-]{1,48}): ((?:non-)?secure )?(read|write) @(0x[0-9a-fA-F]{1,16})(?::(?: [A-Za-z][\w .-]{0,60})?)?\s*$/;
 // Tegra186+ memory controllers (and NVIDIA's L4T kernels) may print only the MC_INTSTATUS name.
 const RE_STATUS_ONLY = /(?:^|[\s\]>|])(tegra[\w-]{0,16}mc) ([\w.:@-]{1,96}): (EMEM address decode error|GART page fault|Page fault|Security violation|VPR violation|Secure carveout violation|MTS carveout violation|Generalized carveout violation|Route Sanity error|GIC_MSI error|Invalid address|External interrupt)\s*$/;
 
