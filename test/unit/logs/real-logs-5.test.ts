@@ -6,7 +6,9 @@
  * retyped paste. Every fault print of each entry is asserted.
  */
 import { describe, expect, it } from 'vitest';
+import { scanText } from '../../../src/core/logs/scanner';
 import { scan } from '../../helpers/real-logs';
+import { cprintf } from './c-printf';
 
 const TRANSLATION = { name: 'TRANSLATION' };
 
@@ -142,5 +144,54 @@ describe('real logs 5: GPU MMUs', () => {
       reason: { name: 'VM_FAULT' }, decoded: { srcId: 146, srcData: 0x0ff8c40c },
     });
     expect(recs[0]!.device).toBeUndefined();
+  });
+});
+
+describe('real logs 5: Vivante etnaviv and Broadcom V3D', () => {
+  const F = 'gpu-mmu.txt';
+
+  it('etnaviv on a PCI bridge: the status line and the MMU 0 address line are one record, the status gives the reason', () => {
+    const recs = scan(F, 'etna_viv/issues/18');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({
+      family: 'gpu-mmu', line: 1, endLine: 2, time: 35.902343, iommu: '0000:00:06.0', device: '0000:00:06.0', iova: '0x875000',
+      registers: { mmu_status: '0x2' }, reason: { code: 2, name: 'PAGE_NOT_PRESENT' }, decoded: { driver: 'etnaviv', mmu: 0, exceptions: { mmu0: 2 } },
+    });
+  });
+
+  it('V3D behind "dmesg -T" weekday stamps: client L2T at address 0, pte invalid', () => {
+    const recs = scan(F, 'raspberrypi/linux/issues/7443');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({ line: 2, device: 'fec00000.v3d', iova: '0x0', reason: { name: 'PTE_INVALID' }, decoded: { driver: 'v3d', client: 'L2T', axiId: 11 } });
+    expect(recs[0]!.time).toBeGreaterThan(1.7e9);
+  });
+
+  it('V3D journal lines without stamps: client CLE (133)', () => {
+    const recs = scan(F, 'raspberrypi/linux/issues/7397');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({ line: 3, device: 'fec00000.v3d', iova: '0x42630e0', reason: { name: 'PTE_INVALID' }, decoded: { client: 'CLE', axiId: 133 } });
+  });
+});
+
+describe('etnaviv dump_mmu_fault() format strings', () => {
+  const dev = 'etnaviv-gpu 134000.gpu: ';
+  it('5.13+: status with two faulting MMUs, the first address line joins the status, the second stands alone', () => {
+    const text = [
+      dev + cprintf('MMU fault status 0x%08x', 0x31),
+      dev + cprintf('MMU %d fault (%s) addr 0x%08x', 0, 'slave not present', 0xfe001000),
+      dev + cprintf('MMU %d fault (%s) addr 0x%08x', 1, 'write violation', 0x20000000),
+    ].join('\n');
+    const recs = scanText(text);
+    expect(recs.map((r) => [r.line, r.endLine, r.iova, r.reason?.name, r.access])).toEqual([
+      [1, 2, '0xfe001000', 'SLAVE_NOT_PRESENT', undefined],
+      [3, undefined, '0x20000000', 'WRITE_VIOLATION', 'write'],
+    ]);
+    expect(recs[0]).toMatchObject({ registers: { mmu_status: '0x31' }, reason: { code: 1 }, decoded: { exceptions: { mmu0: 1, mmu1: 3 }, mmu: 0 } });
+  });
+  it('a status line alone still gives a record with its decoded exception', () => {
+    const [r, ...rest] = scanText(dev + cprintf('MMU fault status 0x%08x', 0x3));
+    expect(rest).toHaveLength(0);
+    expect(r).toMatchObject({ line: 1, device: '134000.gpu', registers: { mmu_status: '0x3' }, access: 'write', reason: { code: 3, name: 'WRITE_VIOLATION' } });
+    expect(r!.iova).toBeUndefined();
   });
 });

@@ -524,6 +524,48 @@ function recognizeKgsl(line: LogLine, sp: Split): Recognition | undefined {
 
 const RE_V3D = /^MMU error from client (\S{1,16}) \((?:0x([0-9a-fA-F]{1,8})|(\d{1,10}))\) at 0x([0-9a-fA-F]{1,16})((?:, (?:write violation|pte invalid|cap exceeded)){0,3})\s*$/;
 const RE_ETNAVIV = /^MMU (\d{1,2}) fault(?: \(([a-z ]{1,32})\))? addr 0x([0-9a-fA-F]{1,8})\s*$/;
+// dump_mmu_fault() prints VIVS_MMUv2_STATUS first: one exception code per MMU, 4 bits apart.
+const RE_ETNAVIV_STATUS = /^MMU fault status 0x([0-9a-fA-F]{1,8})\s*$/;
+const ETNAVIV_CODES = ['slave not present', 'page not present', 'write violation', 'out of bounds', 'read security violation', 'write security violation'];
+
+function etnavivReason(r: FaultRecord, text: string, code?: number): void {
+  r.reason = { ...(code !== undefined ? { code } : {}), name: text.toUpperCase().replace(/ /g, '_'), text: `Vivante MMU: ${text}` };
+  if (text.includes('write')) r.access = 'write';
+  else if (text.includes('read')) r.access = 'read';
+}
+
+/** The status line and the address line of its first faulting MMU are one record. */
+function recognizeEtnavivStatus(line: LogLine, sp: Split, m: RegExpExecArray): Recognition {
+  const r = newRecord(line, sp.name);
+  const status = parseInt(m[1]!, 16);
+  r.registers = { mmu_status: hex(status)! };
+  const codes: Record<string, number> = {};
+  for (let i = 0; i < 4; i++) {
+    const c = (status >>> (i * 4)) & 0x7;
+    if (c) codes[`mmu${i}`] = c;
+  }
+  const d: Record<string, unknown> = { driver: 'etnaviv', exceptions: codes };
+  r.decoded = d;
+  const first = Object.values(codes)[0];
+  if (first !== undefined && ETNAVIV_CODES[first - 1]) etnavivReason(r, ETNAVIV_CODES[first - 1]!, first);
+  const name = sp.name;
+  return {
+    record: r,
+    more: follow(2, (l) => {
+      const s = split(l.message);
+      if (s.name !== name) return undefined;
+      const x = RE_ETNAVIV.exec(s.rest);
+      if (!x) return 'end';
+      const mmu = Number(x[1]);
+      r.iova = hex(x[3]);
+      d.mmu = mmu;
+      const code = mmu < 8 ? (status >>> (mmu * 4)) & 0x7 : 0;
+      if (x[2]) etnavivReason(r, x[2], code || undefined);
+      else if (ETNAVIV_CODES[code - 1]) etnavivReason(r, ETNAVIV_CODES[code - 1]!, code);
+      return 'done';
+    }),
+  };
+}
 
 function recognizeV3dEtnaviv(line: LogLine, sp: Split): Recognition | undefined {
   let m = RE_V3D.exec(sp.rest);
@@ -543,22 +585,19 @@ function recognizeV3dEtnaviv(line: LogLine, sp: Split): Recognition | undefined 
   if (m) {
     const r = newRecord(line, sp.name);
     r.iova = hex(m[3]);
-    if (m[2]) {
-      r.reason = { name: m[2].toUpperCase().replace(/ /g, '_'), text: `Vivante MMU: ${m[2]}` };
-      if (m[2].includes('write')) r.access = 'write';
-      else if (m[2].includes('read')) r.access = 'read';
-    }
+    if (m[2]) etnavivReason(r, m[2]);
     r.decoded = { driver: 'etnaviv', mmu: Number(m[1]) };
     return { record: r };
   }
-  return undefined;
+  m = RE_ETNAVIV_STATUS.exec(sp.rest);
+  return m ? recognizeEtnavivStatus(line, sp, m) : undefined;
 }
 
 const RECOGNIZERS = [recognizeAdreno, recognizeMali, recognizeLima, recognizeAmd, recognizeOldAmd, recognizeNouveau, recognizeV3dEtnaviv, recognizeKgsl];
 
 export const gpuMmuRecognizer: Recognizer = {
   family: 'gpu-mmu',
-  keys: ['*** gpu fault', '*** fault: iova', 'Unhandled Page fault in AS', 'page fault at 0x', 'page fault (src_id:', 'GPU fault detected', ' engine ', 'trapped ', 'MMU error from client', ' fault addr 0x', ') addr 0x', 'read fault at ', 'write fault at ', 'fifo: fault ', 'GPU PAGE FAULT: addr'],
+  keys: ['*** gpu fault', '*** fault: iova', 'Unhandled Page fault in AS', 'page fault at 0x', 'page fault (src_id:', 'GPU fault detected', ' engine ', 'trapped ', 'MMU error from client', ' fault addr 0x', ') addr 0x', 'read fault at ', 'write fault at ', 'fifo: fault ', 'GPU PAGE FAULT: addr', 'MMU fault status 0x'],
   recognize(line) {
     const sp = split(line.message);
     for (const f of RECOGNIZERS) {
