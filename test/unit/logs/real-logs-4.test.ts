@@ -44,6 +44,58 @@ describe('real logs 4: Arm SMMUv2 context faults', () => {
   });
 });
 
+describe('real logs 4: Arm SMMUv2 context faults, more prefixes', () => {
+  it('journalctl line with its date cut off ("mobian kernel: ")', () => {
+    const recs = scan(V2, 'index id 70936864184');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({
+      host: 'linux', iommu: '15000000.iommu', iova: '0x1fffff000', contextBank: 18, streamId: '0x5a1', access: 'read',
+      reason: TF, registers: { fsr: '0x402', fsynr0: '0x780001', cbfrsynra: '0x5a1' },
+    });
+    expect(recs[0]!.time).toBeUndefined();
+  });
+
+  it('untimed downstream print after a debug line: FAR and the bare SID line join it', () => {
+    const recs = scan(V2, 'index id 66213972233');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({
+      line: 2, endLine: 5, iommu: '15000000.apps-smmu', iova: '0xa58c00d8', contextBank: 5, streamId: '0x40',
+      access: 'read', reason: TF, registers: { fsr: '0x40000402', fsynr0: '0x360003', far: '0xa58c00d8' },
+    });
+  });
+
+  it('v4.x print (no fsr) inside a C comment', () => {
+    const recs = scan(V2, 'index id 10905099973');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({
+      kind: 'context-fault', time: 1092.12504, iommu: '5000000.iommu', iova: '0x6030040', contextBank: 0,
+      access: 'write', registers: { fsynr0: '0x12' },
+    });
+    expect(recs[0]!.reason).toBeUndefined();
+  });
+
+  it('print quoted as Markdown inline code, fields without commas', () => {
+    const recs = scan(V2, 'index id 70153789147');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({
+      iommu: '15000000.iommu', iova: '0xffc00000', contextBank: 11, streamId: '0x1401', registers: { cbfrsynra: '0x1401' },
+    });
+  });
+
+  it("Xen: SMMUv3 event then the SMMUv2 print cut right after \"iova=\" by a quoted-printable soft break", () => {
+    const recs = scan(V2, 'index id 18947307290');
+    expect(recs).toHaveLength(2);
+    expect(recs[0]).toMatchObject({
+      family: 'arm-smmu-v3', host: 'xen', kind: 'event', line: 2, endLine: 6, iommu: '/smmuv3@9050000', streamId: '0x8',
+      iova: '0x8090040', access: 'write', reason: { code: 16, name: 'F_TRANSLATION' },
+    });
+    expect(recs[1]).toMatchObject({
+      family: 'arm-smmu', host: 'xen', kind: 'context-fault', line: 8, endLine: 9, iommu: '/axi/smmu@fd800000',
+      iova: '0xf9030040', contextBank: 0, access: 'write', reason: TF, registers: { fsr: '0x402', fsynr0: '0x12' },
+    });
+  });
+});
+
 describe('real logs 4: Arm SMMUv2 global faults', () => {
   it("Xen's port: DT path name, TAB before GFSR", () => {
     const recs = scan(V2, 'index id 17694142828');
@@ -110,6 +162,27 @@ describe('real logs 4: Arm SMMUv3', () => {
       registers: { event0: '0x7d0000000010', event1: '0x20900000080', event2: '0xf47cf000', event3: '0xf47cf000' },
     });
     expect(recs[0]!.time).toBeUndefined();
+  });
+
+  it('C_BAD_STE (event 0x04): stream only, no address', () => {
+    const recs = scan(V3, 'index id 25671873356');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({
+      kind: 'event', line: 4, endLine: 8, time: 10501.943881, iommu: 'arm-smmu-v3.2.auto', streamId: '0x7d11',
+      reason: { code: 4, name: 'C_BAD_STE' },
+      registers: { event0: '0x7d1100000004', event1: '0x100800000080', event2: '0xfe040000', event3: '0x7e04c440' },
+    });
+    expect(recs[0]!.iova).toBeUndefined();
+  });
+
+  it('6.14+ decoded lines cut by quoted-printable soft breaks: the client device still joins', () => {
+    const recs = scan(V3, 'index id 36031711926');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({
+      kind: 'event', line: 2, endLine: 10, iommu: '490d0000.iommu', device: '0000:01:00.0', streamId: '0x11',
+      iova: '0x9b0cc000', access: 'read', reason: { code: 16, name: 'F_TRANSLATION' },
+    });
+    expect((recs[0]!.decoded as Record<string, { privileged?: boolean }>).event!.privileged).toBe(true);
   });
 
   it('CMD_SYNC timeout broken before "[hwprod", bar quoted, "platform" driver column', () => {

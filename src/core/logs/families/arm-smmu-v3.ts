@@ -94,6 +94,8 @@ const RE_EVENT_DECODED = new RegExp(
 );
 // A forum paste may run the next printk record onto the end of the line ("stag: 0x0 r8169 0000:03:00.0").
 const RE_EVENT_ATTRS = /^(priv|unpriv) (inst|data) (read|write) (s1|s2) "([^"]{0,64})"( ttd_read| ttd_write)?( stall)? stag: (0x[0-9a-fA-F]{1,8}|0)(?:\s*$| \S[^\n]{0,200}$)/;
+const RE_DECODED_START = /^event: [A-Z0-9_]{1,32} /;
+const RE_ATTRS_START = /^(?:priv|unpriv) (?:inst|data) /;
 // One full 64-bit event dword: a quote that left out the "event 0x.. received:" line starts here.
 const RE_DWORD_FULL = /^\s{0,12}0x([0-9a-fA-F]{16})\s*$/;
 const RE_GERROR = /^unexpected global error reported \((0x[0-9a-fA-F]{1,8})\)(,? this could be serious)?/;
@@ -322,15 +324,27 @@ class EventContinuation implements Continuation {
     // buildEvent makes of the lines read so far is all rewritten by the final build.
   }
 
+  /** a decoded line cut by a quoted-printable soft break ("client: 0000:01:00.0=" + " sid: ...") */
+  private qpHead: string | undefined;
+
   wants(raw: string): boolean {
-    return rawMayHold(raw, this.needle);
+    return this.qpHead !== undefined || rawMayHold(raw, this.needle);
   }
 
   feed(line: LogLine): Feed {
+    if (this.qpHead !== undefined) {
+      // the next line is the rest of the cut one, without prefix or quote marks
+      const joined = this.qpHead + line.message.trimEnd();
+      this.qpHead = undefined;
+      return this.feedRest(joined, false);
+    }
     if (!line.message.includes(this.needle)) return 'skip';
     const p = this.prefix(line.message);
     if (!p || p.key !== this.key) return 'skip';
-    const rest = p.rest;
+    return this.feedRest(p.rest, true);
+  }
+
+  private feedRest(rest: string, mayBeCut: boolean): Feed {
     if (this.phase === 0) {
       const v = dwordOf(rest);
       if (v !== undefined) {
@@ -346,11 +360,18 @@ class EventContinuation implements Continuation {
         if (m[5] !== undefined) { this.phase = 2; this.window = 2; return 'more'; }
         return 'done';
       }
-      return 'end';
+      return this.cut(rest, mayBeCut, RE_DECODED_START);
     }
     const a = RE_EVENT_ATTRS.exec(rest);
     if (a) { this.lines.attrs = a; return 'done'; }
-    return 'end';
+    return this.cut(rest, mayBeCut, RE_ATTRS_START);
+  }
+
+  /** A decoded line that ends in a quoted-printable soft break waits for its other half. */
+  private cut(rest: string, mayBeCut: boolean, start: RegExp): Feed {
+    if (!mayBeCut || !rest.endsWith('=') || !start.test(rest)) return 'end';
+    this.qpHead = rest.slice(0, -1);
+    return 'more';
   }
 
   finish(): void {

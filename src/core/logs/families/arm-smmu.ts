@@ -42,8 +42,9 @@ export interface PrefixScheme {
 const RE_LINUX_DEV = /^([A-Za-z0-9_.,@-]{1,64}) ([^\s]{1,160}?): /;
 // The same columns behind a log viewer's own columns ("0x..277BBFA |   1263.468579:   arm-smmu ...").
 // Device names of this driver always hold a '.', '@' or ':' (DT unit address, ACPI ".auto", PCI),
-// which keeps "context fault: " and similar phrases from passing for a prefix.
-const RE_LINUX_DEV_LATER = /(?:^|[\s\]>|"])([A-Za-z][\w.,@-]{0,63}) ([\w/-]{0,64}[.@:][\w.@/:-]{0,96}): /;
+// which keeps "context fault: " and similar phrases from passing for a prefix. A backtick opens
+// a print quoted as Markdown inline code ("→ `arm-smmu 15000000.iommu: Unhandled ...`").
+const RE_LINUX_DEV_LATER = /(?:^|[\s\]>|"`])([A-Za-z][\w.,@-]{0,63}) ([\w/-]{0,64}[.@:][\w.@/:-]{0,96}): /;
 // Mail/tracker quote marks and indentation, and the printk caller-id column ("[  T123] ", "[    C0] ").
 const RE_LEAD = /^[\s>|]{0,24}/;
 const RE_CALLER = /^\[ {0,6}[TC]\d{1,7}\] ?/;
