@@ -96,6 +96,17 @@ describe('real logs 4: Arm SMMUv2 context faults, more prefixes', () => {
   });
 });
 
+describe('real logs 4: Xen SMMUv2 print under nine quote levels', () => {
+  it('wrapped after "Unhandled context fault:": one record, the dom0 line left alone', () => {
+    const recs = scan(V2, 'index id 24659276353');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({
+      family: 'arm-smmu', host: 'xen', kind: 'context-fault', line: 5, endLine: 6, iommu: '/smmu@fd800000',
+      iova: '0x8424cb148', contextBank: 0, access: 'read', reason: TF, registers: { fsr: '0x402', fsynr0: '0xb0001' },
+    });
+  });
+});
+
 describe('real logs 4: Arm SMMUv2 global faults', () => {
   it("Xen's port: DT path name, TAB before GFSR", () => {
     const recs = scan(V2, 'index id 17694142828');
@@ -121,6 +132,15 @@ describe('real logs 4: Arm SMMUv2 global faults', () => {
       [3, 5, '0x43', '0x43'], [8, 10, '0x4c3', '0x4c3'],
     ]);
     for (const r of recs) expect(r).toMatchObject({ kind: 'global-fault', access: 'write', reason: USF, registers: { gfsr: '0x2', gfsynr0: '0x2', gfsynr2: '0x0' } });
+  });
+
+  it('Xen global fault behind "> >>>>> " quotes, blanks before GFSR', () => {
+    const recs = scan(V2, 'index id 34280700002');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({
+      host: 'xen', kind: 'global-fault', line: 6, endLine: 7, iommu: '/smmu@fd800000', streamId: '0x877', reason: USF,
+      registers: { gfsr: '0x80000002', gfsynr0: '0x0', gfsynr1: '0x877', gfsynr2: '0x0' },
+    });
   });
 
   it('Juno shutdown: invalid context fault among other SMMUs\' lines', () => {
@@ -183,6 +203,16 @@ describe('real logs 4: Arm SMMUv3', () => {
       iova: '0x9b0cc000', access: 'read', reason: { code: 16, name: 'F_TRANSLATION' },
     });
     expect((recs[0]!.decoded as Record<string, { privileged?: boolean }>).event!.privileged).toBe(true);
+  });
+
+  it('CMDQ error quoted without its device prefix: ATC invalidate timeout', () => {
+    const recs = scan(V3, 'index id 53428076769');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({
+      family: 'arm-smmu-v3', kind: 'command-error', line: 4, registers: { cmdq_cons: '0x3000003' },
+      reason: { code: 3, name: 'CERROR_ATC_INV_SYNC', text: 'ATC invalidate timeout' },
+    });
+    expect(recs[0]!.iommu).toBeUndefined();
   });
 
   it('CMD_SYNC timeout broken before "[hwprod", bar quoted, "platform" driver column', () => {
