@@ -4,7 +4,8 @@
  * corpus format). Their damage: RFC 3339 syslog stamps with the printk bracket lost, "kernel:" and
  * caller-id columns, journal lines with the host column cut out, prints kept as shell comments,
  * quoted-printable soft breaks and "=3D", mail quoting and hand wrapping (Xen's print cut right
- * after its type and after "iommu reg ="), a redacted device. Every fault print is asserted.
+ * after its type and after "iommu reg ="), a redacted device, "dmesg -T" stamps, and the AMD-Vi
+ * dev_err era that printed "Event logged [...]" without "AMD-Vi:". Every fault print is asserted.
  */
 import { describe, expect, it } from 'vitest';
 import { scan } from '../../helpers/real-logs';
@@ -149,6 +150,44 @@ describe('real logs 3: Xen VT-d', () => {
   });
 });
 
+describe('real logs 3: Linux VT-d, more prefixes and mail damage', () => {
+  it('"dmesg -T" stamps, ratelimit line, pager ":" marks; the last DRHD line alone', () => {
+    const recs = scan(V, '13413830644');
+    expect(recs.map((r) => [r.line, r.endLine, r.kind, r.iova])).toEqual([
+      [2, undefined, 'storm-suppressed', undefined],
+      [3, 4, 'dma-fault', '0xeb61a000'],
+      [5, 6, 'dma-fault', '0xe5bd9000'],
+      [7, undefined, 'dma-fault', undefined],
+    ]);
+    expect(recs[0]!.decoded).toMatchObject({ function: 'dmar_fault', suppressed: 2930 });
+    expect(recs[1]).toMatchObject({
+      time: Date.UTC(2024, 5, 10, 0, 14, 4) / 1000, device: '0000:05:00.0', access: 'write',
+      reason: { code: 5, name: 'PTE_WRITE' }, registers: { fsts: '0x3' },
+    });
+    expect(fsts(recs[3])).toBe('0x3');
+  });
+
+  it('soft break inside "addr", hard wraps before the address and inside the scalable-mode text', () => {
+    const recs = scan(V, '43404215462');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({
+      line: 1, endLine: 5, time: 23560.951863, device: '0000:3e:00.0', iova: '0x7efef4f08000', access: 'write',
+      registers: { fsts: '0x2' },
+      reason: { code: 0x79, name: 'SM_SL_PERMISSION', text: 'SM: Read/Write permission error in second-level paging entry' },
+    });
+    expect(decoded(recs[0]).reason).toEqual({ table: 'scalable-mode', stage: 'permission' });
+  });
+
+  it('one fault in the 5.14 and the 5.13 print, each wrapped (the older one by a soft break inside "fault")', () => {
+    const recs = scan(V, '40670305013');
+    expect(recs.map((r) => [r.line, r.endLine, r.time, r.device, r.iova, r.access, r.reason?.code, fsts(r)])).toEqual([
+      [2, 4, 3.148557, '0000:04:00.0', '0x69974000', 'write', 5, '0x2'],
+      [6, 9, 3.737783, '0000:04:00.0', '0x69974000', 'write', 5, '0x2'],
+    ]);
+    for (const r of recs) expect(decoded(r).pasidPresent).toBe(false);
+  });
+});
+
 describe('real logs 3: Linux AMD-Vi', () => {
   it('journal lines with the host column cut out: IOTLB_INV_TIMEOUT events between Completion-Wait timeouts', () => {
     const recs = scan(A, 'vendor-reset/issues/81');
@@ -214,5 +253,40 @@ describe('real logs 3: Xen AMD-Vi', () => {
       xenDomain: 0, xenFlagLabels: ['I'], walkRoot: { mfn: '0x83b5f5', levels: 3, dfn: '0xfffffffdf8000' },
       walk: [{ level: 3, index: 0x1f7, value: '0x0', present: false }],
     });
+  });
+});
+
+describe('real logs 3: Linux AMD-Vi, the dev_err era without "AMD-Vi:" and quoted-printable mail', () => {
+  it('"amdgpu BDF: Event logged [IO_PAGE_FAULT" (no prefix) wrapped before "domain=3D"; pr_err print with "device=3D05:0=" cut inside the BDF', () => {
+    const recs = scan(A, '12079728524');
+    expect(recs.map((r) => [r.line, r.endLine, r.iova])).toEqual([
+      [3, 4, '0x168840000'], [5, 6, '0x16881e560'], [9, 11, '0x168840000'], [12, 14, '0x16881e600'],
+    ]);
+    for (const r of recs) {
+      expect(r).toMatchObject({
+        family: 'amd-vi', host: 'linux', kind: 'event', device: '0000:05:00.0', domain: '0x0', access: 'write',
+        registers: { flags: '0x70' }, reason: { code: 2, name: 'IO_PAGE_FAULT' },
+      });
+      expect((decoded(r).flags as Record<string, unknown>).PE).toBe(true);
+    }
+  });
+
+  it('"dmesg -T" under a 2-blank indent, each print wrapped after a trailing blank', () => {
+    const recs = scan(A, '42401430274');
+    expect(recs.map((r) => [r.line, r.endLine, r.device, r.iova, r.domain])).toEqual([
+      [1, 2, '0000:01:00.0', '0x0', '0x0'], [5, 6, '0000:01:00.0', '0x0', '0x0'],
+    ]);
+    for (const r of recs) expect(r).toMatchObject({ registers: { flags: '0x0' }, access: 'read', reason: { name: 'IO_PAGE_FAULT' } });
+  });
+
+  it('soft break inside "IO_PAGE_FAULT", "=3D" values', () => {
+    const recs = scan(A, '19051578843');
+    expect(recs.map((r) => [r.line, r.endLine, r.kind, r.iova])).toEqual([
+      [1, 2, 'event', '0x14ac00240'], [3, undefined, 'storm-suppressed', undefined], [4, 5, 'event', '0x1f2000000'],
+    ]);
+    expect(recs[0]).toMatchObject({
+      time: 15.084579, device: '0000:0b:00.3', domain: '0x16', registers: { flags: '0x0' }, reason: { code: 2, name: 'IO_PAGE_FAULT' },
+    });
+    expect(recs[1]!.decoded).toMatchObject({ suppressed: 5917 });
   });
 });

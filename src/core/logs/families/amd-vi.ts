@@ -44,17 +44,39 @@ interface Where {
 
 function locate(message: string): Where | undefined {
   const m = RE_PREFIX.exec(message);
-  if (!m) return undefined;
+  if (!m) return locateBare(message);
   const start = m.index + m[0].indexOf(m[1]!);
   const w: Where = { rest: message.slice(m.index + m[0].length) };
   const d = RE_DEV.exec(message.slice(Math.max(0, start - 160), start));
-  if (d) {
-    w.driver = d[1]!;
-    const bdf = normalizeBdf(d[2]!);
-    if (bdf) w.device = bdf;
-    else if (/^ivhd\d{1,4}$/.test(d[2]!)) w.iommu = d[2]!;
-    else w.device = d[2]!;
-  }
+  if (d) applyDev(w, d);
+  return w;
+}
+
+function applyDev(w: Where, d: RegExpExecArray): void {
+  w.driver = d[1]!;
+  const bdf = normalizeBdf(d[2]!);
+  if (bdf) w.device = bdf;
+  else if (/^ivhd\d{1,4}$/.test(d[2]!)) w.iommu = d[2]!;
+  else w.device = d[2]!;
+}
+
+const EVENT_LIT = 'Event logged [';
+
+/**
+ * Kernels whose dev_err() prints had no dev_fmt (4.20 to 5.x) printed events without "AMD-Vi: ":
+ * "amdgpu 0000:05:00.0: Event logged [IO_PAGE_FAULT domain=... address=... flags=...]",
+ * "iommu ivhd0: Event logged [...]". The phrase alone is too common: the prefix must name a PCI
+ * device or an IOMMU, and the bracket an AMD-Vi event.
+ */
+function locateBare(message: string): Where | undefined {
+  const at = message.indexOf(EVENT_LIT);
+  if (at < 0 || at > 400) return undefined;
+  const name = /^[A-Z][A-Z_]{2,40}/.exec(message.slice(at + EVENT_LIT.length, at + EVENT_LIT.length + 48));
+  if (!name || eventCodeOf(name[0]) === undefined) return undefined;
+  const d = RE_DEV.exec(message.slice(Math.max(0, at - 160), at));
+  if (!d || !(normalizeBdf(d[2]!) || /^ivhd\d{1,4}$/.test(d[2]!))) return undefined;
+  const w: Where = { rest: message.slice(at) };
+  applyDev(w, d);
   return w;
 }
 
@@ -208,9 +230,21 @@ const RE_OPEN_BRACKET = /^\s{0,4}\[\s{0,2}[A-Z][A-Z0-9_]{2,40}(?:\s|$)[^\]]{0,20
 // Quote marks, indentation and bar quoting in front of the wrapped half.
 const RE_QUOTE_LEAD = /^[\s>|]{0,24}/;
 
-/** The fields of an event whose bracket was wrapped after the event name. */
+/**
+ * A quoted-printable soft break ("=" ending a mail line) inside the bracket: "device=3D05:0=",
+ * "[IO_PAGE_FA=". A key with its value on the next line ("flags=") is a plain wrap.
+ */
+function softBroken(body: string): boolean {
+  const t = body.trimEnd();
+  if (t.charCodeAt(t.length - 1) !== 61 || t.includes(']')) return false; // '='
+  const c = t.charCodeAt(t.length - 2);
+  return !(c === 95 || (c >= 97 && c <= 122)); // not '_' nor a-z
+}
+
+/** The fields of an event whose bracket was wrapped after the event name (or cut by soft breaks). */
 function fieldsContinuation(rec: FaultRecord, body: string, then: (() => Continuation | undefined)): Continuation {
   let next: Continuation | undefined;
+  let joins = 0;
   return {
     window: 1,
     feed(l) {
@@ -219,9 +253,13 @@ function fieldsContinuation(rec: FaultRecord, body: string, then: (() => Continu
         this.window = next.window;
         return v;
       }
-      const t = l.message.replace(RE_QUOTE_LEAD, '');
-      if (!/^[a-z_]{1,12}=/.test(t)) return 'end';
-      applyEventBody(rec, `${body.trimEnd()} ${t}`);
+      const soft = softBroken(body);
+      const t = soft ? l.message.trimEnd() : l.message.replace(RE_QUOTE_LEAD, '');
+      if (!soft && !/^[a-z_]{1,12}=/.test(t)) return 'end';
+      body = soft ? body.trimEnd().slice(0, -1) + t : `${body.trimEnd()} ${t}`;
+      // a soft break may cut the bracket again on this line
+      if (++joins < 4 && (softBroken(body) || (soft && RE_OPEN_BRACKET.test(body)))) return 'more';
+      applyEventBody(rec, body);
       next = then();
       if (!next) return 'done';
       this.window = next.window;
@@ -245,6 +283,13 @@ function eventLogged(line: LogLine, w: Where, body: string): Recognition {
   if (body.trim() === '' || body.trim() === '[') {
     rec.reason = { text: 'event details printed on the next line' };
     return { record: rec, more: bodyOnNextLine(rec) };
+  }
+  if (softBroken(body)) {
+    // what precedes the break, unless the break cut the event name itself ("[IO_PAGE_FA=")
+    const partial = body.trimEnd().slice(0, -1);
+    const n = RE_EVENT_NAME.exec(partial);
+    if (n && eventCodeOf(n[1]!) !== undefined) applyEventBody(rec, partial);
+    return { record: rec, more: fieldsContinuation(rec, body, () => afterEvent(rec)) };
   }
   if (!applyEventBody(rec, body)) return { record: rec };
   // "UNKNOWN event[0]=..." has no closing bracket by design (printedAs is set for it)
@@ -308,7 +353,7 @@ const QUEUE_ERRORS: readonly [RegExp, string, string][] = [
 
 export const amdViRecognizer: Recognizer = {
   family: FAMILY,
-  keys: ['AMD-Vi', 'AMD IOMMU'],
+  keys: ['AMD-Vi', 'AMD IOMMU', 'Event logged ['],
   recognize(line) {
     const w = locate(line.message);
     if (!w) return undefined;
