@@ -28,7 +28,8 @@ const MONTHS: Record<string, number> = {
 const RE_ANSI = /\x1b\[[0-9;?]{0,32}[A-Za-z]/g;
 const RE_KTIME = /^\[\s{0,12}(\d{1,10})\.(\d{1,9})\]\s?/;
 const RE_CTIME = /^\[(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))? (\d{4})\]\s?/;
-const RE_SYSLOG = /^(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))? [^\s:]{1,255} [^\s:]{1,128}: ?/;
+// "host proc:" after the stamp; pastes that cut the host column keep only "kernel:" (one or more blanks)
+const RE_SYSLOG = /^(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(?: [^\s:]{1,255} [^\s:]{1,128}| {1,8}kernel): ?/;
 const RE_ISO = /^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:([.,])(\d{1,9}))?(?:Z|[+-]\d\d:?\d\d)? ?/;
 // journalctl/rsyslog put "host proc:" after an ISO stamp; "dmesg --time-format iso" (",usec")
 // puts the message there, whose "driver device:" columns must not be taken for them.
@@ -140,6 +141,11 @@ export function parseLine(raw: string, line: number): LogLine {
     let m: RegExpExecArray | null;
     let n: number;
     const c = s.charCodeAt(0);
+    if (guard === 0 && (c === 32 || c === 9)) {
+      // an indented paste of a stamped line ("  [Fri Jul 19 10:00:00 2024] ..."): the blanks go with the stamp
+      const t = s.trimStart();
+      if (t.length >= s.length - 16 && t.charCodeAt(0) === 91 && (RE_KTIME.test(t) || RE_CTIME.test(t))) { s = t; continue; }
+    }
     if (c === 60 /* < */ && (n = printkLevel(s))) { s = s.slice(n); continue; }
     if (c === 91 /* [ */) {
       if ((n = kernelStamp(s)) > 0) { time = stampTime; s = s.slice(n); continue; }

@@ -34,6 +34,18 @@ describe('parseLine: prefixes real logs carry', () => {
     expect(b).toMatchObject({ message: MSG, time: 1234.5 });
   });
 
+  it('syslog pastes without the host column, and indented stamped lines', () => {
+    // as published in bug reports (a helper's real-log hunt found both)
+    expect(parseLine(`Dec 8 10:02:17 kernel: ${MSG}`, 1)).toMatchObject({ message: MSG, time: Date.UTC(1970, 11, 8, 10, 2, 17) / 1000 });
+    expect(parseLine(`Jun 15 11:58:56   kernel: ${MSG}`, 1)).toMatchObject({ message: MSG, time: Date.UTC(1970, 5, 15, 11, 58, 56) / 1000 });
+    // only "kernel:" may stand alone: a printer's own "DMAR:" or "AMD-Vi:" stays in the message
+    expect(parseLine(`Dec 8 10:02:17 DMAR: ${MSG}`, 1).message).toBe(`Dec 8 10:02:17 DMAR: ${MSG}`);
+    expect(parseLine(`  [Fri Jul 19 10:00:01 2024] ${MSG}`, 1)).toMatchObject({ message: MSG, time: Date.UTC(2024, 6, 19, 10, 0, 1) / 1000 });
+    expect(parseLine(`\t[  12.500000] ${MSG}`, 1)).toMatchObject({ message: MSG, time: 12.5 });
+    // indentation alone is part of the message (wrapped continuation lines)
+    expect(parseLine('   [fault reason 0x06] PTE Read access is not set', 1).message).toBe('   [fault reason 0x06] PTE Read access is not set');
+  });
+
   it('journalctl ISO formats', () => {
     const a = parseLine(`2020-11-06T13:59:48+0100 host kernel: ${MSG}`, 1);
     expect(a.message).toBe(MSG);
