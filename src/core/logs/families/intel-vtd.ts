@@ -19,7 +19,7 @@ import {
   accessOfType, applyBody, applyReasonFields, deviceOf, parseBody, readBodyReason, readReasonRecent,
   type FaultBody, type FaultType,
 } from './intel-vtd-parse';
-import { unquote } from './wrapped';
+import { handOver, unquote } from './wrapped';
 
 export const FAMILY = 'intel-vtd';
 
@@ -363,26 +363,14 @@ function joinCutHead(head: string, l: LogLine): { head: FaultHead; line: LogLine
 
 /** Continuation of a print cut before its BDF: the next line completes the head, then the print goes on. */
 function cutHeadContinuation(rec: FaultRecord, head: string): Continuation {
-  let then: Continuation | undefined;
-  const cont: Continuation = {
-    window: 1,
-    feed(l: LogLine): Feed {
-      if (then) {
-        const v = then.feed(l);
-        cont.window = then.window;
-        return v;
-      }
-      const j = joinCutHead(head, l);
-      if (!j) return 'end';
-      const p = new FaultPrint(rec, 10);
-      p.start(j.line, j.head);
-      if (p.complete && rec.kind !== 'dma-fault') return 'done';
-      then = printContinuation(p, rec);
-      cont.window = then.window;
-      return 'more';
-    },
-  };
-  return cont;
+  return handOver((l) => {
+    const j = joinCutHead(head, l);
+    if (!j) return 'end';
+    const p = new FaultPrint(rec, 10);
+    p.start(j.line, j.head);
+    if (p.complete && rec.kind !== 'dma-fault') return 'done';
+    return printContinuation(p, rec);
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -520,27 +508,15 @@ function qiText(pending: string | undefined, message: string): string {
 
 /** A QI status line cut by a soft break, its error type known: the next line holds the rest. */
 function qiCutContinuation(rec: FaultRecord, pending: string, which: string): Continuation {
-  let then: Continuation | undefined;
-  const cont: Continuation = {
-    window: 1,
-    feed(l: LogLine): Feed {
-      if (then) {
-        const v = then.feed(l);
-        cont.window = then.window;
-        return v;
-      }
-      const m = l.time === undefined ? RE_QI_DETECTED.exec(qiText(pending, l.message)) : null;
-      if (!m) {
-        addQiError(rec, which, '');
-        return 'end';
-      }
-      addQiError(rec, m[1]!, m[2]!);
-      then = qiContinuation(rec);
-      cont.window = then.window;
-      return 'more';
-    },
-  };
-  return cont;
+  return handOver((l) => {
+    const m = l.time === undefined ? RE_QI_DETECTED.exec(qiText(pending, l.message)) : null;
+    if (!m) {
+      addQiError(rec, which, '');
+      return 'end';
+    }
+    addQiError(rec, m[1]!, m[2]!);
+    return qiContinuation(rec);
+  });
 }
 
 function qiContinuation(rec: FaultRecord): Continuation {

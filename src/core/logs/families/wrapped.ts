@@ -88,3 +88,27 @@ export function wrappedContinuation(head: string, w: WrappedPrint, after?: () =>
   };
   return c;
 }
+
+/**
+ * A record that waits one line (window 1) for what decides how it goes on: `first` reads that
+ * line and answers 'done' or 'end', or the continuation that takes the lines after it.
+ */
+export function handOver(first: (l: LogLine) => Continuation | 'done' | 'end'): Continuation {
+  let then: Continuation | undefined;
+  const cont: Continuation = {
+    window: 1,
+    feed(l: LogLine) {
+      if (then) {
+        const v = then.feed(l);
+        cont.window = then.window;
+        return v;
+      }
+      const next = first(l);
+      if (typeof next === 'string') return next;
+      then = next;
+      cont.window = next.window;
+      return 'more';
+    },
+  };
+  return cont;
+}

@@ -14,7 +14,7 @@ import type { Continuation, Feed, Recognition, Recognizer } from '../recognizer'
 import type { FaultRecord } from '../record';
 import { hex, normalizeBdf } from '../normalize';
 import { FAMILY, FaultPrint, isXenLine, parseHead, recordFromHead, type FaultHead } from './intel-vtd';
-import { unquote } from './wrapped';
+import { handOver, unquote } from './wrapped';
 
 const RE_STATUS = /iommu_fault_status: (Invalidation Queue Error|Invalidation Completion Error|Invalidation Time-out Error)\s*$/;
 const STATUS_NAMES: Record<string, string> = {
@@ -95,29 +95,15 @@ function printContinuation(rec: FaultRecord, line: LogLine, h: FaultHead): Conti
 
 /** A print cut after its type: the next line, untimed, must start with "Request device [". */
 function cutTypeContinuation(rec: FaultRecord, first: string): Continuation {
-  let then: Continuation | undefined;
-  const cont: Continuation = {
-    window: 1,
-    feed(l: LogLine): Feed {
-      if (then) {
-        const v = then.feed(l);
-        cont.window = then.window;
-        return v;
-      }
-      if (l.time !== undefined) return 'end';
-      const next = unquote(l.message).trim();
-      if (!next.startsWith('Request device [')) return 'end';
-      const h = parseHead(`${first} ${next}`);
-      if (!h) return 'end';
-      Object.assign(rec, recordFromHead(l, h, 'xen'), { line: rec.line });
-      const c = printContinuation(rec, l, h);
-      if (!c) return 'done';
-      then = c;
-      cont.window = c.window;
-      return 'more';
-    },
-  };
-  return cont;
+  return handOver((l) => {
+    if (l.time !== undefined) return 'end';
+    const next = unquote(l.message).trim();
+    if (!next.startsWith('Request device [')) return 'end';
+    const h = parseHead(`${first} ${next}`);
+    if (!h) return 'end';
+    Object.assign(rec, recordFromHead(l, h, 'xen'), { line: rec.line });
+    return printContinuation(rec, l, h) ?? 'done';
+  });
 }
 
 export const xenIntelVtdRecognizer: Recognizer = {
