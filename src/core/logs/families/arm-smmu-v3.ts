@@ -13,6 +13,7 @@
  * Lines carry a `driver device: ` prefix (dev_*()); a continuation line must come from the same
  * device, so interleaved prints of two SMMUs do not mix.
  */
+import { rawMayHold } from './wants';
 import type { LogLine } from '../line';
 import type { FaultRecord, Host } from '../record';
 import type { Continuation, Feed, Recognition, Recognizer } from '../recognizer';
@@ -128,12 +129,29 @@ function keyNeedle(key: string): string {
 }
 
 /**
- * Continuation.wants for a printer's needle: the message is the raw line minus its prefixes and
- * ANSI codes, so a raw line without the needle (and without ANSI codes, which could split it)
- * is one that feed() skips.
+ * A record that takes the later lines of its own printer (key). The needle test comes first:
+ * most lines offered while a record waits are other printers', and never get their prefix parsed.
  */
-function rawMayHold(raw: string, needle: string): boolean {
-  return raw.includes(needle) || raw.includes('\x1b');
+abstract class PrinterContinuation implements Continuation {
+  abstract window: number;
+  private readonly needle: string;
+
+  constructor(private readonly key: string, private readonly prefix: PrefixParser) {
+    this.needle = keyNeedle(key);
+  }
+
+  wants(raw: string): boolean {
+    return rawMayHold(raw, this.needle);
+  }
+
+  /** The text after the prefix of a line of this printer; undefined for another printer's line. */
+  protected own(message: string): string | undefined {
+    if (!message.includes(this.needle)) return undefined;
+    const p = this.prefix(message);
+    return p && p.key === this.key ? p.rest : undefined;
+  }
+
+  abstract feed(line: LogLine): Feed;
 }
 
 /** A line with no prefix at all: every such line is a candidate continuation of a bare record. */
@@ -296,22 +314,22 @@ export function buildEvent(r: FaultRecord, idPrinted: number | undefined, dw: re
   if (Object.keys(decoded).length) r.decoded = decoded;
 }
 
-class EventContinuation implements Continuation {
+class EventContinuation extends PrinterContinuation {
   window = 4;
   private readonly dw: bigint[] = [];
   private readonly lines: DecodedLines = {};
   /** 0: reading dwords, 1: after the dwords (decoded header may follow), 2: attribute line expected */
   private phase: 0 | 1 | 2;
-  private readonly needle: string;
 
   constructor(
     private readonly record: FaultRecord,
     private readonly idPrinted: number | undefined,
-    private readonly key: string,
-    private readonly prefix: PrefixParser,
+    key: string,
+    prefix: PrefixParser,
     decodedFirst?: RegExpExecArray,
     firstDword?: bigint,
   ) {
+    super(key, prefix);
     this.phase = 0;
     if (firstDword !== undefined) this.dw.push(firstDword);
     if (decodedFirst) {
@@ -319,7 +337,6 @@ class EventContinuation implements Continuation {
       this.phase = 2;
       this.window = 2;
     }
-    this.needle = keyNeedle(key);
     // The record is built when it closes (finish): the scanner reads it only then, and what
     // buildEvent makes of the lines read so far is all rewritten by the final build.
   }
@@ -327,8 +344,8 @@ class EventContinuation implements Continuation {
   /** a decoded line cut by a quoted-printable soft break ("client: 0000:01:00.0=" + " sid: ...") */
   private qpHead: string | undefined;
 
-  wants(raw: string): boolean {
-    return this.qpHead !== undefined || rawMayHold(raw, this.needle);
+  override wants(raw: string): boolean {
+    return this.qpHead !== undefined || super.wants(raw);
   }
 
   feed(line: LogLine): Feed {
@@ -338,10 +355,9 @@ class EventContinuation implements Continuation {
       this.qpHead = undefined;
       return this.feedRest(joined, false);
     }
-    if (!line.message.includes(this.needle)) return 'skip';
-    const p = this.prefix(line.message);
-    if (!p || p.key !== this.key) return 'skip';
-    return this.feedRest(p.rest, true);
+    const rest = this.own(line.message);
+    if (rest === undefined) return 'skip';
+    return this.feedRest(rest, true);
   }
 
   private feedRest(rest: string, mayBeCut: boolean): Feed {
@@ -381,25 +397,23 @@ class EventContinuation implements Continuation {
 
 // ---------------------------------------------------------------- GERROR / CMDQ / PRI
 
-class GerrorContinuation implements Continuation {
+class GerrorContinuation extends PrinterContinuation {
   window = 2;
   private readonly bitsSeen: string[] = [];
-  private readonly needle: string;
-  constructor(private readonly record: FaultRecord, private readonly key: string, private readonly prefix: PrefixParser, private wrapped: boolean) {
-    this.needle = keyNeedle(key);
+  constructor(private readonly record: FaultRecord, key: string, prefix: PrefixParser, private wrapped: boolean) {
+    super(key, prefix);
   }
 
-  wants(raw: string): boolean {
-    return this.wrapped || rawMayHold(raw, this.needle);
+  override wants(raw: string): boolean {
+    return this.wrapped || super.wants(raw);
   }
 
   feed(line: LogLine): Feed {
     if (this.wrapped && RE_SERIOUS_WRAP.test(line.message)) { this.wrapped = false; return 'more'; }
-    if (!line.message.includes(this.needle)) return 'skip';
-    const p = this.prefix(line.message);
-    if (!p || p.key !== this.key) return 'skip';
+    const rest = this.own(line.message);
+    if (rest === undefined) return 'skip';
     this.wrapped = false;
-    const g = gerrorLine(p.rest);
+    const g = gerrorLine(rest);
     if (!g) return 'end';
     this.bitsSeen.push(g[2]);
     return 'more';
@@ -426,25 +440,18 @@ function gerrorRecord(v: bigint, p: Prefixed, line: LogLine, host?: Host): Fault
   return r;
 }
 
-class CmdqContinuation implements Continuation {
+class CmdqContinuation extends PrinterContinuation {
   window = 3;
   private readonly cmd: bigint[] = [];
   private skipping: boolean;
-  private readonly needle: string;
-  constructor(private readonly record: FaultRecord, private readonly key: string, private readonly prefix: PrefixParser, skipping: boolean) {
+  constructor(private readonly record: FaultRecord, key: string, prefix: PrefixParser, skipping: boolean) {
+    super(key, prefix);
     this.skipping = skipping;
-    this.needle = keyNeedle(key);
-  }
-
-  wants(raw: string): boolean {
-    return rawMayHold(raw, this.needle);
   }
 
   feed(line: LogLine): Feed {
-    if (!line.message.includes(this.needle)) return 'skip';
-    const p = this.prefix(line.message);
-    if (!p || p.key !== this.key) return 'skip';
-    const rest = p.rest;
+    const rest = this.own(line.message);
+    if (rest === undefined) return 'skip';
     if (this.skipping) {
       const v = dwordOf(rest);
       if (v === undefined) return 'end';
@@ -525,25 +532,19 @@ function applyPriLine(r: FaultRecord, m: RegExpExecArray): void {
   if (last) (r.decoded as Record<string, unknown>).response = 'PRI_RESP_DENY';
 }
 
-class PriContinuation implements Continuation {
+class PriContinuation extends PrinterContinuation {
   window = 3;
   private readonly dw: bigint[] = [];
-  private readonly needle: string;
-  constructor(private readonly record: FaultRecord, private readonly key: string, private readonly prefix: PrefixParser) {
-    this.needle = keyNeedle(key);
-  }
-
-  wants(raw: string): boolean {
-    return rawMayHold(raw, this.needle);
+  constructor(private readonly record: FaultRecord, key: string, prefix: PrefixParser) {
+    super(key, prefix);
   }
 
   feed(line: LogLine): Feed {
-    if (!line.message.includes(this.needle)) return 'skip';
-    const p = this.prefix(line.message);
-    if (!p || p.key !== this.key) return 'skip';
-    const m = RE_PRI_LINE.exec(p.rest);
+    const rest = this.own(line.message);
+    if (rest === undefined) return 'skip';
+    const m = RE_PRI_LINE.exec(rest);
     if (m && !this.dw.length) { applyPriLine(this.record, m); return 'done'; }
-    const v = dwordOf(p.rest);
+    const v = dwordOf(rest);
     if (v === undefined) return 'end';
     this.dw.push(v);
     return this.dw.length === 2 ? 'done' : 'more';

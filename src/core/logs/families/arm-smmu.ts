@@ -13,6 +13,7 @@
  * Every multi-line print becomes one record. The parsing is shared with Xen's port of the
  * driver (xen-arm-smmu.ts), which differs only in its line prefix.
  */
+import { rawMayHold } from './wants';
 import type { LogLine } from '../line';
 import type { Host, FaultRecord } from '../record';
 import type { Continuation, Feed, Recognition, Recognizer } from '../recognizer';
@@ -393,7 +394,7 @@ class Assembler implements Continuation {
   wants(raw: string): boolean {
     const name = this.f.name;
     return name === undefined || this.mode === 'msm' || (this.mode === 'global' && this.globalText !== undefined)
-      || raw.includes(name) || raw.includes('\x1b');
+      || rawMayHold(raw, name);
   }
 
   feed(line: LogLine): Feed {

@@ -20,6 +20,7 @@ import {
   type FaultBody, type FaultType,
 } from './intel-vtd-parse';
 import { handOver, unquote } from './wrapped';
+import { rawMayHold } from './wants';
 
 export const FAMILY = 'intel-vtd';
 
@@ -322,7 +323,7 @@ function feedPrint(p: FaultPrint, dump: PteDump | undefined, cont: Continuation,
 /** Continuation.wants of a print that may be followed by its PTE dump. */
 function wantsDumpLine(p: FaultPrint | undefined, dump: PteDump | undefined, raw: string): boolean {
   if (!p || !p.complete || !dump || dump.started) return true;
-  return raw.includes('Dump dmar') || raw.includes('\x1b');
+  return rawMayHold(raw, 'Dump dmar');
 }
 
 /** Continuation of a print recognised on its own line. */
