@@ -374,3 +374,50 @@ describe('arm-smmu-v3: open records and other printers\' lines', () => {
     expect(more.feed(parseLine(other, 2))).toBe('skip');
   });
 });
+
+describe('arm-smmu-v3: Tegra241 CMDQV (tegra241-cmdqv.c)', () => {
+  it('error interrupt, both eras: 6.12–6.14 on the SMMU device with one 128-bit map, later on the CMDQV device with four words', () => {
+    const recs = smmuv3(scanText([
+      DEV + `unexpected error reported. vintf_map: ${'1'.padStart(16, '0')}, vcmdq_map: ${'0'.padStart(16, '0')}${'2'.padStart(16, '0')}`,
+      'acpi NVDA200C:00: unexpected error reported. vintf_map: 0000000000000006, vcmdq_map 00000001:00000000:00000000:00000300',
+      'unexpected error reported. vintf_map: 0000000000000001, vcmdq_map 00000000:00000000:00000000:00000001',
+    ].join('\n')));
+    expect(recs).toHaveLength(3);
+    expect(recs[0]).toMatchObject({ kind: 'queue-error', iommu: 'arm-smmu-v3.0.auto', registers: { vintf_err_map: '0x1', cmdq_err_map: '0x2' }, decoded: { vintfs: [0], vcmdqs: [1] }, reason: { name: 'CMDQV_ERROR' } });
+    expect(recs[0]!.reason!.text).toMatch(/kernel's own/);
+    expect(recs[0]!.reason!.text).not.toMatch(/guests/);
+    expect(recs[1]).toMatchObject({ iommu: 'NVDA200C:00', registers: { vintf_err_map: '0x6', cmdq_err_map: '0x1000000000000000000000300' }, decoded: { vintfs: [1, 2], vcmdqs: [8, 9, 96] } });
+    expect(recs[1]!.reason!.text).toMatch(/guests/);
+    // a bare quote (no prefix at all)
+    expect(recs[2]).toMatchObject({ decoded: { vintfs: [0], vcmdqs: [0] } });
+    expect(recs[2]!.iommu).toBeUndefined();
+  });
+
+  it('enable/disable timeouts of each unit, the queue registers after a failed one, an uncleared error at reset', () => {
+    const dev = 'tegra241-cmdqv NVDA200C:00: ';
+    const recs = smmuv3(scanText([
+      dev + 'CMDQV: failed to disable, STATUS=0x00000001',
+      dev + 'VINTF0: failed to enable, STATUS=0x00000000',
+      dev + 'VINTF0: VCMDQ1/LVCMDQ1: failed to enable, STATUS=0x00000000',
+      dev + 'VINTF0: VCMDQ1/LVCMDQ1: GERRORN=0x0, GERROR=0x1, CONS=0x1000007',
+      dev + 'VINTF2: VCMDQ17/LVCMDQ1: GERRORN=0x0, GERROR=0x0, CONS=0x0',
+      dev + 'VINTF0: VCMDQ3/LVCMDQ3: uncleared error detected, resetting',
+    ].join('\n')));
+    expect(recs).toHaveLength(6);
+    expect(recs[0]).toMatchObject({ kind: 'queue-error', iommu: 'NVDA200C:00', registers: { status: '0x1' }, decoded: { unit: 'CMDQV' }, reason: { name: 'CMDQV_DISABLE_TIMEOUT' } });
+    expect(recs[1]).toMatchObject({ decoded: { unit: 'VINTF0', vintf: 0 }, reason: { name: 'CMDQV_ENABLE_TIMEOUT' } });
+    expect(recs[2]).toMatchObject({ decoded: { unit: 'VINTF0: VCMDQ1/LVCMDQ1', vintf: 0, vcmdq: 1, lvcmdq: 1 } });
+    expect(recs[3]).toMatchObject({
+      registers: { gerrorn: '0x0', gerror: '0x1', cmdq_cons: '0x1000007' },
+      decoded: { activeErrors: '0x1', cmdq_cons: { RD: 7, ERR: 'CERROR_ILL' } }, reason: { code: 1, name: 'CERROR_ILL' },
+    });
+    expect(recs[4]).toMatchObject({ decoded: { vintf: 2, vcmdq: 17, lvcmdq: 1, activeErrors: '0x0' }, reason: { name: 'VCMDQ_CONFIG_TIMEOUT' } });
+    expect(recs[5]).toMatchObject({ decoded: { vcmdq: 3 }, reason: { name: 'VCMDQ_UNCLEARED_ERROR' } });
+  });
+
+  it('look-alike texts of other drivers are not taken', () => {
+    expect(scanText('usb 1-1: VINTF0: hello, STATUS=0x1')).toHaveLength(0);
+    expect(scanText('foo bar: failed to enable, STATUS=0x00000001')).toHaveLength(0);
+    expect(scanText('foo bar: unexpected error reported. code 5')).toHaveLength(0);
+  });
+});

@@ -141,6 +141,16 @@ describe('gpu-mmu: real lines', () => {
 });
 
 describe('gpu-mmu: formats built from the driver sources', () => {
+  it('adreno print with the context bank and both banks\' TTBR0 (cb0_ttbr0 must not pass for ttbr0)', () => {
+    const [r] = gpu(cfmt('*** gpu fault: cb=%d ttbr0=%.16llx cb0_ttbr0=%.16llx cb1_ttbr0=%.16llx iova=%.16lx dir=%s type=%s source=%s (%u,%u,%u,%u)\n',
+      1, 0x1000082e9c000n, 0x819a5000, 0x1000082aaa000n, 0x100246000, 'WRITE', 'TRANSLATION', 'CP', 0, 0, 0, 1));
+    expect(r).toMatchObject({
+      contextBank: 1, iova: '0x100246000', access: 'write',
+      registers: { ttbr0: '0x1000082e9c000', cb0_ttbr0: '0x819a5000', cb1_ttbr0: '0x1000082aaa000' },
+      reason: { name: 'TRANSLATION' }, decoded: { source: 'CP', cpScratch: [0, 0, 0, 1] },
+    });
+  });
+
   it('adreno older formats and the msm_iommu fallback', () => {
     const [a] = gpu(cfmt('*** gpu fault: iova=%08lx, flags=%d (%u,%u,%u,%u)\n', 0x1047dc0, 1, 5, 6, 7, 8));
     expect(a).toMatchObject({ iova: '0x1047dc0', access: 'write', decoded: { flags: 1, cpScratch: [5, 6, 7, 8] } });

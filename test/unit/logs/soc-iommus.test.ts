@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { scanText } from '../../../src/core/logs/scanner';
 import { corpusEntries } from '../../helpers/corpus';
 import { cprintf } from './c-printf';
+const cp = cprintf;
 
 const of = (family: string, text: string) => scanText(text).filter((r) => r.family === family);
 const other = corpusEntries('other.txt');
@@ -180,6 +181,68 @@ describe('near misses and hostile input', () => {
       'exynos-sysmmu a: b: ' + 'A '.repeat(30000), 'tegra-mc x: c: read @0x1: ' + 'a '.repeat(30000) + '(',
       'rk_iommu x: iova = 0x1: dte_index: 0x1 ' + 'x'.repeat(60000) + '>', 'x: mmu_dte_addr: 0x1 dte@0x1: 0x0 valid: 1 ' + '1'.repeat(60000) + '>',
       'mtk-iommu a.iommu: fault type=0x5' + ' larb=1'.repeat(20000)]) {
+      expect(() => scanText(s)).not.toThrow();
+    }
+    expect(Date.now() - t0).toBeLessThan(3000);
+  });
+});
+
+describe('Allwinner sun50i IOMMU', () => {
+  const dev = 'sun50i-iommu 30f0000.iommu: ';
+  it('page-table fault (always "rd") followed by the no-domain line, and a permission fault on a write', () => {
+    const lines = [
+      '[  120.000001] ' + dev + cprintf('Page fault for %pad (master %d, dir %s)', '0x00000000ff800000', 2, 'rd'),
+      '[  120.000002] ' + dev + 'Page fault while iommu not attached to any domain?',
+      '[  121.000000] ' + dev + cprintf('Page fault for %pad (master %d, dir %s)', '0x0000000010001000', 0, 'wr'),
+    ];
+    const recs = of('sun50i', lines.join('\n'));
+    expect(recs).toHaveLength(2);
+    expect(recs[0]).toMatchObject({ line: 1, endLine: 2, kind: 'page-fault', time: 120.000001, iommu: '30f0000.iommu', iova: '0xff800000', access: 'read', decoded: { master: 2, notAttached: true }, reason: { name: 'PAGE_FAULT' } });
+    expect(recs[0]!.reason!.text).toMatch(/cannot tell the direction.*not attached/);
+    expect(recs[1]).toMatchObject({ line: 3, iova: '0x10001000', access: 'write', decoded: { master: 0 } });
+    expect(recs[1]!.endLine).toBeUndefined();
+    expect(recs[1]!.reason!.text).toMatch(/read-only/);
+  });
+
+  it('32-bit %pad, another device\'s no-domain line is not taken, a bare quote still counts', () => {
+    const recs = of('sun50i', [
+      dev + cprintf('Page fault for %pad (master %d, dir %s)', '0x1f000000', 5, 'rd'),
+      'sun50i-iommu 1000.iommu: Page fault while iommu not attached to any domain?',
+      '> Page fault for 0x00000000c0000000 (master 1, dir rd)',
+    ].join('\n'));
+    expect(recs).toHaveLength(2);
+    expect(recs[0]).toMatchObject({ iova: '0x1f000000', decoded: { master: 5 } });
+    expect(recs[0]!.endLine).toBeUndefined();
+    expect(recs[1]).toMatchObject({ iova: '0xc0000000', decoded: { master: 1 } });
+    expect(recs[1]!.iommu).toBeUndefined();
+  });
+});
+
+describe('TI OMAP IOMMU', () => {
+  it('first-level entry not a table ("*pgd:px" typo) and a full two-level print', () => {
+    // %p (a hashed pointer) is given preformatted, like cprintf's %pa
+    const cprintf = (fmt: string, ...args: (number | string)[]) => cp(fmt.replace(/%p /g, '%s ').replace(/%p$/, '%s'), ...args);
+    const a = 'omap-iommu 55082000.mmu: ' + cprintf('%s: errs:0x%08x da:0x%08x pgd:0x%p *pgd:px%08x', '55082000.mmu', 2, 0x9f000000, '(ptrval)', 0);
+    const b = 'omap-iommu 58882000.mmu: ' + cprintf('%s: errs:0x%08x da:0x%08x pgd:0x%p *pgd:0x%08x pte:0x%p *pte:0x%08x', 'mmu_ipu2', 2, 0x60000000, 'e0f4a800', 0x9e4c0001, 'de3cb000', 0);
+    const c = '[   33.5] omap-iommu 40d01000.mmu: ' + cprintf('%s: errs:0x%08x da:0x%08x pgd:0x%p *pgd:0x%08x pte:0x%p *pte:0x%08x', 'mmu_dsp1', 0x8, 0x95000000, '8a6f2c11', 0x9d800001, '4b2a1c00', 0x9e000002);
+    const recs = of('omap-iommu', [a, b, c].join('\n'));
+    expect(recs).toHaveLength(3);
+    expect(recs[0]).toMatchObject({
+      kind: 'page-fault', iommu: '55082000.mmu', iova: '0x9f000000', registers: { irqstatus: '0x2', pgd: '0x0' },
+      decoded: { mmuName: '55082000.mmu', irqstatus: { TRANSLATIONFAULT: true, TABLEWALKFAULT: false }, pgd: { TYPE: 'FAULT' } },
+      reason: { code: 2, name: 'TRANSLATION_FAULT' },
+    });
+    expect(recs[0]!.registers!.pte).toBeUndefined();
+    expect(recs[0]!.reason!.text).toMatch(/first-level entry invalid/);
+    expect(recs[1]).toMatchObject({ iommu: '58882000.mmu', iova: '0x60000000', registers: { pgd: '0x9e4c0001', pte: '0x0' }, decoded: { mmuName: 'mmu_ipu2', pgd: { TYPE: 'TABLE' }, pte: { TYPE: 'FAULT' } } });
+    expect(recs[1]!.reason!.text).toMatch(/second-level entry invalid/);
+    expect(recs[2]).toMatchObject({ time: 33.5, iommu: '40d01000.mmu', reason: { code: 8, name: 'TABLE_WALK_FAULT' }, decoded: { pte: { TYPE: 'SMALL' } } });
+    expect(recs[2]!.reason!.text).toMatch(/tables map this page/);
+  });
+
+  it('hostile lines stay linear', () => {
+    const t0 = Date.now();
+    for (const s of ['x: errs:0x1 da:0x1 pgd:0x1 '.repeat(20000), 'a'.repeat(60000) + ': errs:0x', 'Page fault for 0x1 (master 1, dir '.repeat(10000)]) {
       expect(() => scanText(s)).not.toThrow();
     }
     expect(Date.now() - t0).toBeLessThan(3000);

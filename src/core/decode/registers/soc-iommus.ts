@@ -1,7 +1,7 @@
 /**
  * Registers of the small SoC IOMMUs whose values their Linux drivers print: Apple DART error
  * status, Rockchip status/DTE/PTE, MediaTek fault status and master id, Renesas IPMMU IMSTR,
- * Samsung Exynos SysMMU page-table entries.
+ * Samsung Exynos SysMMU page-table entries, TI OMAP IOMMU interrupt status and table entries.
  *
  * Facts: reference/fault-encodings.md §5 (Linux 6.12.117) and the driver sources
  * (drivers/iommu/{apple-dart,rockchip-iommu,mtk_iommu,ipmmu-vmsa,exynos-iommu}.c).
@@ -224,7 +224,66 @@ export const EXYNOS_LV2: RegisterDescription = {
   ],
 };
 
+export const OMAP_MMU_IRQSTATUS: RegisterDescription = {
+  id: 'omap-iommu.irqstatus',
+  family: 'omap-iommu',
+  name: 'MMU_IRQSTATUS',
+  key: 'irqstatus',
+  width: 32,
+  title: 'TI OMAP IOMMU interrupt status (MMU_IRQSTATUS, 0x18), printed as errs',
+  source: 'Linux drivers/iommu/omap-iommu.h MMU_IRQ_* (unchanged 3.x–6.x)',
+  fields: [
+    { name: 'TLBMISS', bits: [0, 0], title: 'TLB miss', doc: 'no TLB entry and table walking disabled: software must load the TLB' },
+    { name: 'TRANSLATIONFAULT', bits: [1, 1], title: 'Translation fault', doc: 'the table walk found no valid entry for the address' },
+    { name: 'EMUMISS', bits: [2, 2], title: 'Emulator miss', doc: 'a debugger (emulator) access missed the TLB' },
+    { name: 'TABLEWALKFAULT', bits: [3, 3], title: 'Table walk fault', doc: 'bus error while the MMU read a table entry' },
+    { name: 'MULTIHITFAULT', bits: [4, 4], title: 'Multiple TLB hits', doc: 'several TLB entries matched the address' },
+  ],
+};
+
+/** OMAP first-level descriptor (iopgd): ARM short-descriptor style, 1 MiB sections, 16 MiB supersections. */
+export const OMAP_IOPGD: RegisterDescription = {
+  id: 'omap-iommu.pgd',
+  family: 'omap-iommu',
+  name: 'first-level descriptor (iopgd)',
+  key: 'pgd',
+  width: 32,
+  title: 'TI OMAP IOMMU first-level table entry, printed as *pgd',
+  source: 'Linux drivers/iommu/omap-iopgtable.h IOPGD_* / IOSUPER_*',
+  fields: [
+    { name: 'TYPE', bits: [1, 0], title: 'Descriptor type', values: {
+      0: { name: 'FAULT', text: 'invalid: nothing mapped in this 1 MiB region' },
+      1: { name: 'TABLE', text: 'points to a second-level table' },
+      2: { name: 'SECTION', text: '1 MiB section (16 MiB supersection when bit 18 is set)' },
+      3: { name: 'RESERVED', text: 'reserved encoding' },
+    } },
+    { name: 'SUPER', bits: [18, 18], title: 'Supersection (16 MiB) when TYPE is SECTION' },
+    { name: 'ADDRESS', bits: [31, 10], title: 'Table address (TABLE) or section base (SECTION), bits 31:10', format: 'hex' },
+  ],
+};
+
+/** OMAP second-level descriptor (iopte): 4 KiB small pages, 64 KiB large pages. */
+export const OMAP_IOPTE: RegisterDescription = {
+  id: 'omap-iommu.pte',
+  family: 'omap-iommu',
+  name: 'second-level descriptor (iopte)',
+  key: 'pte',
+  width: 32,
+  title: 'TI OMAP IOMMU second-level table entry, printed as *pte',
+  source: 'Linux drivers/iommu/omap-iopgtable.h IOPTE_*',
+  fields: [
+    { name: 'TYPE', bits: [1, 0], title: 'Descriptor type', values: {
+      0: { name: 'FAULT', text: 'invalid: the page is not mapped' },
+      1: { name: 'LARGE', text: '64 KiB large page' },
+      2: { name: 'SMALL', text: '4 KiB small page' },
+      3: { name: 'RESERVED', text: 'an encoding the Linux driver never writes' },
+    } },
+    { name: 'ADDRESS', bits: [31, 12], title: 'Page base address bits 31:12', format: 'hex' },
+  ],
+};
+
 export const SOC_IOMMU_REGISTERS: readonly RegisterDescription[] = [
   DART_T8020_ERROR, DART_T8110_ERROR, RK_STATUS, RK_INT_STATUS, RK_DTE, RK_PTE,
   MTK_FAULT_ST1, MTK_INT_ID, IPMMU_IMSTR, EXYNOS_LV1, EXYNOS_LV2,
+  OMAP_MMU_IRQSTATUS, OMAP_IOPGD, OMAP_IOPTE,
 ];

@@ -9,6 +9,12 @@
  * - GERROR (`unexpected global error reported (0x%08x), this could be serious` + one line per bit),
  *   command queue errors (`CMDQ error (cons 0x%08x): %s`, `skipping command in error state:` + 2
  *   dwords), `CMD_SYNC timeout`, queue overflows, and `unexpected PRI request received:`.
+ * - NVIDIA Tegra241 CMDQV (tegra241-cmdqv.c, 6.12+): the error interrupt's
+ *   `unexpected error reported. vintf_map: %016llx, vcmdq_map: %016llx%016llx` (6.12–6.14; later
+ *   `vcmdq_map %08x:%08x:%08x:%08x`), then CMDQ errors of the kernel's own queues (VINTF0) in
+ *   the SMMU's words; enable/disable timeouts `<hdr>failed to %sable, STATUS=0x%08X` with `<hdr>`
+ *   `CMDQV: `, `VINTF%u: ` or `VINTF%u: VCMDQ%u/LVCMDQ%u: `, followed for a queue by
+ *   `<hdr>GERRORN=0x%X, GERROR=0x%X, CONS=0x%X`; `<hdr>uncleared error detected, resetting`.
  *
  * Lines carry a `driver device: ` prefix (dev_*()); a continuation line must come from the same
  * device, so interleaved prints of two SMMUs do not mix.
@@ -115,9 +121,16 @@ const RE_PRIQ_OVF = /^PRIQ overflow(?: detected)? -- requests lost\s*$/;
 const RE_PRI_START = /^unexpected PRI request received:\s*$/;
 const RE_PRI_LINE = /^\s{0,12}sid 0x([0-9a-fA-F]{1,8})\.0x([0-9a-fA-F]{1,5}): \[(\d{1,5})(L?)\] (un)?privileged (R?)(W?)(X?) access at iova 0x([0-9a-fA-F]{1,16})\s*$/;
 
-const RE_OWN_TEXT = /^(?:CMDQ error \(cons |skipping command in error state:|unexpected global error reported \(|CMD_SYNC timeout at |EVTQ overflow detected|PRIQ overflow detected)/;
+// Tegra241 CMDQV. The unit header names the queue: "CMDQV: ", "VINTF0: ", "VINTF0: VCMDQ1/LVCMDQ1: ".
+const CMDQV_UNIT = '(CMDQV|VINTF(\\d{1,3})(?:: VCMDQ(\\d{1,4})/LVCMDQ(\\d{1,4}))?): ';
+const RE_CMDQV_ISR = /^unexpected error reported\. vintf_map: ([0-9a-fA-F]{1,16}), vcmdq_map:? (?:([0-9a-fA-F]{1,32})|([0-9a-fA-F]{1,8}):([0-9a-fA-F]{1,8}):([0-9a-fA-F]{1,8}):([0-9a-fA-F]{1,8}))\s*$/;
+const RE_CMDQV_ABLE = new RegExp(`^${CMDQV_UNIT}failed to (en|dis)able, STATUS=0x([0-9a-fA-F]{1,8})\\s*$`);
+const RE_CMDQV_REGS = new RegExp(`^${CMDQV_UNIT}GERRORN=0x([0-9a-fA-F]{1,8}), GERROR=0x([0-9a-fA-F]{1,8}), CONS=0x([0-9a-fA-F]{1,8})\\s*$`);
+const RE_CMDQV_UNCLEARED = new RegExp(`^${CMDQV_UNIT}uncleared error detected, resetting\\s*$`);
+
+const RE_OWN_TEXT = /^(?:CMDQ error \(cons |skipping command in error state:|unexpected global error reported \(|CMD_SYNC timeout at |EVTQ overflow detected|PRIQ overflow detected|unexpected error reported\. vintf_map|(?:CMDQV|VINTF\d{1,3}): )/;
 // The same texts quoted with every prefix cut away (commit messages, bug reports).
-const RE_OWN_BARE = /^(?:CMDQ error \(cons 0x|skipping command in error state:|unexpected global error reported \(0x|CMD_SYNC timeout at 0x|EVTQ overflow detected|PRIQ overflow detected|device has entered Service Failure Mode)/;
+const RE_OWN_BARE = /^(?:CMDQ error \(cons 0x|skipping command in error state:|unexpected global error reported \(0x|CMD_SYNC timeout at 0x|EVTQ overflow detected|PRIQ overflow detected|device has entered Service Failure Mode|unexpected error reported\. vintf_map)/;
 
 /**
  * The part of a printer's key that every line with that key contains: the device of a Linux key
@@ -573,6 +586,76 @@ class PriContinuation extends PrinterContinuation {
   }
 }
 
+// ---------------------------------------------------------------- Tegra241 CMDQV
+
+/** The set bit positions of a bitmap register. */
+function setBits(v: bigint): number[] {
+  const out: number[] = [];
+  for (let i = 0; v > 0n && i < 128; i++, v >>= 1n) if (v & 1n) out.push(i);
+  return out;
+}
+
+/** The queue a CMDQV header names: the unit as printed, and its indices. */
+function cmdqvUnit(m: RegExpExecArray): Record<string, unknown> {
+  const d: Record<string, unknown> = { unit: m[1] };
+  if (m[2] !== undefined) d.vintf = Number(m[2]);
+  if (m[3] !== undefined) { d.vcmdq = Number(m[3]); d.lvcmdq = Number(m[4]); }
+  return d;
+}
+
+function recognizeCmdqv(line: LogLine, p: Prefixed, host?: Host): Recognition | undefined {
+  const rest = p.rest;
+  let m: RegExpExecArray | null;
+  if ((m = RE_CMDQV_ISR.exec(rest))) {
+    const r = base('queue-error', p, line, host);
+    const vintfs = BigInt('0x' + m[1]);
+    // the queue map: one 128-bit number (6.12–6.14) or four 32-bit words, most significant first
+    const vcmdqs = m[2] !== undefined ? BigInt('0x' + m[2]) : BigInt('0x' + m[3]! + m[4]!.padStart(8, '0') + m[5]!.padStart(8, '0') + m[6]!.padStart(8, '0'));
+    r.registers = { vintf_err_map: h64(vintfs), cmdq_err_map: h64(vcmdqs) };
+    const vi = setBits(vintfs);
+    r.decoded = { vintfs: vi, vcmdqs: setBits(vcmdqs) };
+    r.reason = {
+      name: 'CMDQV_ERROR',
+      text: 'Tegra241 CMDQV error interrupt: the listed virtual command queues stopped on an error' +
+        (vi.includes(0) ? '; VINTF0 is the kernel\'s own, its CMDQ errors follow' : '') +
+        (vi.some((i) => i > 0) ? '; other VINTFs belong to guests (reported to their VMM through iommufd)' : ''),
+    };
+    return { record: r };
+  }
+  if ((m = RE_CMDQV_ABLE.exec(rest))) {
+    const r = base('queue-error', p, line, host);
+    const en = m[5] === 'en';
+    r.registers = { status: hex('0x' + m[6])! };
+    r.decoded = cmdqvUnit(m);
+    r.reason = {
+      name: en ? 'CMDQV_ENABLE_TIMEOUT' : 'CMDQV_DISABLE_TIMEOUT',
+      text: `${m[1]} did not report itself ${en ? 'enabled' : 'disabled'} in time (STATUS bit 0 ${en ? 'still clear' : 'still set'})`,
+    };
+    return { record: r };
+  }
+  if ((m = RE_CMDQV_REGS.exec(rest))) {
+    const r = base('queue-error', p, line, host);
+    const gerrorn = BigInt('0x' + m[5]);
+    const gerror = BigInt('0x' + m[6]);
+    const cons = BigInt('0x' + m[7]);
+    r.registers = { gerrorn: h64(gerrorn), gerror: h64(gerror), cmdq_cons: h64(cons) };
+    const err = Number(bits(cons, 30, 24));
+    r.decoded = { ...cmdqvUnit(m), activeErrors: h64(gerror ^ gerrorn), cmdq_cons: decodedFields(DESC.get('cmdq_cons')!, cons) };
+    const v = CMDQ_ERRORS[err];
+    r.reason = err
+      ? { code: err, name: v?.name ?? 'UNKNOWN', text: `${m[1]} failed to take its configuration; its queue had stopped on: ${v?.text ?? 'an unknown error'}` }
+      : { name: 'VCMDQ_CONFIG_TIMEOUT', text: `${m[1]} failed to take its configuration (its registers as read back)` };
+    return { record: r };
+  }
+  if ((m = RE_CMDQV_UNCLEARED.exec(rest))) {
+    const r = base('queue-error', p, line, host);
+    r.decoded = cmdqvUnit(m);
+    r.reason = { name: 'VCMDQ_UNCLEARED_ERROR', text: `${m[1]} still had an error flagged (GERROR != GERRORN) when it was reset` };
+    return { record: r };
+  }
+  return undefined;
+}
+
 // ---------------------------------------------------------------- recogniser
 
 /** Recognise one SMMUv3 message (after its prefix). Shared by the Linux and Xen recognisers. */
@@ -640,6 +723,8 @@ export function recognizeSmmuV3(line: LogLine, p: Prefixed, prefix: PrefixParser
     r.reason = { name: 'PRIQ_OVERFLOW', text: 'PRI queue overflow: page requests were lost' };
     return { record: r };
   }
+  const q = recognizeCmdqv(line, p, host);
+  if (q) return q;
   if (RE_PRI_START.test(rest)) {
     const r = base('page-request', p, line, host);
     r.reason = { name: 'PRI_REQUEST', text: 'PCIe PRI page request that no handler took; Linux denies the group (PRI_RESP_DENY) on its last request' };
@@ -653,6 +738,7 @@ export const armSmmuV3Recognizer: Recognizer = {
   keys: [
     ' received:', 'event: ', 'arm-smmu-v3 ', 'unexpected global error', 'CMDQ error', 'skipping command in error state',
     'CMD_SYNC timeout', 'CMDQ timeout', 'overflow detected', 'EVTQ overflow', 'write aborted', 'Service Failure Mode',
+    'error reported. vintf_map', 'able, STATUS=0x', ', GERROR=0x', 'uncleared error detected',
   ],
   recognize(line) {
     const p = linuxPrefix(line.message);

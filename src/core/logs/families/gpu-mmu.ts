@@ -1,6 +1,7 @@
 /**
  * Page faults of GPU MMUs, as the GPU drivers print them (family `gpu-mmu`, kind `page-fault`):
  *   msm/adreno  "*** gpu fault: ttbr0=%.16llx iova=%.16lx dir=%s type=%s source=%s (%u,%u,%u,%u)"
+ *               newer "*** gpu fault: cb=%d ttbr0=%.16llx cb0_ttbr0=%.16llx cb1_ttbr0=%.16llx iova=%.16lx dir=..."
  *               older "*** gpu fault: iova=%08lx, flags=%d (%u,%u,%u,%u)", "*** gpu fault: iova=%.16lx flags=%d (...)",
  *               msm_iommu fallback "*** fault: iova=%16lx, flags=%d"
  *   panfrost/panthor/kbase (Mali) "Unhandled Page fault in AS%d at VA 0x%016llX\n" + "Reason: %s\n" + "raw fault status: 0x%X\n"
@@ -114,7 +115,8 @@ function unQp(s: string): string {
 
 function applyAdreno(r: FaultRecord, text: string): boolean {
   const kv = new Map<string, string>();
-  const re = /([a-z0-9]{1,8})= {0,16}([^\s,]{1,40})/g;
+  // a key starts at a word boundary: "cb0_ttbr0=" must not set ttbr0
+  const re = /(?<![A-Za-z0-9_])([a-z0-9_]{1,12})= {0,16}([^\s,]{1,40})/g;
   text = unQp(text);
   let m: RegExpExecArray | null;
   while ((m = re.exec(text))) kv.set(m[1]!, m[2]!);
@@ -123,8 +125,15 @@ function applyAdreno(r: FaultRecord, text: string): boolean {
   if (iova === undefined || !RE_HEX64.test(iova) || hex(iova) === undefined) return false;
   r.iova = hex(iova);
   const decoded: Record<string, unknown> = { driver: 'msm' };
-  const ttbr0 = kv.get('ttbr0');
-  if (ttbr0 !== undefined && RE_HEX64.test(ttbr0) && hex(ttbr0)) r.registers = { ttbr0: hex(ttbr0)! };
+  const regs: Record<string, string> = {};
+  // the newer print also names the context bank and the TTBR0 of both of the GPU's banks
+  for (const k of ['ttbr0', 'cb0_ttbr0', 'cb1_ttbr0']) {
+    const v = kv.get(k);
+    if (v !== undefined && RE_HEX64.test(v) && hex(v)) regs[k] = hex(v)!;
+  }
+  if (Object.keys(regs).length) r.registers = regs;
+  const cb = kv.get('cb');
+  if (cb !== undefined && /^\d{1,3}$/.test(cb)) r.contextBank = Number(cb);
   const dir = kv.get('dir');
   const flags = kv.get('flags');
   if (dir === 'READ' || dir === 'WRITE') r.access = dir === 'WRITE' ? 'write' : 'read';

@@ -9,6 +9,8 @@ import { appleDartRecognizer } from './apple-dart';
 import { exynosRecognizer } from './exynos';
 import { tegraRecognizer } from './tegra';
 import { ipmmuRecognizer } from './ipmmu';
+import { sun50iRecognizer } from './sun50i';
+import { omapIommuRecognizer } from './omap-iommu';
 
 export const SOC_IOMMU_RECOGNIZERS: readonly Recognizer[] = [
   rockchipRecognizer,
@@ -17,4 +19,6 @@ export const SOC_IOMMU_RECOGNIZERS: readonly Recognizer[] = [
   exynosRecognizer,
   tegraRecognizer,
   ipmmuRecognizer,
+  sun50iRecognizer,
+  omapIommuRecognizer,
 ];
