@@ -431,6 +431,48 @@ describe('intel-vtd: Xen print generations built from their format strings (refe
     });
   });
 
+  it('reason line wrapped after "reason %02x -" or inside its text: the printed text, joined, is the reason', () => {
+    const head = (a: bigint) => printf(`${X}DMAR:[%s] Request device [%pp] fault addr %${PRIx64}`, 'DMA Read', '0000:00:02.0', a);
+    const r = vtd([
+      head(0x1000n), printf(`${X}%s: reason %02x -`, 'DMAR', 0x0d), 'Blocked a DMA translation request',
+      head(0x2000n), printf(`${X}%s: reason %02x - %s`, 'DMAR', 6, 'PTE Read'), '> access is not set on iommu:1',
+      head(0x3000n), printf(`${X}%s: reason %02x - %s`, 'DMAR', 5, 'PTE Write acc='), 'ess is not set',
+      head(0x4000n), printf(`${X}%s: reason %02x -`, 'DMAR', 0x0c), '(XEN) [VT-D]iommu.c:1000: something else',
+    ].join('\n'));
+    expect(r.map((x) => [x.line, x.endLine, x.iova, x.iommu, x.reason?.code, x.reason?.text])).toEqual([
+      // Xen's own text for 0x0d, not Linux's "PCE for translation request specifies blocking"
+      [1, 3, '0x1000', undefined, 0x0d, 'Blocked a DMA translation request'],
+      [4, 6, '0x2000', 'iommu:1', 6, 'PTE Read access is not set'],
+      [7, 9, '0x3000', undefined, 5, 'PTE Write access is not set'],
+      // the next line is Xen's own: the text stays the table's
+      [10, 11, '0x4000', undefined, 0x0c, 'non-zero reserved fields in PTE'],
+    ]);
+  });
+
+  it('a reason line cut after its code takes a custom text, but not a stamped line or a line that continues another text', () => {
+    const head = printf(`${X}DMAR:[%s] Request device [%pp] fault addr %${PRIx64}`, 'DMA Write', '0000:00:1f.2', 0x7fd5000n);
+    const custom = vtd([head, printf(`${X}%s: reason %02x -`, 'DMAR', 5), 'Write permission denied by a custom build'].join('\n'));
+    expect(custom[0]).toMatchObject({ endLine: 3, reason: { code: 5, name: 'PTE_WRITE', text: 'Write permission denied by a custom build' } });
+    const stamped = vtd([head, printf(`${X}%s: reason %02x -`, 'DMAR', 5), '[ 5.0] e1000e: link up'].join('\n'));
+    expect(stamped[0]).toMatchObject({ endLine: 2, reason: { code: 5, text: 'PTE Write access is not set' } });
+    const other = vtd([head, printf(`${X}%s: reason %02x - %s`, 'DMAR', 5, 'PTE Write'), 'guest kernel panicked'].join('\n'));
+    expect(other[0]).toMatchObject({ endLine: 2, reason: { code: 5, text: 'PTE Write access is not set' } });
+    // Linux's old two-line form, its reason line wrapped after the code
+    const old = vtd(['DMAR:[DMA Read] Request device [00:02.0] fault addr 7fff000', 'DMAR:[fault reason 06]', 'PTE Read access is not set'].join('\n'));
+    expect(old[0]).toMatchObject({ line: 1, endLine: 3, iova: '0x7fff000', reason: { code: 6, text: 'PTE Read access is not set' } });
+  });
+
+  it('a cut reason line still lets print_vtd_entries follow', () => {
+    const r = vtd([
+      printf(`${X}DMAR:[%s] Request device [%pp] fault addr %${PRIx64}`, 'DMA Read', '0000:00:02.0', 0xea0c4f000n),
+      printf(`${X}%s: reason %02x -`, 'DMAR', 6),
+      '(XEN) print_vtd_entries: iommu #0 dev 0000:00:02.0 gmfn ea0c4f',
+      '(XEN)     root_entry[00] = 46e129001',
+    ].join('\n'));
+    expect(r).toHaveLength(1);
+    expect(r[0]).toMatchObject({ endLine: 4, reason: { code: 6, text: 'PTE Read access is not set' }, decoded: { dump: { gmfn: '0xea0c4f', rootEntry: '0x46e129001' } } });
+  });
+
   it('Xen reason codes are hex: "reason 25" is 0x25', () => {
     const r = vtd('(XEN) [VT-D]INTR-REMAP: Request device [0000:00:1f.0] fault index 0\n(XEN) [VT-D]INTR-REMAP: reason 25 - Blocked a compatibility format interrupt request');
     expect(r[0]!.reason?.code).toBe(0x25);

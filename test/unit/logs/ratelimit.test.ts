@@ -22,4 +22,50 @@ describe('ratelimit "callbacks suppressed" notices', () => {
     expect(scanText('[ 1.0] rk_iommu_irq: 3 callbacks suppressed')[0]).toMatchObject({ family: 'rockchip' });
     expect(scanText('[ 1.0] net_ratelimit: 3 callbacks suppressed')).toHaveLength(0);
   });
+
+  it('notices wrapped by mail clients, terminals and quoted-printable soft breaks are still storm records', () => {
+    const recs = scanText([
+      '[  100.100000] dmar_fault: 1234 callbacks',
+      ' suppressed',
+      '[  100.200000] dmar_fault: 55 callbacks suppre=',
+      'ssed',
+      '> [  100.300000] amd_iommu_report_page_fault: 7 callbacks supp',
+      '> ressed',
+      '[  100.400000] dmar_fault: 56 callbacks=',
+      ' suppressed',
+      '[  100.500000] arm_smmu_context_fault: 9 callbacks sup',
+      'pre',
+      'ssed',
+    ].join('\n'));
+    expect(recs.map((r) => [r.line, r.endLine, r.family, r.kind, r.time, (r.decoded as { function: string }).function, (r.decoded as { suppressed: number }).suppressed])).toEqual([
+      [1, 2, 'intel-vtd', 'storm-suppressed', 100.1, 'dmar_fault', 1234],
+      [3, 4, 'intel-vtd', 'storm-suppressed', 100.2, 'dmar_fault', 55],
+      [5, 6, 'amd-vi', 'storm-suppressed', 100.3, 'amd_iommu_report_page_fault', 7],
+      [7, 8, 'intel-vtd', 'storm-suppressed', 100.4, 'dmar_fault', 56],
+      [9, 11, 'arm-smmu', 'storm-suppressed', 100.5, 'arm_smmu_context_fault', 9],
+    ]);
+  });
+
+  it('a wrapped notice takes no line that does not finish "suppressed"; other subsystems and other words stay out', () => {
+    const recs = scanText([
+      '[ 1.0] dmar_fault: 3 callbacks',
+      'ssed',
+      '[ 2.0] dmar_fault: 4 callbacks',
+      '[ 2.1] DMAR: DRHD: handling fault status reg 2',
+      '[ 3.0] net_ratelimit: 5 callbacks',
+      ' suppressed',
+      '[ 4.0] rcu: 12 callbacks queued',
+      '[ 5.0] dmar_fault: 6 callbacks discarded',
+    ].join('\n'));
+    expect(recs.filter((r) => r.kind === 'storm-suppressed').map((r) => [r.line, r.endLine, (r.decoded as { suppressed: number }).suppressed])).toEqual([
+      [1, undefined, 3], [3, undefined, 4],
+    ]);
+  });
+
+  it('hostile "callbacks" lines stay linear', () => {
+    const evil = ['a'.repeat(100000) + ': 1 callbacks', 'f: 1 callbacks' + ' '.repeat(100000) + 'x', 'f: ' + '1'.repeat(100000) + ' callbacks s=\n' + '='.repeat(100000)];
+    const t0 = Date.now();
+    for (const l of evil) expect(() => scanText(l)).not.toThrow();
+    expect(Date.now() - t0).toBeLessThan(1000);
+  });
 });

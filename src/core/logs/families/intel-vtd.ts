@@ -19,7 +19,7 @@ import {
   accessOfType, applyBody, applyReasonFields, deviceOf, parseBody, readBodyReason, readReasonRecent,
   type FaultBody, type FaultType,
 } from './intel-vtd-parse';
-import { handOver, unquote } from './wrapped';
+import { handOver, unquote, withoutSoftBreak } from './wrapped';
 import { rawMayHold } from './wants';
 
 export const FAMILY = 'intel-vtd';
@@ -149,6 +149,8 @@ function fillFromHead(rec: FaultRecord, h: FaultHead): void {
 
 /** Old and Xen reason lines: "DMAR:[fault reason 06] ...", "INTR-REMAP:[fault reason 37] ...", "DMAR: reason 05 - ..." */
 const RE_REASON_LINE = /(?:^|[\s\]])(?:DMAR|INTR-REMAP|UNKNOWN):\s?(?:\[fault reason\s{1,4}(0x[0-9a-fA-F]{1,2}|[0-9a-fA-F]{1,3}h?)\]|reason ([0-9a-fA-F]{1,2}) -)\s?(.*)$/;
+// the words of a reason text (the tables' and custom kernels' own): no log line's columns
+const RE_REASON_TEXT = /^[A-Za-z][A-Za-z0-9 /:,.()'-]{1,150}$/;
 // a print pasted inside Markdown backticks: "```(XEN) [VT-D]DMAR:... iommu reg = ffff82c00021d000```"
 const RE_CODE_FENCE = /`{1,3}\s{0,4}$/;
 
@@ -168,6 +170,8 @@ export class FaultPrint {
   private timed = false;
   /** the last piece ended with a quoted-printable soft line break */
   private softBreak = false;
+  /** a two-line form's reason line whose text is missing or cut short: the next line may hold the rest */
+  private reasonCut: { raw: string; text: string; base: 10 | 16 } | undefined;
 
   constructor(readonly rec: FaultRecord, private readonly base: 10 | 16) {}
 
@@ -188,6 +192,7 @@ export class FaultPrint {
   /** Offer a later line; true when it belonged to the print. */
   offer(line: LogLine): boolean {
     if (this.complete) return false;
+    if (this.reasonCut) return this.reasonRest(line);
     if (this.state === 'need-reason') {
       const m = RE_REASON_LINE.exec(line.message.length > 600 ? line.message.slice(0, 600) : line.message);
       if (m) {
@@ -250,10 +255,41 @@ export class FaultPrint {
   }
 
   private reasonLine(raw: string, text: string, xenStyle: boolean): void {
-    const r = readReasonRecent(raw, text, xenStyle ? 16 : this.base);
+    const base = xenStyle ? 16 : this.base;
+    const soft = withoutSoftBreak(text);
+    const printed = soft ?? text;
+    const r = readReasonRecent(raw, printed, base);
     if (r.iommu !== undefined) this.rec.iommu = `iommu:${r.iommu}`;
     if (r.choice) applyReasonFields(this.rec, r.fields!, r.choice, this.type);
     this.state = 'complete';
+    // Wrapped after "reason 06 -" or inside the text: the table's text stands until the next line gives the printed one.
+    if (r.choice && (r.text === '' || r.progress === 'start' || soft !== undefined)) {
+      this.reasonCut = { raw, text: soft !== undefined ? printed + '=' : r.text, base };
+      this.state = 'need-text';
+    }
+  }
+
+  /** The next line of a reason line cut short: the rest of its text (the joined text is the printed one). */
+  private reasonRest(line: LogLine): boolean {
+    const cut = this.reasonCut!;
+    this.reasonCut = undefined;
+    this.state = 'complete';
+    if (line.line !== this.last + 1 || line.time !== undefined || line.host === 'xen') return false;
+    const soft = withoutSoftBreak(cut.text);
+    const piece = soft !== undefined ? line.message.trimEnd() : unquote(line.message).trimEnd();
+    if (!piece || piece.length > 160 || piece.includes(REQ) || piece.includes('DMAR') || piece.includes('[VT-D]') || piece.includes('DRHD:')) return false;
+    const joined = soft !== undefined ? soft + piece : cut.text ? `${cut.text} ${piece}` : piece;
+    const r = readReasonRecent(cut.raw, joined, cut.base);
+    // text that does not continue the table's is taken only where the line left none: a reason never prints empty
+    if (!r.choice || (r.progress === 'other' && (cut.text !== '' || !RE_REASON_TEXT.test(piece)))) return false;
+    if (r.iommu !== undefined) this.rec.iommu = `iommu:${r.iommu}`;
+    applyReasonFields(this.rec, r.fields!, r.choice, this.type);
+    this.last = line.line;
+    if (r.progress === 'start') {
+      this.reasonCut = { raw: cut.raw, text: r.text, base: cut.base };
+      this.state = 'need-text';
+    }
+    return true;
   }
 }
 
@@ -308,11 +344,15 @@ class PteDump {
  */
 function feedPrint(p: FaultPrint, dump: PteDump | undefined, cont: Continuation, l: LogLine): Feed | undefined {
   if (!p.complete) {
-    if (!p.offer(l)) return undefined;
-    if (!p.complete) return 'more';
-    if (!dump) return 'done';
+    if (p.offer(l)) {
+      if (!p.complete) return 'more';
+      if (!dump) return 'done';
+      cont.window = 1;
+      return 'more';
+    }
+    // a cut reason line stopped waiting for its text at this line, which may still start the dump
+    if (!p.complete || !dump) return undefined;
     cont.window = 1;
-    return 'more';
   }
   if (dump && dump.offer(l)) return 'more';
   // A complete print waits one line (window 1) for its dump: stepping over a line there ends it
@@ -437,7 +477,7 @@ function recognizeHeader(line: LogLine, m: RegExpExecArray): Recognition | undef
         cont.window = print.complete ? 1 : 2;
         return print.complete && !dump ? 'done' : 'more';
       }
-      if (l.message.includes('DMAR') || l.message.includes('callbacks suppressed')) return 'end';
+      if (l.message.includes('DMAR') || l.message.includes('callbacks')) return 'end';
       return 'skip';
     },
   };

@@ -3,7 +3,9 @@
  * prints were dropped. Kept as records (kind `storm-suppressed`) because a storm's true size is
  * printed + suppressed; the function name tells which IOMMU driver was silenced.
  */
-import type { Recognizer } from '../recognizer';
+import type { Recognition, Recognizer } from '../recognizer';
+import type { LogLine } from '../line';
+import { wrappedContinuation, type WrappedPrint } from './wrapped';
 
 /** Function-name prefixes of the IOMMU fault handlers and the family each belongs to. */
 const HANDLERS: readonly [RegExp, string][] = [
@@ -24,22 +26,68 @@ const HANDLERS: readonly [RegExp, string][] = [
 
 const RE = /(?:^|\s)([A-Za-z_][A-Za-z0-9_.]{0,80}): (\d{1,12}) callbacks suppressed\s*$/;
 
+/**
+ * A notice wrapped by a mail client or a terminal after "callbacks" or inside "suppressed"
+ * ("dmar_fault: 1234 callbacks" + " suppressed"), or cut by a quoted-printable soft break
+ * ("callbacks suppre=" + "ssed"). The cut text must be a start of " suppressed".
+ */
+const RE_HEAD = /(?:^|\s)([A-Za-z_][A-Za-z0-9_.]{0,80}): (\d{1,12}) callbacks( {0,2}[a-z]{0,10})(=?)\s*$/;
+const TAIL = ' suppressed';
+
+/** "callbacks" and a start of " suppressed" (a terminal may have dropped the blank at its column). */
+function restOf(joined: string): string | undefined {
+  if (!joined.startsWith('callbacks')) return undefined;
+  const rest = joined.slice(9).trimEnd();
+  return TAIL.startsWith(rest) || TAIL.startsWith(' ' + rest) ? rest : undefined;
+}
+
+/** The rest of a wrapped notice: "suppressed" completes it, over at most two more lines. */
+const WRAPPED: WrappedPrint = {
+  max: 2,
+  softBreaks: true,
+  anyColumn: true,
+  complete: (joined) => {
+    const r = restOf(joined);
+    return r === TAIL || r === TAIL.slice(1);
+  },
+  partial: (joined) => restOf(joined) !== undefined,
+};
+
+function notice(line: LogLine, fn: string, n: string): Recognition | undefined {
+  const hit = HANDLERS.find(([re]) => re.test(fn));
+  if (!hit) return undefined; // another subsystem's ratelimit (net_ratelimit, ...)
+  return {
+    record: {
+      line: line.line,
+      family: hit[1],
+      kind: 'storm-suppressed',
+      decoded: { function: fn, suppressed: Number(n) },
+    },
+  };
+}
+
+/** The notice's first half: its record, and the continuation that takes the rest of "suppressed". */
+function wrappedNotice(line: LogLine, m: RegExpExecArray): Recognition | undefined {
+  const cut = m[3]!;
+  // only the notice's own text goes on: whatever columns precede "FUNC:" stay behind
+  const head = `callbacks${cut}`;
+  const r = restOf(head);
+  if (r === undefined) return undefined;
+  const got = notice(line, m[1]!, m[2]!);
+  // "suppressed=": a soft break after the whole notice leaves nothing to wait for
+  if (!got || r === TAIL) return got;
+  return { ...got, more: wrappedContinuation(head + m[4]!, WRAPPED) };
+}
+
 export const ratelimitRecognizer: Recognizer = {
   family: 'iommu',
-  keys: ['callbacks suppressed'],
+  // "callbacks" alone: a wrap may leave the notice's first line without "suppressed"
+  keys: ['callbacks'],
   recognize(line) {
-    const m = RE.exec(line.message);
-    if (!m) return undefined;
-    const fn = m[1]!;
-    const hit = HANDLERS.find(([re]) => re.test(fn));
-    if (!hit) return undefined; // another subsystem's ratelimit (net_ratelimit, ...)
-    return {
-      record: {
-        line: line.line,
-        family: hit[1],
-        kind: 'storm-suppressed',
-        decoded: { function: fn, suppressed: Number(m[2]) },
-      },
-    };
+    const msg = line.message;
+    const m = RE.exec(msg);
+    if (m) return notice(line, m[1]!, m[2]!);
+    const h = RE_HEAD.exec(msg.length > 400 ? msg.slice(-400) : msg);
+    return h ? wrappedNotice(line, h) : undefined;
   },
 };

@@ -32,6 +32,30 @@ export interface WrappedPrint {
   partial(joined: string): boolean;
   /** at most this many following lines */
   max: number;
+  /**
+   * The print has no "=" where it may be cut: an "=" ending the text so far is a quoted-printable
+   * soft line break, whose halves join without the "=" and without a blank ("suppre=" + "ssed").
+   */
+  softBreaks?: boolean;
+  /** A terminal may have cut the print at any column: a join without the blank is tried too. */
+  anyColumn?: boolean;
+}
+
+/** The text without its quoted-printable soft line break (an "=" ending it), or undefined without one. */
+export function withoutSoftBreak(text: string): string | undefined {
+  const t = text.trimEnd();
+  return t.length > 1 && t.charCodeAt(t.length - 1) === 61 ? t.slice(0, -1) : undefined; // '='
+}
+
+/** The texts a wrapped half may make with what came before it, most likely first. */
+function joinsOf(head: string, message: string, w: WrappedPrint): string[] {
+  const soft = w.softBreaks ? withoutSoftBreak(head) : undefined;
+  // a soft break's next line is the rest of the same line: its blanks and marks are text
+  if (soft !== undefined) return [soft + message.trimEnd()];
+  const part = unquote(message);
+  if (!part) return [];
+  const spaced = joinWrapped(head, part);
+  return w.anyColumn ? [spaced, head.trimEnd() + part.trimEnd()] : [spaced];
 }
 
 /**
@@ -67,18 +91,18 @@ export function wrappedContinuation(head: string, w: WrappedPrint, after?: () =>
         return v;
       }
       if (l.time !== undefined || taken >= w.max) return 'end';
-      const part = unquote(l.message);
-      if (!part) return 'end';
-      const candidate = joinWrapped(joined, part);
-      if (w.complete(candidate)) {
+      const candidates = joinsOf(joined, l.message, w);
+      for (const candidate of candidates) {
+        if (!w.complete(candidate)) continue;
         joined = candidate;
         next = after?.();
         if (!next) return 'done';
         c.window = next.window;
         return 'more';
       }
-      if (!w.partial(candidate)) return 'end';
-      joined = candidate;
+      const grown = candidates.find((t) => w.partial(t));
+      if (grown === undefined) return 'end';
+      joined = grown;
       taken++;
       return 'more';
     },

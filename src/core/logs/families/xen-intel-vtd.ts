@@ -85,6 +85,8 @@ function printContinuation(rec: FaultRecord, line: LogLine, h: FaultHead): Conti
         cont.window = 1;
         return 'more';
       }
+      // a cut reason line stopped waiting for its text at this line, which may still start the walk
+      if (p.complete) return dump && dump.offer(l) ? 'more' : 'end';
       if (parseHead(l.message)) return 'end';
       // guests' and other CPUs' lines may interleave before the reason line
       return p.state === 'need-reason' ? 'skip' : 'end';
