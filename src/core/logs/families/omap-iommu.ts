@@ -8,7 +8,8 @@
  * "%s: errs:0x%08x da:0x%08x pgd:0x%p *pgd:px%08x" when the first-level entry is not a table
  * (the "px" is the driver's own typo), else "... *pgd:0x%08x pte:0x%p *pte:0x%08x". The first
  * %s is the MMU's name (platform data name in old kernels, the device name in newer ones);
- * errs is MMU_IRQSTATUS, da the faulting device address.
+ * errs is MMU_IRQSTATUS, da the faulting device address. Mailed logs break the long line at
+ * blanks; the halves are joined back.
  */
 import type { Recognizer } from '../recognizer';
 import type { FaultRecord } from '../record';
@@ -16,10 +17,18 @@ import { hex } from '../normalize';
 import { decodedFields } from '../../decode/register';
 import { OMAP_IOPGD, OMAP_IOPTE, OMAP_MMU_IRQSTATUS } from '../../decode/registers/soc-iommus';
 import { devPrefixAt } from './dev-prefix';
+import { byPatterns, wrappedContinuation } from './wrapped';
 
 const FAMILY = 'omap-iommu';
 // %p: a hashed pointer, "(ptrval)" early in boot, or a raw pointer in old kernels.
-const RE = /(?:^|[\s\]>|])([\w.:-]{1,48}): errs:0x([0-9a-fA-F]{1,8}) da:0x([0-9a-fA-F]{1,8}) pgd:0x(\S{1,24}) \*pgd:(?:px|0x)([0-9a-fA-F]{1,8})(?: pte:0x(\S{1,24}) \*pte:0x([0-9a-fA-F]{1,8}))?\s*$/;
+// "*pgd:px" ends the short print; "*pgd:0x" is always followed by the pte fields.
+const BODY = 'errs:0x([0-9a-fA-F]{1,8}) da:0x([0-9a-fA-F]{1,8}) pgd:0x(\\S{1,24}) \\*pgd:(?:px([0-9a-fA-F]{1,8})|0x([0-9a-fA-F]{1,8}) pte:0x(\\S{1,24}) \\*pte:0x([0-9a-fA-F]{1,8}))\\s*$';
+const RE = new RegExp(`(?:^|[\\s\\]>|])([\\w.:-]{1,48}): ${BODY}`);
+// The whole print once its wrapped halves are joined (the joined text starts at the MMU name).
+const RE_WHOLE = new RegExp(`^([\\w.:-]{1,48}): ${BODY}`);
+// The print cut at a blank by a mail client (72 columns): the name alone, or a start of the fields.
+const RE_CUT = /(?:^|[\s\]>|])([\w.:-]{1,48}):(?: errs:0x[0-9a-fA-F]{1,8}(?: da:0x[0-9a-fA-F]{1,8}(?: pgd:0x\S{1,24}(?: \*pgd:(?:px|0x)[0-9a-fA-F]{1,8}(?: pte:0x\S{1,24})?)?)?)?)?\s*$/;
+const RE_JOINED_HEAD = /^[\w.:-]{1,48}:(?: errs:0x[0-9a-fA-F]{1,8}(?: da:0x[0-9a-fA-F]{1,8}(?: pgd:0x\S{1,24}(?: \*pgd:(?:px|0x)[0-9a-fA-F]{1,8}(?: pte:0x\S{1,24})?)?)?)?)?\s*$/;
 
 /** The interrupt bits in the order of what they say about the fault, most telling first. */
 const CAUSES: readonly [string, string, string][] = [
@@ -41,30 +50,54 @@ function explain(rec: FaultRecord, pgd: bigint, pte: bigint | undefined): string
   return `${at}: the tables map this page: stale TLB (missing flush) or the mapping changed after the fault`;
 }
 
+/** Fill a record from a match of the whole print (groups: name, errs, da, pgd pointer, *pgd short, *pgd, pte pointer, *pte). */
+function fill(rec: FaultRecord, m: RegExpExecArray): void {
+  rec.iova = hex('0x' + m[3])!;
+  const errs = BigInt('0x' + m[2]);
+  const pgdText = m[5] ?? m[6]!;
+  const pgd = BigInt('0x' + pgdText);
+  const pte = m[8] !== undefined ? BigInt('0x' + m[8]) : undefined;
+  rec.registers = { irqstatus: hex('0x' + m[2])!, pgd: hex('0x' + pgdText)! };
+  if (pte !== undefined) rec.registers.pte = hex('0x' + m[8])!;
+  const status = decodedFields(OMAP_MMU_IRQSTATUS, errs);
+  rec.decoded = { mmuName: m[1], irqstatus: status, pgd: decodedFields(OMAP_IOPGD, pgd) };
+  if (pte !== undefined) rec.decoded.pte = decodedFields(OMAP_IOPTE, pte);
+  const cause = CAUSES.find(([bit]) => status[bit] === true);
+  const where = explain(rec, pgd, pte);
+  rec.reason = cause
+    ? { code: Number(errs), name: cause[1], text: `${cause[2]}; ${where}` }
+    : { code: Number(errs), name: 'FAULT', text: where };
+}
+
+/** Where the MMU name starts in a match that may begin with its boundary character. */
+function nameAt(m: RegExpExecArray): number {
+  return m.index + (m[0].startsWith(m[1]!) ? 0 : 1);
+}
+
 export const omapIommuRecognizer: Recognizer = {
   family: FAMILY,
-  keys: [': errs:0x'],
+  keys: [': errs:0x', 'omap-iommu '],
   recognize(line) {
     const msg = line.message;
     const m = RE.exec(msg);
-    if (!m) return undefined;
-    const start = m.index + (m[0].startsWith(m[1]!) ? 0 : 1);
-    const p = devPrefixAt(msg, start);
-    const rec: FaultRecord = { line: line.line, family: FAMILY, kind: 'page-fault', iova: hex('0x' + m[3])! };
-    rec.iommu = p?.device ?? m[1]!;
-    const errs = BigInt('0x' + m[2]);
-    const pgd = BigInt('0x' + m[5]);
-    const pte = m[7] !== undefined ? BigInt('0x' + m[7]) : undefined;
-    rec.registers = { irqstatus: hex('0x' + m[2])!, pgd: hex('0x' + m[5])! };
-    if (pte !== undefined) rec.registers.pte = hex('0x' + m[7])!;
-    const status = decodedFields(OMAP_MMU_IRQSTATUS, errs);
-    rec.decoded = { mmuName: m[1], irqstatus: status, pgd: decodedFields(OMAP_IOPGD, pgd) };
-    if (pte !== undefined) rec.decoded.pte = decodedFields(OMAP_IOPTE, pte);
-    const cause = CAUSES.find(([bit]) => status[bit] === true);
-    const where = explain(rec, pgd, pte);
-    rec.reason = cause
-      ? { code: Number(errs), name: cause[1], text: `${cause[2]}; ${where}` }
-      : { code: Number(errs), name: 'FAULT', text: where };
-    return { record: rec };
+    if (m) {
+      const p = devPrefixAt(msg, nameAt(m));
+      const rec: FaultRecord = { line: line.line, family: FAMILY, kind: 'page-fault', iommu: p?.device ?? m[1]! };
+      fill(rec, m);
+      return { record: rec };
+    }
+    const c = RE_CUT.exec(msg);
+    if (!c) return undefined;
+    const at = nameAt(c);
+    const p = devPrefixAt(msg, at);
+    // the name alone is any "x: y:" line: only the OMAP driver's own prefix makes it a print
+    if (!/errs:/.test(c[0]) && !(p && /omap/.test(p.driver))) return undefined;
+    const rec: FaultRecord = { line: line.line, family: FAMILY, kind: 'page-fault', iommu: p?.device ?? c[1]! };
+    rec.decoded = { mmuName: c[1] };
+    const head = msg.slice(at).trimEnd();
+    return {
+      record: rec,
+      more: wrappedContinuation(head, byPatterns(RE_WHOLE, RE_JOINED_HEAD, (w) => fill(rec, w), 3)),
+    };
   },
 };

@@ -15,7 +15,10 @@ import { hex } from '../normalize';
 import { devPrefixAt } from './dev-prefix';
 
 const FAMILY = 'sun50i';
-const RE_FAULT = /Page fault for (0x[0-9a-fA-F]{1,16}) \(master (\d{1,2}), dir (rd|wr)\)\s*$/;
+// A print quoted inline in Markdown ends at its closing backtick.
+const RE_FAULT = /Page fault for (0x[0-9a-fA-F]{1,16}) \(master (\d{1,2}), dir (rd|wr)\)\s*(?:`.{0,200})?$/;
+// Without a "driver device: " prefix: nothing but quote marks before it, or the driver's name alone.
+const RE_BARE_HEAD = /^[\s>|`]{0,24}(?:sun50i[\w-]{0,16}: )?$/;
 const RE_NO_DOMAIN = /Page fault while iommu not attached to any domain\?\s*$/;
 
 function noDomain(rec: FaultRecord, iommu: string | undefined): Continuation {
@@ -39,7 +42,7 @@ export const sun50iRecognizer: Recognizer = {
     const m = RE_FAULT.exec(msg);
     if (!m) return undefined;
     const p = devPrefixAt(msg, m.index);
-    if (!p && !/^[\s>|]{0,24}Page fault for/.test(msg)) return undefined;
+    if (!p && !RE_BARE_HEAD.test(msg.slice(0, m.index))) return undefined;
     const write = m[3] === 'wr';
     const rec: FaultRecord = { line: line.line, family: FAMILY, kind: 'page-fault', iova: hex(m[1]!), access: write ? 'write' : 'read' };
     if (p) rec.iommu = p.device;
