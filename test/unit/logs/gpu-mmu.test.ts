@@ -141,6 +141,19 @@ describe('gpu-mmu: real lines', () => {
 });
 
 describe('gpu-mmu: formats built from the driver sources', () => {
+  it('panthor drm_err(): "[drm] *ERROR* " (and 5.x "[drm:func [module]] *ERROR* ") before the text, the rest of the printk unprefixed', () => {
+    const body = cfmt('Unhandled Page fault in AS%d at VA 0x%016llX\nraw fault status: 0x%X\ndecoded fault status: %s\nexception type 0x%X: %s\naccess type 0x%X: %s\nsource id 0x%X\n',
+      1, 0xa00000, 0x20002c3, 'SLAVE FAULT', 0xc3, 'TRANSLATION_FAULT_3', 2, 'READ', 0x200);
+    for (const col of ['[drm] *ERROR* ', '[drm:panthor_mmu_irq_handler [panthor]] *ERROR* ']) {
+      const recs = gpu(`[  12.000001] panthor fb000000.gpu: ${col}${body}`);
+      expect(recs).toHaveLength(1);
+      expect(recs[0]).toMatchObject({
+        line: 1, endLine: 6, iommu: 'fb000000.gpu', iova: '0xa00000', access: 'read', registers: { as_faultstatus: '0x20002c3' },
+        reason: { code: 0xc3, name: 'TRANSLATION_FAULT_3' }, decoded: { addressSpace: 1, sourceId: 0x200 },
+      });
+    }
+  });
+
   it('adreno print with the context bank and both banks\' TTBR0 (cb0_ttbr0 must not pass for ttbr0)', () => {
     const [r] = gpu(cfmt('*** gpu fault: cb=%d ttbr0=%.16llx cb0_ttbr0=%.16llx cb1_ttbr0=%.16llx iova=%.16lx dir=%s type=%s source=%s (%u,%u,%u,%u)\n',
       1, 0x1000082e9c000n, 0x819a5000, 0x1000082aaa000n, 0x100246000, 'WRITE', 'TRANSLATION', 'CP', 0, 0, 0, 1));

@@ -47,6 +47,7 @@ const RE_COLUMN = /^(?:\[ {0,6}(?:[TC]\d{1,7}|\+\d{1,6}[.,]\d{1,9})|\d{1,8}\.\d{
 // The device columns behind columns line.ts does not know ("May 21 14:41:21 kernel: ",
 // "[Wed Nov 24 15:10:41 2021] " after blanks). GPU device names hold '.', ':' or '@'.
 const RE_DEV_LATER = /(?:^|[\s\]>|"])([A-Za-z][\w.,@-]{0,63}) ([\w/-]{0,64}[.@:][\w.@/:-]{0,96}): /;
+const RE_DRM = /^\[drm(?::[^\]\s]{1,64}(?: \[[\w-]{1,32}\])?)?\] (?:\*(?:ERROR|WARNING)\* )?/;
 // FreeBSD drm-kmod prints the device alone: "drmn0: [gfxhub0] retry page fault ..."
 const RE_BSD_DEV = /^([a-z][a-z_]{0,30}\d{1,3}): /;
 
@@ -66,7 +67,12 @@ function split(message: string): Split {
     if (!m) return { rest: msg };
     at = m.index;
   }
-  const rest = msg.slice(at + m[0].length);
+  let rest = msg.slice(at + m[0].length);
+  // drm_err()/drm_warn() put "[drm] *ERROR* " (5.x: "[drm:func [module]] *ERROR* ") after the device
+  if (rest.charCodeAt(0) === 91 && rest.startsWith('[drm')) {
+    const d = RE_DRM.exec(rest);
+    if (d) rest = rest.slice(d[0].length);
+  }
   const s = RE_SUB.exec(rest);
   const out: Split = { driver: m[1]!, name: m[2]!, rest };
   if (s) out.sub = rest.slice(s[0].length);

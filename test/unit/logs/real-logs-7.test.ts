@@ -1,0 +1,133 @@
+/**
+ * Real published excerpts from outside ../shared/corpus, batch 7 (test/fixtures/real-logs/*.txt,
+ * corpus format): the first real prints of two SoC IOMMUs (TI OMAP, Allwinner sun50i), Mali
+ * page faults from panfrost and panthor (drm_err's "[drm] *ERROR* " column), and more SMMUv3 and
+ * amdgpu lines as mailing lists and trackers published them.
+ */
+import { describe, expect, it } from 'vitest';
+import { scan } from '../../helpers/real-logs';
+
+describe('real logs 7: TI OMAP IOMMU', () => {
+  const F = 'omap-iommu.txt';
+  const ISP = {
+    family: 'omap-iommu', host: 'linux', kind: 'page-fault', iommu: 'omap-iommu.0', iova: '0x0',
+    registers: { irqstatus: '0x0', pgd: '0x9e00fc01', pte: '0x0' },
+    decoded: { mmuName: 'isp', pgd: { TYPE: 'TABLE' }, pte: { TYPE: 'FAULT' } },
+    reason: { code: 0, name: 'FAULT' },
+  };
+
+  it('2.6.39 OMAP3 ISP prints wrapped at 72 columns, after "errs:" and after the MMU name; yavta output around them', () => {
+    const recs = scan(F, 'BANLkTim9', 'omap-iommu');
+    expect(recs).toHaveLength(4);
+    expect(recs[0]).toMatchObject({ ...ISP, line: 2, endLine: 4, time: 81.268341 });
+    expect(recs[0]!.reason!.text).toMatch(/second-level entry invalid/);
+    expect(recs[1]).toMatchObject({ ...ISP, line: 5, endLine: 7, time: 81.282775 });
+    // the stamp of these two sits after yavta's output on the same line
+    expect(recs[2]).toMatchObject({ ...ISP, line: 10, endLine: 12, time: 81.833038 });
+    expect(recs[3]).toMatchObject({ ...ISP, line: 13, endLine: 15, time: 81.846679 });
+    expect(scan(F, 'BANLkTim9')).toHaveLength(4);
+  });
+
+  it('the same print under "> " quoting in the reply', () => {
+    const recs = scan(F, '201104271606.19944');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({ ...ISP, line: 2, endLine: 4, time: 81.268341 });
+  });
+});
+
+describe('real logs 7: Allwinner sun50i IOMMU', () => {
+  const F = 'sun50i.txt';
+  const H = { family: 'sun50i', host: 'linux', kind: 'page-fault', access: 'read', reason: { name: 'PAGE_FAULT' } };
+
+  it('Markdown quote around a code fence, no stamp', () => {
+    const recs = scan(F, '59816853776');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({ ...H, line: 3, iommu: '2010000.iommu', iova: '0xffc85000', decoded: { master: 2 } });
+    expect(recs[0]!.time).toBeUndefined();
+  });
+
+  it('stamped line in a text fence', () => {
+    const recs = scan(F, '70156144394');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({ ...H, line: 2, time: 635.833353, iommu: '30f0000.iommu', iova: '0xffcac000', decoded: { master: 0 } });
+  });
+
+  it('retyped inline in Markdown code with the device dropped', () => {
+    const recs = scan(F, '69395316554');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({ ...H, line: 2, iova: '0x0', decoded: { master: 0 } });
+    expect(recs[0]!.iommu).toBeUndefined();
+  });
+
+  it('indented code block in a list, unpadded stamp', () => {
+    const recs = scan(F, '59687824579');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({ ...H, line: 3, time: 0.812726, iommu: '2010000.iommu', iova: '0x6c3d5000', decoded: { master: 2 } });
+  });
+});
+
+describe('real logs 7: Mali (panfrost, panthor)', () => {
+  const F = 'gpu-mmu.txt';
+
+  it('MT8188 Valhall-JM: execute fault at level 2 named TRANSLATION_FAULT_2, in a code fence after job-fault lines', () => {
+    const recs = scan(F, '20250317124044.16257-6');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({
+      family: 'gpu-mmu', kind: 'page-fault', line: 4, endLine: 10, time: 80.129083, iommu: '13000000.gpu', device: '13000000.gpu',
+      iova: '0x0', access: 'exec', registers: { as_faultstatus: '0x1c2' }, reason: { code: 0xc2, name: 'TRANSLATION_FAULT_2' },
+      decoded: { addressSpace: 0, decodedStatus: 'SLAVE FAULT', sourceId: 0, as_faultstatus: { ACCESS_TYPE: 'EXECUTE', EXCEPTION_TYPE: 'TRANSLATION_FAULT_2' } },
+    });
+  });
+
+  it('panthor: "[drm] *ERROR* " between the device and the text, only the first line quoted', () => {
+    const recs = scan(F, '20250903225504.542268-3');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({ family: 'gpu-mmu', kind: 'page-fault', line: 1, iommu: '48000000.gpu', device: '48000000.gpu', iova: '0x0', decoded: { addressSpace: 0 } });
+    expect(recs[0]!.endLine).toBeUndefined();
+    expect(recs[0]!.reason).toBeUndefined();
+  });
+
+  it('"> " quoted level-3 write fault from shader core source 0x100', () => {
+    const recs = scan(F, '83bcecd6-f405');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({
+      line: 1, endLine: 7, time: 689.805864, iommu: 'ffe40000.gpu', iova: '0x3146080', access: 'write',
+      registers: { as_faultstatus: '0x10003c3' }, reason: { code: 0xc3, name: 'TRANSLATION_FAULT_LEVEL3' }, decoded: { sourceId: 0x100 },
+    });
+  });
+
+  it('T720 on H6: two identical level-2 write faults around job-fault and timeout lines', () => {
+    const recs = scan(F, '20200510165538.19720-1');
+    expect(recs).toHaveLength(2);
+    for (const [r, line, time] of [[recs[0]!, 1, 328.87107], [recs[1]!, 11, 329.411521]] as const) {
+      expect(r).toMatchObject({
+        line, endLine: line + 6, iommu: '1800000.gpu', iova: '0x0', access: 'write', registers: { as_faultstatus: '0xaa0003c2' },
+        reason: { code: 0xc2, name: 'TRANSLATION_FAULT_LEVEL2' }, decoded: { sourceId: 0xaa00 },
+      });
+      expect(r.time).toBeCloseTo(time, 6);
+    }
+  });
+});
+
+describe('real logs 7: amdgpu and SMMUv3', () => {
+  it('CS2 on amdgpu: process on the header line, TAB-indented fields', () => {
+    const recs = scan('gpu-mmu.txt', 'csgo-osx-linux/issues/3298');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({
+      family: 'gpu-mmu', line: 1, endLine: 9, time: 68752.520018, device: '0000:06:00.0', pasid: '0x8010', iova: '0x80012ae97000', access: 'read',
+      registers: { vm_l2_protection_fault_status: '0x0' },
+      decoded: { hub: 'gfxhub0', ring: 56, vmid: 6, retry: false, process: 'cs2', pid: 20579, thread: 'VKRenderThread', tid: 20606, clientId: 0x1b, client: 'UTCL2', utcl2Client: 'CB', RW: 0 },
+    });
+  });
+
+  it('bare CMDQ error under two quote levels: ATC invalidate timeout', () => {
+    const recs = scan('arm-smmu-v3.txt', '2026-March/1108926');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({
+      family: 'arm-smmu-v3', kind: 'command-error', line: 4, registers: { cmdq_cons: '0x3000003' },
+      reason: { code: 3, name: 'CERROR_ATC_INV_SYNC', text: 'ATC invalidate timeout' }, decoded: { cmdq_cons: { RD: 3 } },
+    });
+    expect(recs[0]!.iommu).toBeUndefined();
+    expect(recs[0]!.endLine).toBeUndefined();
+  });
+});
