@@ -97,6 +97,26 @@ describe('AMD-Vi, Linux print generations built from their format strings', () =
     expect(two).toMatchObject({ line: 1, endLine: 2, device: '0000:00:14.0', iova: '0xfdf8f000' });
   });
 
+  it('two-printk era: another CPU\'s line between the halves, and a second half whose first is missing', () => {
+    const body = (a: bigint) => cprintf('IO_PAGE_FAULT device=%02x:%02x.%x domain=0x%04x address=0x%016llx flags=0x%04x]', 4, 0, 0, 2, a, 0x70);
+    const r = amd([
+      '[ 1.0] AMD-Vi: Event logged [', '[ 1.0] e1000e 0000:00:19.0 eth0: link up', '[ 1.0] ' + body(0xff1d0280n),
+      '[ 2.0] ' + body(0xff1d0300n),
+      '[ 3.0] AMD-Vi: Event logged [', '[ 3.0] USB 2.0 hub found', '[ 3.0] ' + body(0xff1d0340n),
+      '[ 4.0] ' + cprintf('INVALID_DEVICE_REQUEST device=%02x:%02x.%x address=0x%016llx flags=0x%04x]', 0, 0, 1, 0xfdf8000020n, 0x0a00),
+    ].join('\n'));
+    expect(r.map((x) => [x.line, x.endLine, x.time, x.iova, x.reason?.name])).toEqual([
+      [1, 3, 1, '0xff1d0280', 'IO_PAGE_FAULT'],
+      [4, undefined, 2, '0xff1d0300', 'IO_PAGE_FAULT'],
+      [5, 7, 3, '0xff1d0340', 'IO_PAGE_FAULT'],
+      [8, undefined, 4, '0xfdf8000020', 'INVALID_DEVICE_REQUEST'],
+    ]);
+    expect(r[1]).toMatchObject({ family: 'amd-vi', kind: 'event', device: '0000:04:00.0', domain: '0x2', access: 'write', registers: { flags: '0x70' } });
+    // the bare form needs its device, its fields and the closing bracket
+    expect(amd('IO_PAGE_FAULT device=04:00.0 domain=0x0002 address=0x1000 flags=0x0070')).toEqual([]);
+    expect(amd('IO_PAGE_FAULT device= is a word ]')).toEqual([]);
+  });
+
   it('GN=1: the domain= value is PASID[15:0]', () => {
     const [r] = amd('AMD-Vi: ' + cprintf('Event logged [IO_PAGE_FAULT device=%04x:%02x:%02x.%x domain=0x%04x address=0x%llx flags=0x%04x]', 0, 0xc1, 0, 0, 0x2, 0x7f0000001000n, 0x21));
     expect(r).toMatchObject({ pasid: '0x2', iova: '0x7f0000001000', access: 'write', decoded: { flags: { GN: true } } });

@@ -291,6 +291,37 @@ describe('intel-vtd: the kernel\'s own walk after a fault (CONFIG_DMAR_DEBUG, dm
   });
 });
 
+describe('intel-vtd: the v5.17-6.12 dump texts (before "Fix checks and print in dmar_fault_dump_ptes()")', () => {
+  const fault = [
+    '[ 9.0] DMAR: DRHD: handling fault status reg 2',
+    '[ 9.0] DMAR: [DMA Write NO_PASID] Request device [00:1a.0] fault addr 0x5000 [fault reason 0x05] PTE Write access is not set',
+    printf('[ 9.0] DMAR: Dump %s table entries for IOVA 0x%llx', 'dmar0', 0x5000n),
+  ];
+  it('"PTE not present at level %d" names the PTE the old walk stopped at', () => {
+    const r = vtd([...fault,
+      printf('[ 9.0] DMAR: root entry: 0x%016llx', 0x127f42001n),
+      printf('[ 9.0] DMAR: context entry: hi 0x%016llx, low 0x%016llx', 0x1502n, 0x12d8ab001n),
+      printf('[ 9.0] DMAR: pte level: %d, pte value: 0x%016llx', 4, 0x10a0c6003n),
+      printf('[ 9.0] DMAR: PTE not present at level %d', 3),
+    ].join('\n'));
+    expect(r).toHaveLength(1);
+    expect(r[0]).toMatchObject({ endLine: 7, decoded: { dump: { ptes: [{ level: 4, value: '0x10a0c6003' }], notPresent: 'PTE at level 3' } } });
+  });
+  it('"... entry is not present" texts end the dump and name the missing table', () => {
+    const cases: [string, string][] = [
+      ['root table entry is not present', 'root table'],
+      ['context table entry is not present', 'context table'],
+      ['pasid directory entry is not present', 'pasid directory table'],
+      ['pasid table entry is not present', 'pasid table'],
+    ];
+    for (const [text, notPresent] of cases) {
+      const r = vtd([...fault, `[ 9.0] DMAR: ${text}`, '[ 9.1] e1000e 0000:00:19.0 eth0: link up'].join('\n'));
+      expect(r, text).toHaveLength(1);
+      expect(r[0], text).toMatchObject({ endLine: 4, decoded: { dump: { notPresent } } });
+    }
+  });
+});
+
 describe('intel-vtd: invalidation queue errors', () => {
   it('VMD sequence (lore: PCI: vmd, Adrian Huang, 2023) is one record', () => {
     // source: https://lore.kernel.org/ linux-pci "[PATCH] PCI: vmd: Fix boot failure when trying to clean up domain before enumeration" quoted dmesg

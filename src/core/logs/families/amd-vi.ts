@@ -212,16 +212,40 @@ function dumpContinuation(rec: FaultRecord, what: 'dte' | 'cmd'): Continuation {
   };
 }
 
-/** The wrapped second half of "Event logged" (mail wrap, or the two-printk era). */
+/**
+ * The wrapped second half of "Event logged" (mail wrap, or the two-printk era). Another CPU's
+ * line may come between the two printk calls: past the very next line only a known event's
+ * body is taken.
+ */
 function bodyOnNextLine(rec: FaultRecord): Continuation {
   return {
-    window: 1,
+    window: 2,
     feed(l) {
       const t = l.message.trimStart();
-      if (!/^\[?\s{0,2}(?:[A-Z][A-Z0-9_]{2,40}|Device not attached)/.test(t)) return 'end';
-      return applyEventBody(rec, t) ? 'done' : 'end';
+      const m = /^\[?\s{0,2}(?:([A-Z][A-Z0-9_]{2,40})|Device not attached)/.exec(t);
+      // an event name, "UNKNOWN event[0]=..." or the not-attached text: anything else is someone else's line
+      if (m && (m[1] === undefined || m[1] === 'UNKNOWN' || eventCodeOf(m[1]) !== undefined)) return applyEventBody(rec, t) ? 'done' : 'end';
+      return l.message.includes('Event logged') || l.message.includes('AMD-Vi') ? 'end' : 'skip';
     },
   };
+}
+
+// The second printk of the two-printk era on its own: "IO_PAGE_FAULT device=04:00.0 domain=0x0002 address=... flags=0x0070]"
+const RE_BARE_BODY = /^\s{0,4}(IO_PAGE_FAULT|INVALID_DEVICE_REQUEST) device=[0-9a-fA-F:.]{7,12} [^\]]{8,200}\]\s*$/;
+
+function isBareBody(t: string): boolean {
+  return RE_BARE_BODY.test(t);
+}
+
+/**
+ * A two-printk era body whose "AMD-Vi: Event logged [" line is not there (an excerpt starting
+ * between the two, or other lines between them): the fields alone make the record.
+ */
+function bareBody(line: LogLine): Recognition | undefined {
+  const t = line.message.length > 400 ? '' : line.message;
+  if (!isBareBody(t)) return undefined;
+  const rec: FaultRecord = { line: line.line, family: FAMILY, kind: 'event' };
+  return applyEventBody(rec, t) ? { record: rec } : undefined;
 }
 
 // A mail client broke the line inside the bracket: the name (and maybe some fields) are here,
@@ -353,10 +377,10 @@ const QUEUE_ERRORS: readonly [RegExp, string, string][] = [
 
 export const amdViRecognizer: Recognizer = {
   family: FAMILY,
-  keys: ['AMD-Vi', 'AMD IOMMU', 'Event logged ['],
+  keys: ['AMD-Vi', 'AMD IOMMU', 'Event logged [', 'IO_PAGE_FAULT device=', 'INVALID_DEVICE_REQUEST device='],
   recognize(line) {
     const w = locate(line.message);
-    if (!w) return undefined;
+    if (!w) return bareBody(line);
     const rest = w.rest;
     let m: RegExpExecArray | null;
     if ((m = /^Event logged ?/.exec(rest))) return eventLogged(line, w, rest.slice(m[0].length));

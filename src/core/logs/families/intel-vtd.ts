@@ -306,6 +306,10 @@ const DUMP_LINES: readonly [RegExp, (d: Record<string, unknown>, m: RegExpExecAr
   [/pasid table entry\[(\d)\]: 0x([0-9a-fA-F]{1,16})\s*$/, (d, m) => { ((d.pasidTableEntry ??= []) as unknown[])[Number(m[1])] = hex(m[2]); }],
   [/pte level: (\d), pte value: 0x([0-9a-fA-F]{1,16})\s*$/, (d, m) => { ((d.ptes ??= []) as unknown[]).push({ level: Number(m[1]), value: hex(m[2]) }); }],
   [/page table not present at level (\d)\s*$/, (d, m) => { d.notPresent = `page table at level ${m[1]}`; }],
+  // v5.17 to 6.12 before "Fix checks and print in dmar_fault_dump_ptes()": "entry" in the texts, and the
+  // walk named the PTE itself (not present, or a superpage the old walk stopped at) with its own level
+  [/(root table|context table|pasid directory|pasid table) entry is not present\s*$/, (d, m) => { d.notPresent = m[1] === 'pasid directory' ? 'pasid directory table' : m[1]; }],
+  [/PTE not present at level (\d)\s*$/, (d, m) => { d.notPresent = `PTE at level ${m[1]}`; }],
 ];
 
 /** Collects the PTE dump that follows a DMA fault print into `decoded.dump`. */
