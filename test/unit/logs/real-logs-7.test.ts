@@ -131,3 +131,51 @@ describe('real logs 7: amdgpu and SMMUv3', () => {
     expect(recs[0]!.endLine).toBeUndefined();
   });
 });
+
+describe('real logs 7: MediaTek and Apple DART', () => {
+  const F = 'mediatek.txt';
+  const MTK = { family: 'mediatek', host: 'linux', kind: 'page-fault' };
+
+  it('≥ 5.16 print inline in Markdown (closing backtick after "read")', () => {
+    const recs = scan(F, '56731155354');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({
+      ...MTK, line: 2, iommu: '14016000.iommu', device: 'larb0/port2', streamId: '0x51000008', iova: '0xfec23000', access: 'read',
+      registers: { fault_st1: '0x5', int_id: '0x51000008' }, reason: { code: '0x5', name: 'MMU0_TRANSLATION+MMU0_INVALID_PA' }, decoded: { pa: '0x0', larb: 0, port: 2, layer: 1 },
+    });
+  });
+
+  it('vendor driver name, inline code followed by a full-width comma; the iommu core\'s "unaligned" line is not a fault', () => {
+    const recs = scan(F, '70153127948');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({ ...MTK, line: 4, iommu: '1e802000.iommu', device: 'larb0/port2', iova: '0xfa52e000', access: 'write', registers: { fault_st1: '0x5' }, decoded: { layer: 0 } });
+    expect(recs[0]!.streamId).toBeUndefined();
+  });
+
+  it('MT8192: MMU1 status bits, a read and a write of larb 5', () => {
+    const recs = scan(F, '20230818154156.314742-1');
+    expect(recs).toHaveLength(2);
+    expect(recs[0]).toMatchObject({ ...MTK, line: 1, iommu: '1401d000.m4u', device: 'larb5/port0', streamId: '0x5000480', iova: '0x1ff7c0000', access: 'read', reason: { code: '0x280', name: 'MMU1_TRANSLATION+MMU1_INVALID_PA' } });
+    expect(recs[1]).toMatchObject({ line: 2, device: 'larb5/port4', streamId: '0x5000492', iova: '0x1fe3ee000', access: 'write' });
+    expect(recs[0]!.time).toBeUndefined();
+  });
+
+  it('TAB-indented stamped line with the vcodec error after it', () => {
+    const recs = scan(F, '20221118141039.y2ap7dzdp26ih2la');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({ ...MTK, line: 1, time: 386.233976, iommu: '1401d000.m4u', device: 'larb4/port7', streamId: '0x500041c', iova: '0x1fcdc0000', access: 'read' });
+  });
+
+  it('pre-5.16 MT8173 burst: three records, one per line', () => {
+    const recs = scan(F, '26900650939');
+    expect(recs.map((r) => [r.line, r.time])).toEqual([[1, 837.255952], [2, 837.265696], [3, 837.282367]]);
+    for (const r of recs) expect(r).toMatchObject({ ...MTK, iommu: '10205000.iommu', device: 'larb0/port0', iova: '0xfcff0001', access: 'read', registers: { fault_st1: '0x5' } });
+  });
+
+  it('two T8110 DARTs, 8-blank Markdown code indent', () => {
+    const recs = scan('apple-dart.txt', '70483452855');
+    expect(recs).toHaveLength(2);
+    expect(recs[0]).toMatchObject({ family: 'apple-dart', kind: 'page-fault', line: 1, iommu: '285820000.iommu', streamId: '0x0', iova: '0x9f9c0000', registers: { error_t8110: '0x900c0008' }, reason: { code: '0x8', name: 'NO_PTE_FOR_IOVA' } });
+    expect(recs[1]).toMatchObject({ line: 2, iommu: '285810000.iommu', iova: '0x9f990000', registers: { error_t8110: '0x800c0008' } });
+  });
+});

@@ -9,7 +9,8 @@ export interface DevPrefix {
 }
 
 // Bounded, non-overlapping columns, anchored at the end of the head: linear on hostile input.
-const RE = /(?:^|[\s\]>|])([\w.-]{1,64}) ([\w.:@/-]{1,96}): $/;
+// A print quoted inline in Markdown starts after a backtick.
+const RE = /(?:^|[\s\]>|`])([\w.-]{1,64}) ([\w.:@/-]{1,96}): $/;
 
 /** The "driver device: " columns that end exactly where the driver's text starts (index `at`). */
 export function devPrefixAt(message: string, at: number): DevPrefix | undefined {

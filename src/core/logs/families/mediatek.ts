@@ -16,7 +16,8 @@ import { devPrefixAt } from './dev-prefix';
 import { unquote, byPatterns, wrappedContinuation } from './wrapped';
 
 const FAMILY = 'mediatek';
-const RE = /fault type=(0x[0-9a-fA-F]{1,8}) iova=(0x[0-9a-fA-F]{1,16}) pa=(0x[0-9a-fA-F]{1,16})(?: master=(0x[0-9a-fA-F]{1,8})\(larb=(\d{1,3}) port=(\d{1,3})\)| larb=(\d{1,3}) port=(\d{1,3}))(?: layer=(\d) (read|write))?\s*$/;
+// A print quoted inline in Markdown ends at its closing backtick (prose may follow).
+const RE = /fault type=(0x[0-9a-fA-F]{1,8}) iova=(0x[0-9a-fA-F]{1,16}) pa=(0x[0-9a-fA-F]{1,16})(?: master=(0x[0-9a-fA-F]{1,8})\(larb=(\d{1,3}) port=(\d{1,3})\)| larb=(\d{1,3}) port=(\d{1,3}))(?: layer=(\d) (read|write))?\s*(?:`.{0,200})?$/;
 // The start of a print that a mail client or tracker wrapped: "fault type=0x5 iova=... larb=3" + "port=0" + ...
 const RE_HEAD = /fault type=(0x[0-9a-fA-F]{1,8})(?: (?:iova|pa|master|larb|port|layer)=\S{0,40}){0,6}(?: (?:read|write))?\s*$/;
 // "... 10205000.iommu: " when the "mtk-iommu" column was left on the line before
