@@ -291,6 +291,16 @@ describe('intel-vtd: the kernel\'s own walk after a fault (CONFIG_DMAR_DEBUG, dm
   });
 });
 
+describe('intel-vtd: retyped prints', () => {
+  it('lowercase "DMA write", "NO PASID", "[Fault reason", a table bar after the text', () => {
+    const r = vtd('| DMAR: [DMA write NO PASID] Request device [00:14.0] fault addr 0x8000 [Fault reason 0x05] PTE Write access is not set |');
+    expect(r).toHaveLength(1);
+    expect(r[0]).toMatchObject({ device: '0000:00:14.0', iova: '0x8000', access: 'write', reason: { code: 5, text: 'PTE Write access is not set' }, decoded: { pasidPresent: false } });
+    // other spellings of the type stay unknown
+    expect(vtd('DMAR: [DMA READ] Request device [00:14.0] fault addr 0x8000 [fault reason 0x05] PTE Write access is not set')).toEqual([]);
+  });
+});
+
 describe('intel-vtd: the v5.17-6.12 dump texts (before "Fix checks and print in dmar_fault_dump_ptes()")', () => {
   const fault = [
     '[ 9.0] DMAR: DRHD: handling fault status reg 2',

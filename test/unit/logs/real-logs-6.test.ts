@@ -50,6 +50,20 @@ describe('real logs 6: VT-d fault followed by the v5.17-6.12 CONFIG_DMAR_DEBUG d
   });
 });
 
+describe('real logs 6: a retyped print flattened into a blog table', () => {
+  it('"DMA read", "NO PASID" and "[Fault reason" read as the kernel\'s spelling; the bar after the text is no part of it', () => {
+    const recs = scan(V, 'debnar.org');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({
+      family: 'intel-vtd', kind: 'dma-fault', line: 3, device: '0000:05:00.0', iova: '0x12174000', access: 'read',
+      reason: { code: 2, name: 'CONTEXT_NOT_PRESENT', text: 'Present bit in context entry is clear' },
+    });
+    expect(decoded(recs[0]).pasidPresent).toBe(false);
+    // the status line was flattened into the same line, before the print: not read
+    expect(recs[0]!.registers).toBeUndefined();
+  });
+});
+
 describe('real logs 6: Xen VT-d reason line cut after "reason 06 -" (earlier excerpt, new reading)', () => {
   it('the text on the next line is joined: the record ends on it', () => {
     const recs = scan(V, '13546460787');

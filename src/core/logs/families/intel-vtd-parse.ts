@@ -46,7 +46,7 @@ const RE_ADDR = /^\s*fault (addr|index)(?:\s+(?:0x)?([0-9a-fA-F]{1,16}))?(?=[\s,
  */
 const RE_PASID_ADDR = /^\s*(?:PASID ([0-9a-fA-F]{1,8})(?=\s|$)\s*)?fault (addr|index)(?:\s+(?:0x)?([0-9a-fA-F]{1,16}))?(?=[\s,[]|$)/;
 const RE_IOMMU_REG = /^\s*,\s*iommu reg = (?:0x)?([0-9a-fA-F]{1,16})/;
-const RE_REASON = /^\s*\[fault reason\s{1,4}(0x[0-9a-fA-F]{1,2}|[0-9a-fA-F]{1,3}h?)\]/;
+const RE_REASON = /^\s*\[[Ff]ault reason\s{1,4}(0x[0-9a-fA-F]{1,2}|[0-9a-fA-F]{1,3}h?)\]/;
 const REASON_LIT = '[fault reason';
 
 /**
@@ -133,7 +133,7 @@ function readRest(rest: string): RestRead {
   m = RE_REASON.exec(s);
   if (!m) {
     const t = s.trim();
-    out.state = isPrefix(t, REASON_LIT) || /^\[fault reason\s{1,4}(?:0x)?[0-9a-fA-F]{0,2}$/.test(t) ? 'need-reason' : 'invalid';
+    out.state = isPrefix(t, REASON_LIT) || /^\[[Ff]ault reason\s{1,4}(?:0x)?[0-9a-fA-F]{0,2}$/.test(t) ? 'need-reason' : 'invalid';
     return out;
   }
   out.reasonRaw = m[1]!;

@@ -28,7 +28,7 @@ export const FAMILY = 'intel-vtd';
 // Fault print head: "[DMA Read NO_PASID] Request device [00:02.0]", "DMAR:[DMA Write] Request
 // device [00:12.0]", "[INTR-REMAP] Request device [0x64:0x00.5]", "INTR-REMAP: Request device [[42:00.2]"
 
-const RE_TYPE_BEFORE = /(?:\[(DMA Read|DMA Write)(?: (NO_PASID|w\/o PASID)| (?:w\/ )?PASID (?:0x)?([0-9a-fA-F]{1,8}))?\]|(\[INTR-REMAP\])|(INTR-REMAP:)|(UNKNOWN:))\s?$/;
+const RE_TYPE_BEFORE = /(?:\[(DMA [Rr]ead|DMA [Ww]rite)(?: (NO[_ ]PASID|w\/o PASID)| (?:w\/ )?PASID (?:0x)?([0-9a-fA-F]{1,8}))?\]|(\[INTR-REMAP\])|(INTR-REMAP:)|(UNKNOWN:))\s?$/;
 const RE_DEVICE = /^\[{1,2}((?:[0-9a-fA-F]{4}:)?(?:0x)?[0-9a-fA-F]{1,2}:(?:0x)?[0-9a-fA-F]{1,2}\.[0-7])\]/;
 const REQ = 'Request device [';
 
@@ -55,7 +55,7 @@ function readType(before: string): TypeRead | null {
   if (!t) return null;
   const r: TypeRead = { type: t[1] ? 'dma' : t[6] ? 'unknown' : 'ir' };
   // what accessOfType makes of the only two texts the group matches
-  if (t[1]) r.access = t[1] === 'DMA Read' ? 'read' : 'write';
+  if (t[1]) r.access = t[1] === 'DMA Read' || t[1] === 'DMA read' ? 'read' : 'write';
   if (t[2]) r.noPasid = true;
   if (t[3]) r.pasid = t[3];
   return r;
@@ -151,12 +151,16 @@ function fillFromHead(rec: FaultRecord, h: FaultHead): void {
 const RE_REASON_LINE = /(?:^|[\s\]])(?:DMAR|INTR-REMAP|UNKNOWN):\s?(?:\[fault reason\s{1,4}(0x[0-9a-fA-F]{1,2}|[0-9a-fA-F]{1,3}h?)\]|reason ([0-9a-fA-F]{1,2}) -)\s?(.*)$/;
 // the words of a reason text (the tables' and custom kernels' own): no log line's columns
 const RE_REASON_TEXT = /^[A-Za-z][A-Za-z0-9 /:,.()'-]{1,150}$/;
-// a print pasted inside Markdown backticks: "```(XEN) [VT-D]DMAR:... iommu reg = ffff82c00021d000```"
-const RE_CODE_FENCE = /`{1,3}\s{0,4}$/;
+// a print pasted inside Markdown backticks: "```(XEN) [VT-D]DMAR:... iommu reg = ffff82c00021d000```",
+// or in a table cell: "... Present bit in context entry is clear |"
+const RE_CODE_FENCE = /(?:`{1,3}|\s\|)\s{0,4}$/;
 
-/** False when RE_CODE_FENCE cannot match: its last backtick is followed by at most 4 blanks. */
+/** False when RE_CODE_FENCE cannot match: its last backtick or bar is followed by at most 4 blanks. */
 function mayEndFenced(s: string): boolean {
-  for (let i = Math.max(0, s.length - 5); i < s.length; i++) if (s.charCodeAt(i) === 96) return true;
+  for (let i = Math.max(0, s.length - 5); i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 96 || c === 124) return true;
+  }
   return false;
 }
 
