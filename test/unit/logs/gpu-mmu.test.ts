@@ -141,6 +141,12 @@ describe('gpu-mmu: real lines', () => {
 });
 
 describe('gpu-mmu: formats built from the driver sources', () => {
+  it('v3d 4.18: "MMU error from client %d at 0x%08llx%s%s%s", the AXI ID without a client name', () => {
+    const [r] = gpu('v3d fec00000.v3d: ' + cfmt('MMU error from client %d at 0x%08llx%s%s%s\n', 13, 0x3bb1000, ', write violation', '', ''));
+    expect(r).toMatchObject({ iommu: 'fec00000.v3d', iova: '0x3bb1000', access: 'write', reason: { name: 'WRITE_VIOLATION' }, decoded: { driver: 'v3d', axiId: 13 } });
+    expect((r!.decoded as Record<string, unknown>).client).toBeUndefined();
+  });
+
   it('panthor drm_err(): "[drm] *ERROR* " (and 5.x "[drm:func [module]] *ERROR* ") before the text, the rest of the printk unprefixed', () => {
     const body = cfmt('Unhandled Page fault in AS%d at VA 0x%016llX\nraw fault status: 0x%X\ndecoded fault status: %s\nexception type 0x%X: %s\naccess type 0x%X: %s\nsource id 0x%X\n',
       1, 0xa00000, 0x20002c3, 'SLAVE FAULT', 0xc3, 'TRANSLATION_FAULT_3', 2, 'READ', 0x200);

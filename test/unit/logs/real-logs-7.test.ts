@@ -179,3 +179,19 @@ describe('real logs 7: MediaTek and Apple DART', () => {
     expect(recs[1]).toMatchObject({ line: 2, iommu: '285810000.iommu', iova: '0x9f990000', registers: { error_t8110: '0x800c0008' } });
   });
 });
+
+describe('real logs 7: Broadcom V3D', () => {
+  it('"client ? (13)": an AXI ID outside the client table', () => {
+    const recs = scan('gpu-mmu.txt', '47274278738');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({ family: 'gpu-mmu', line: 1, time: 27.845132, iommu: 'fec00000.v3d', iova: '0x3bb1000', reason: { name: 'PTE_INVALID' }, decoded: { driver: 'v3d', client: '?', axiId: 13 } });
+  });
+
+  it('Raspberry Pi 5 on 6.18: L2T client, unstamped in a code fence', () => {
+    const recs = scan('gpu-mmu.txt', '58547455182');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({ line: 3, iommu: '1002000000.v3d', device: '1002000000.v3d', iova: '0x1228ab00', reason: { name: 'PTE_INVALID' }, decoded: { client: 'L2T', axiId: 40 } });
+    expect(recs[0]!.time).toBeUndefined();
+    expect(recs[0]!.access).toBeUndefined();
+  });
+});

@@ -13,7 +13,8 @@
  *               + "  VM_CONTEXT1_PROTECTION_FAULT_STATUS 0x%08X" + "VM fault (0x%02x, vmid %d[, pasid %d]) at page %u, %s from ..."
  *   nouveau     gk104+ "fault %02x [%s] at %016llx engine %02x [%s] client %02x [%s%s] reason %02x [%s] on channel %d [%010llx %s]",
  *               gf100 "%s fault at %010llx engine ...", nv50 "trapped %s at %02x%04x%04x on channel %d [%08x %s] engine ..."
- *   v3d         "MMU error from client %s (%d|0x%x) at 0x%llx%s%s%s" (", write violation", ", pte invalid", ", cap exceeded")
+ *   v3d         "MMU error from client %s (%d|0x%x) at 0x%llx%s%s%s" (", write violation", ", pte invalid", ", cap exceeded"),
+ *               4.18 "MMU error from client %d at 0x%08llx%s%s%s"
  *   etnaviv     "MMU %d fault (%s) addr 0x%08x", older "MMU %d fault addr 0x%08x"
  *   KGSL        (Qualcomm Android) "GPU PAGE FAULT: addr = %lX pid = %d" + "context = ... (%s %s fault)"
  * Format strings: Linux drivers/gpu/drm/{msm/adreno,panfrost,panthor,lima,amd/amdgpu,radeon,nouveau/nvkm}.
@@ -537,7 +538,8 @@ function recognizeKgsl(line: LogLine, sp: Split): Recognition | undefined {
 
 // ---- Broadcom V3D, Vivante etnaviv -------------------------------------------------------
 
-const RE_V3D = /^MMU error from client (\S{1,16}) \((?:0x([0-9a-fA-F]{1,8})|(\d{1,10}))\) at 0x([0-9a-fA-F]{1,16})((?:, (?:write violation|pte invalid|cap exceeded)){0,3})\s*$/;
+// The first driver (4.18) printed the AXI ID alone: "MMU error from client %d at 0x%08llx%s%s%s".
+const RE_V3D = /^MMU error from client (?:(\S{1,16}) \((?:0x([0-9a-fA-F]{1,8})|(\d{1,10}))\)|(\d{1,10})) at 0x([0-9a-fA-F]{1,16})((?:, (?:write violation|pte invalid|cap exceeded)){0,3})\s*$/;
 const RE_ETNAVIV = /^MMU (\d{1,2}) fault(?: \(([a-z ]{1,32})\))? addr 0x([0-9a-fA-F]{1,8})\s*$/;
 // dump_mmu_fault() prints VIVS_MMUv2_STATUS first: one exception code per MMU, 4 bits apart.
 const RE_ETNAVIV_STATUS = /^MMU fault status 0x([0-9a-fA-F]{1,8})\s*$/;
@@ -586,14 +588,15 @@ function recognizeV3dEtnaviv(line: LogLine, sp: Split): Recognition | undefined 
   let m = RE_V3D.exec(sp.rest);
   if (m) {
     const r = newRecord(line, sp.name);
-    r.iova = hex(m[4]);
-    const flags = m[5] ?? '';
+    r.iova = hex(m[5]);
+    const flags = m[6] ?? '';
     if (flags.includes('write violation')) {
       r.access = 'write';
       r.reason = { name: 'WRITE_VIOLATION', text: 'write to a page mapped read-only in the V3D MMU' };
     } else if (flags.includes('pte invalid')) r.reason = { name: 'PTE_INVALID', text: 'the V3D page table entry for the address is invalid (not mapped)' };
     else if (flags.includes('cap exceeded')) r.reason = { name: 'CAP_EXCEEDED', text: 'the address is above the V3D MMU address cap' };
-    r.decoded = { driver: 'v3d', client: m[1], axiId: m[2] !== undefined ? Number('0x' + m[2]) : Number(m[3]) };
+    const axiId = m[2] !== undefined ? Number('0x' + m[2]) : Number(m[3] ?? m[4]);
+    r.decoded = m[1] !== undefined ? { driver: 'v3d', client: m[1], axiId } : { driver: 'v3d', axiId };
     return { record: r };
   }
   m = RE_ETNAVIV.exec(sp.rest);
