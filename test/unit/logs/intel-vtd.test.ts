@@ -372,6 +372,13 @@ describe('intel-vtd: page requests (reference §3.7)', () => {
   const qw0 = 0x0000002100500101n;
   const qw1 = 0x800000000000n | (3n << 3n) | 4n | 1n;
 
+  it('a descriptor line whose values are cut joins only the same IOMMU\'s reason line', () => {
+    const r = vtd(['[ 9.1] IOMMU: dmar1: Page request in Privilege Mode', '[ 9.1] dmar12: Invalid page request: [...]', '[ 9.1] dmar1: Invalid page request: 0000'].join('\n'));
+    expect(r).toHaveLength(1);
+    expect(r[0]).toMatchObject({ line: 1, endLine: 3, iommu: 'dmar1', reason: { name: 'PRQ_PRIV_MODE' } });
+    expect(r[0]!.registers).toBeUndefined();
+  });
+
   it('bad request reason line joins the raw descriptor', () => {
     const r = vtd([
       '[ 9.1] IOMMU: dmar1: Address is not canonical',

@@ -375,7 +375,7 @@ describe('real logs 2: Intel VT-d', () => {
   });
 
   it('scalable-mode reason with a PASID', () => {
-    const recs = scan(F, 'dsa-perf-micros');
+    const recs = scan(F, 'dsa-perf-micros/issues/3');
     expect(recs).toHaveLength(1);
     expect(recs[0]).toMatchObject({
       line: 2, endLine: 3, device: '0000:6a:01.0', pasid: '0x2', iova: '0x7fe0c9943000', access: 'read',

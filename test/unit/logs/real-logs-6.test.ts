@@ -75,6 +75,19 @@ describe('real logs 6: Xen VT-d reason line cut after "reason 06 -" (earlier exc
   });
 });
 
+describe('real logs 6: VT-d page requests', () => {
+  it('"Page request without PASID" takes its descriptor line even when the reporter redacted the values', () => {
+    const recs = scan(V, 'dsa-perf-micros/issues/2');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({
+      family: 'intel-vtd', kind: 'page-request', line: 2, endLine: 3, iommu: 'dmar12',
+      reason: { name: 'PRQ_NO_PASID', text: 'Page request without PASID' },
+    });
+    expect(recs[0]!.registers).toBeUndefined();
+    expect(recs[0]!.device).toBeUndefined();
+  });
+});
+
 describe('real logs 6: AMD-Vi', () => {
   it('SEV-SNP RMP_PAGE_FAULT behind vfio-pci under relative stamps: gpa, vmg_tag and flags_rmp, no time from a delta', () => {
     const recs = scan(A, 'AMDSEV/issues/109');
@@ -113,6 +126,15 @@ describe('real logs 6: AMD-Vi', () => {
       kind: 'event', line: 2, device: '0000:01:00.0', domain: '0x0', iova: '0xff2db000', access: 'read',
       registers: { flags: '0x0' }, reason: { code: 2, name: 'IO_PAGE_FAULT' },
     });
+  });
+
+  it('5.0-era IOTLB_INV_TIMEOUT behind "iommu ivhd0:" in journal lines: the command address is no IOVA', () => {
+    const recs = scan(A, 'endlessm/linux/pull/460');
+    expect(recs.map((r) => [r.line, r.kind, r.reason?.name])).toEqual([[1, 'queue-error', 'COMPLETION_WAIT_TIMEOUT'], [2, 'event', 'IOTLB_INV_TIMEOUT']]);
+    expect(recs[1]).toMatchObject({ iommu: 'ivhd0', device: '0000:01:00.0', reason: { code: 7 }, decoded: { commandAddress: '0x216d8e620' } });
+    expect(recs[1]!.iova).toBeUndefined();
+    expect(recs[1]!.time).toBe(recs[0]!.time);
+    expect(recs[1]!.time! % 86400).toBeCloseTo(11 * 3600 + 28 * 60 + 59, 3);
   });
 
   it('ratelimit notices cut by soft breaks and by a wrap after "callbacks " (earlier excerpts) are storm records', () => {

@@ -680,6 +680,8 @@ function recognizePrq(line: LogLine, msg: string): Recognition | undefined {
             applyPrqDescriptor(rec, d[4]!, d[5]!);
             return 'done';
           }
+          // the descriptor line with its values cut or redacted ("dmar12: Invalid page request: [...]") is still this print's
+          if (!d && l.message.includes(`${iommu}: Invalid page request:`)) return 'done';
           return RE_PRQ_BAD.test(l.message) ? 'end' : 'skip';
         },
       },
