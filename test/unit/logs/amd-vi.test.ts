@@ -233,8 +233,18 @@ describe('AMD-Vi, Linux print generations built from their format strings', () =
     const [ra, rb, rc] = amd([a, b, c].join('\n'));
     expect(ra).toMatchObject({ kind: 'page-request', device: '0000:c1:00.0', pasid: '0x0', iova: '0x7f001000', access: 'read+write', registers: { ppr_flags: '0x24', tag: '0x201' } });
     expect(ra!.reason!.text).toMatch(/GN=0/);
+    expect(ra!.decoded!.ppr).toEqual({ prgIndex: 1, lastPage: true });
     expect(rb).toMatchObject({ kind: 'page-request', pasid: '0x0', device: '0000:c1:00.0' });
     expect(rc).toMatchObject({ kind: 'page-request', reason: { name: 'PPR' } });
+  });
+
+  it('6.9+ ppr.c "Invalid request format" print from the IOMMU device: reserved bit, group index', () => {
+    const [r] = amd('iommu ivhd0: AMD-Vi: ' + cprintf('PPR logged [Invalid request format (device=%04x:%02x:%02x.%x pasid=0x%05llx address=0x%llx flags=0x%04llx tag=0x%03llx]', 1, 0x41, 0, 0, 1, 0x7f001000n, 0x1a4, 0x05));
+    expect(r).toMatchObject({
+      kind: 'page-request', iommu: 'ivhd0', device: '0001:41:00.0', pasid: '0x1', iova: '0x7f001000', access: 'read+write',
+      registers: { ppr_flags: '0x1a4', tag: '0x5' }, decoded: { ppr: { prgIndex: 5, lastPage: false }, ppr_flags: { RVSD: true, GN: true } },
+    });
+    expect(r!.reason!.text).toMatch(/Invalid request format/);
   });
 
   it('queue errors: completion wait, command buffer, log overflow and restart', () => {

@@ -353,6 +353,9 @@ function pprLogged(line: LogLine, w: Where, body: string): Recognition {
   if (addr !== undefined) rec.iova = hex(addr);
   const tag = kv.get('tag');
   if (tag !== undefined) (rec.registers ??= {}).tag = hex(tag)!;
+  const t = num(tag);
+  // PPR_TAG: bits 8:0 the page request group index, bit 9 the group's last request (reference §4.5)
+  if (t !== undefined) (rec.decoded ??= {}).ppr = { prgIndex: t & 0x1ff, lastPage: (t & 0x200) !== 0 };
   const flags = num(kv.get('flags'));
   if (flags !== undefined) {
     (rec.registers ??= {}).ppr_flags = hex(flags)!;
