@@ -127,6 +127,20 @@ describe('arm-smmu: real corpus lines', () => {
 });
 
 describe('arm-smmu: every print era, built from the C format strings', () => {
+  it('downstream head retyped without "!": bare register lines right after it join it, a prefixed line ends that', () => {
+    const dev = 'arm-smmu 15000000.apps-smmu: ';
+    const recs = scanText([
+      dev + 'Unhandled arm-smmu context fault from a600000.dwc3',
+      'FAR 0x00000000efbb0000',
+      '> FSR 0x40000408 [PF W SS]',
+      dev + cfmt('FSYNR0    = 0x%x\n', 0x300013),
+      'FSYNR1 0x1',
+    ].join('\n')).filter((r) => r.family === 'arm-smmu');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({ line: 1, endLine: 4, device: 'a600000.dwc3', iova: '0xefbb0000', access: 'write', registers: { far: '0xefbb0000', fsr: '0x40000408', fsynr0: '0x300013' }, reason: { name: 'PF' } });
+    expect(recs[0]!.registers!.fsynr1).toBeUndefined();
+  });
+
   it('≤ v4.9: "Unexpected context fault" then the iova line, one record', () => {
     const text = [
       DEV + cfmt(F_V49_UNEXPECTED, 0x404),

@@ -195,3 +195,15 @@ describe('real logs 7: Broadcom V3D', () => {
     expect(recs[0]!.access).toBeUndefined();
   });
 });
+
+describe('real logs 7: Qualcomm downstream SMMU', () => {
+  it('retyped downstream print: head without "!", bare "FAR 0x..." and "FSR 0x... [PF W SS]" lines join it', () => {
+    const recs = scan('arm-smmu.txt', '71433060431');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({
+      family: 'arm-smmu', kind: 'context-fault', line: 2, endLine: 4, iommu: '15000000.apps-smmu', device: 'a600000.dwc3',
+      iova: '0xefbb0000', access: 'write', registers: { far: '0xefbb0000', fsr: '0x40000408' },
+      reason: { code: 8, name: 'PF' }, decoded: { fsrLabels: 'PF W SS', fsr: { SS: true, PF: true } },
+    });
+  });
+});

@@ -244,7 +244,8 @@ function isPairList(t: string): boolean {
 }
 const RE_HANDLED = /^Context fault handled by client: (.{1,400})$/;
 const RE_UNEXPECTED_CTX = /^Unexpected context fault \(fsr (0x[0-9a-fA-F]{1,8})\)/;
-const RE_DOWNSTREAM = /^Unhandled arm-smmu context fault from (\S{1,160}?)!/;
+// Retyped excerpts drop the "!" (and the "=" of the register lines that follow).
+const RE_DOWNSTREAM = /^Unhandled arm-smmu context fault from (\S{1,160}?)(?:!|\s*$)/;
 const RE_GLOBAL = /^Unexpected global fault, this could be serious/;
 const RE_BLOCKED = /^Blocked unknown Stream ID (0x[0-9a-fA-F]{1,4});/;
 const RE_GFSR = /^\s{0,16}GFSR 0x[0-9a-fA-F]{1,8}/;
@@ -262,10 +263,10 @@ function readGlobalRegs(f: Fault, text: string): void {
 
 // ---- continuation lines ------------------------------------------------------------------
 
-const RE_FSR_LINE = /^FSR {0,8}= {0,4}(?:0x)?([0-9a-fA-F]{1,16})(?: \[([^\]]{0,160})\])?(?:, SID=(0x[0-9a-fA-F]{1,8}))?/;
+const RE_FSR_LINE = /^FSR(?: {0,8}= {0,4}(?:0x)?| 0x)([0-9a-fA-F]{1,16})(?: \[([^\]]{0,160})\])?(?:, SID=(0x[0-9a-fA-F]{1,8}))?/;
 const RE_FSYNR0_LINE = /^FSYNR0 {0,8}= {0,4}(?:0x)?([0-9a-fA-F]{1,16})(?: {1,8}FSYNR1 {0,8}= {0,4}(?:0x)?([0-9a-fA-F]{1,16}))?/;
 const RE_FSYNR1_LINE = /^FSYNR1 {0,8}= {0,4}(?:0x)?([0-9a-fA-F]{1,16})/;
-const RE_FAR_LINE = /^FAR {0,8}= {0,4}(?:0x)?([0-9a-fA-F]{1,16})(?: {1,8}PAR {0,8}= {0,4}(?:0x)?([0-9a-fA-F]{1,16}))?/;
+const RE_FAR_LINE = /^FAR(?: {0,8}= {0,4}(?:0x)?| 0x)([0-9a-fA-F]{1,16})(?: {1,8}PAR {0,8}= {0,4}(?:0x)?([0-9a-fA-F]{1,16}))?/;
 const RE_FAR_FIRST = /^FAR {1,8}= {0,4}(?:0x)?[0-9a-fA-F]{8,16}\s*$/;
 const RE_PAR_LINE = /^PAR {0,8}= {0,4}(?:0x)?([0-9a-fA-F]{1,16})/;
 const RE_TTBR_LINE = /^TTBR([01]) {0,8}= {0,4}(?:0x)?([0-9a-fA-F]{1,16})(?: {1,8}TTBR1 {0,8}= {0,4}(?:0x)?([0-9a-fA-F]{1,16}))?/;
@@ -369,6 +370,9 @@ const RE_HEX_START = /^[0-9a-fA-F]/;
  * that is not one of them closes the record ('end'); other devices' lines, call traces and
  * ratelimit notes in between are stepped over ('skip').
  */
+// A register line with nothing in front of it but quote marks: "FAR 0x...", "FSR 0x... [PF W SS]".
+const RE_BARE_REG = /^[\s>|]{0,8}(?:FAR|PAR|FSR|FSYNR[01]|SID) ?[=0]/;
+
 class Assembler implements Continuation {
   window: number;
   /** text of a global fault line that mail wrapping cut short (GFSYNR2 not seen yet) */
@@ -390,15 +394,27 @@ class Assembler implements Continuation {
   /** a register dump came first (Qualcomm 4.19): its "Unhandled context fault" line is still to come */
   private headMayFollow: boolean;
 
+  /**
+   * A retyped downstream excerpt ("... context fault from a600000.dwc3" + "FAR 0x..." +
+   * "FSR 0x... [PF W SS]") keeps only the first line's prefix: until a prefixed register line
+   * comes, unprefixed register lines right after the head are its own.
+   */
+  private bareRegs = true;
+
   /** feed() steps over every line without the printed name (see there); ANSI codes could hide it. */
   wants(raw: string): boolean {
     const name = this.f.name;
     return name === undefined || this.mode === 'msm' || (this.mode === 'global' && this.globalText !== undefined)
-      || rawMayHold(raw, name);
+      || rawMayHold(raw, name) || (this.mode === 'downstream' && this.bareRegs && RE_BARE_REG.test(raw));
   }
 
   feed(line: LogLine): Feed {
     const f = this.f;
+    if (this.mode === 'downstream' && this.bareRegs) {
+      const bare = line.time === undefined && RE_BARE_REG.test(line.message) ? unquote(line.message) : undefined;
+      if (bare !== undefined && readContextLine(f, bare)) { f.update(); return 'more'; }
+      this.bareRegs = false;
+    }
     if (this.mode === 'msm') {
       // pr_err lines: no device prefix to tell them apart, so only the known lines are taken.
       if (readMsmLine(f, line.message)) { f.update(); return 'more'; }
