@@ -7,7 +7,8 @@ import { CliError, fileError } from './errors';
 import { LogAnalyzer, ANALYSIS_KEYS, type Analysis, type AnalyzerOptions } from '../core/analysis/analyzer';
 import { PartsAnalyzer, type ChunkState } from '../core/analysis/parts';
 import { keyFinder, keyMatcher, scanBlock, scanBytes } from '../core/logs/chunk-scan';
-import { bufferIn } from '../node/scan-file';
+import { BLOCK, bufferIn, blockScanFor, LineBlocks } from '../node/line-blocks';
+import { inputFormat, textChunks, InputError } from '../node/input-format';
 import { buildReport } from '../core/analysis/report';
 import { reportToMarkdown } from '../core/analysis/render-markdown';
 import { reportToHtml } from '../core/analysis/render-html';
@@ -31,51 +32,45 @@ confidence and reasoning. With --snapshot every distinct faulting page is walked
 A LOG of '-' reads standard input. The log is read once, streaming; large files are cut into
 parts analysed on worker threads and merged in log order.`;
 
-const BLOCK = 4 << 20;
-const MAX_LINE = 1 << 20;
-
-/** Stream a file through the analyzer in blocks of whole lines: memory does not grow with the file. */
+/** Stream a plain-text file through the analyzer in blocks of whole lines: memory does not grow with the file. */
 export function analyzeFile(path: string, opts: AnalyzerOptions): Analysis {
   const fd = openSync(path, 'r');
   try {
     const analyzer = new LogAnalyzer(opts);
     // Same reader as scan: with WebAssembly SIMD only candidate lines are decoded, else the regex path.
-    const finder = keyFinder(ANALYSIS_KEYS);
-    const matcher = finder ? undefined : keyMatcher(ANALYSIS_KEYS);
-    const buf = finder ? bufferIn(finder.buffer(BLOCK + MAX_LINE)) : Buffer.allocUnsafe(BLOCK + MAX_LINE);
-    const scan = (end: number, firstLine: number) => finder
-      ? scanBytes(buf, 0, end, analyzer, finder, firstLine, (s, e) => buf.toString('utf8', s, e))
-      : scanBlock(buf.toString('utf8', 0, end), analyzer, matcher!, firstLine);
-    let carry = 0;
-    let lines = 0;
-    let skipping = false; // dropping the tail of an over-long line
-    for (;;) {
-      const n = readSync(fd, buf, carry, BLOCK, null);
-      let end = carry + n;
-      if (skipping) {
-        const nl = n > 0 ? buf.indexOf(10, 0) : -1;
-        if (n > 0 && (nl < 0 || nl >= end)) continue;
-        skipping = false;
-        if (nl >= 0) { buf.copy(buf, 0, nl + 1, end); end -= nl + 1; }
-        carry = end;
-        if (n > 0) continue;
-      }
-      if (n === 0) {
-        if (end > 0) lines += scan(end, lines + 1).lines;
-        break;
-      }
-      const lastNl = buf.lastIndexOf(10, end - 1);
-      let cut = lastNl + 1;
-      if (lastNl < 0 && end > MAX_LINE) { cut = end; skipping = true; } // analyse the head, drop the rest up to its newline
-      if (cut > 0) lines += scan(cut, lines + 1).lines;
-      carry = end - cut;
-      if (carry > 0) buf.copy(buf, 0, cut, end);
-    }
+    const { buf, scan } = blockScanFor(analyzer, { keys: ANALYSIS_KEYS });
+    const blocks = new LineBlocks(buf, scan);
+    for (let n; (n = readSync(fd, buf, blocks.at, blocks.block, null)) > 0;) blocks.commit(n);
+    blocks.end();
     analyzer.end();
-    return analyzer.result(lines);
+    return analyzer.result(blocks.lines);
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * analyzeFile for any input scan reads (compressed, UTF-16). A stream that breaks off rejects
+ * with an InputError carrying the analysis of what was read.
+ */
+export async function analyzeAnyFile(path: string, opts: AnalyzerOptions): Promise<Analysis> {
+  const format = inputFormat(path);
+  if (format === 'text') return analyzeFile(path, opts);
+  const analyzer = new LogAnalyzer(opts);
+  const { buf, scan } = blockScanFor(analyzer, { keys: ANALYSIS_KEYS });
+  const blocks = new LineBlocks(buf, scan);
+  let broken: InputError | undefined;
+  try {
+    for await (const chunk of textChunks(path, format)) blocks.feed(chunk);
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    broken = e;
+  }
+  blocks.end();
+  analyzer.end();
+  const analysis = analyzer.result(blocks.lines);
+  if (broken) throw Object.assign(broken, { analysis });
+  return analysis;
 }
 
 // ------------------------------------------------------------------ parallel analysis
@@ -279,14 +274,21 @@ export async function runReport(args: string[]): Promise<number> {
   }
   try {
     let analysis: Analysis;
+    // A log that breaks off (a truncated archive) is reported on what was read, then the error.
+    let broken: CliError | undefined;
     try {
       const options: AnalyzerOptions = { file: name, storm: { ...(threshold ? { threshold } : {}), ...(window ? { window } : {}) } };
       const st = statSync(path);
-      // Worker threads pay off on large regular files; pipes and small files stay on this thread.
-      analysis = workers > 1 && st.isFile() && st.size >= parallelMin && typeof __filename === 'string' && __filename.endsWith('.js')
+      // Worker threads pay off on large regular text files; pipes, small and compressed files stay on this thread.
+      analysis = workers > 1 && st.isFile() && st.size >= parallelMin && typeof __filename === 'string' && __filename.endsWith('.js') && inputFormat(path) === 'text'
         ? await analyzeFileParallel(path, options, workers)
-        : analyzeFile(path, options);
-    } catch (e) { throw fileError(name, e); }
+        : await analyzeAnyFile(path, options);
+    } catch (e) {
+      const partial = (e as { analysis?: Analysis }).analysis;
+      if (!(e instanceof InputError) || !partial) throw e instanceof InputError ? new CliError(`${name}: ${e.message}`) : fileError(name, e);
+      analysis = partial;
+      broken = new CliError(`${name}: ${e.message}`);
+    }
     const report = buildReport(analysis, { source: name, ...(snap ? { snapshot: snap, snapshotName: snapPath! } : {}), ...(maxGroups ? { maxGroups } : {}), ...(walksPerGroup ? { walksPerGroup } : {}) });
     const text = format === 'html' ? reportToHtml(report) : format === 'json' ? reportToJson(report) : reportToMarkdown(report);
     const out = a.flags.get('output')?.[0];
@@ -295,6 +297,7 @@ export async function runReport(args: string[]): Promise<number> {
     } else {
       process.stdout.write(text);
     }
+    if (broken) throw broken;
     return 0;
   } finally {
     snap?.close();

@@ -2,7 +2,8 @@
 import { statSync } from 'node:fs';
 import { parseArgs } from './args';
 import { CliError, fileError } from './errors';
-import { scanFileSync } from '../node/scan-file';
+import { scanAnyFile } from '../node/scan-file';
+import { inputFormat, InputError } from '../node/input-format';
 import { scanFileParallel, CHUNK_SIZE } from '../node/parallel-scan';
 import { availableParallelism } from 'node:os';
 import { recordToJson } from '../core/logs/record';
@@ -18,7 +19,8 @@ Finds every IOMMU fault record in the logs (dmesg, journalctl, serial consoles, 
   --workers N  threads for large files (default: one per core, at most 4, for files of
              128 MiB and more; given explicitly, for any file of two chunks or more)
   --list-keys  print the substrings that select candidate lines, one per line (for grep comparisons)
-A FILE of '-' reads standard input.`;
+A FILE of '-' reads standard input. Compressed logs (gzip; xz, zstd, bzip2 with their tools
+installed) and UTF-16 text are read as they are.`;
 
 /**
  * Worker threads start cold: each loads and compiles the engine again (about 0.35 s of wall
@@ -48,25 +50,29 @@ export async function runScan(args: string[]): Promise<number> {
   }
   const json = a.bools.has('json');
   const summary = new SummaryBuilder();
+  // A file that breaks off (a truncated archive) is reported after the output of everything read.
+  let broken: CliError | undefined;
   for (let i = 0; i < files.length; i++) {
     const f = files[i]!;
     const name = a.positionals[i]!;
     try {
       const st = statSync(f);
-      // Worker threads pay off on large regular files; pipes and small files stay on this thread.
-      if (workers > 1 && st.isFile() && st.size >= 2 * chunkSize && (explicitWorkers || st.size >= PARALLEL_FROM)) {
+      // Worker threads pay off on large regular text files; pipes, small and compressed files stay on this thread.
+      if (workers > 1 && st.isFile() && st.size >= 2 * chunkSize && (explicitWorkers || st.size >= PARALLEL_FROM) && inputFormat(f) === 'text') {
         await flushOut();
         const r = await scanFileParallel(f, { name, mode: json ? 'json' : 'summary', workers, chunkSize });
         if (r.closedOutput) process.exit(0); // `| head` closed the pipe, as in output.ts
         if (r.summary) summary.merge(r.summary);
       } else {
-        scanFileSync(f, json ? (r) => writeOut(recordToJson(r) + '\n') : (r) => summary.add(r), { file: name });
+        await scanAnyFile(f, json ? (r) => writeOut(recordToJson(r) + '\n') : (r) => summary.add(r), { file: name });
       }
     } catch (e) {
-      throw fileError(name, e);
+      if (!(e instanceof InputError)) throw fileError(name, e);
+      broken ??= new CliError(`${name}: ${e.message}`);
     }
   }
   if (json) await flushOut();
   else process.stdout.write(summaryToText(a.positionals, summary.build(), { top }) + '\n');
+  if (broken) throw broken;
   return 0;
 }

@@ -5,7 +5,7 @@
  */
 import type { FaultRecord } from '../logs/record';
 import type { Culprit, WalkStage } from '../walk/types';
-import { PageSet, pageKey, type PageBudget, type PageSample, type PageSetState, type PageSummary } from './pages';
+import { PageSet, pageNumber, type PageBudget, type PageSample, type PageSetState, type PageSummary } from './pages';
 import { StormStream, type Storm, type StormOptions, type StormStreamState } from './storms';
 import type { SymptomHit } from './symptoms';
 import type { XenContext } from './xen-context';
@@ -193,8 +193,8 @@ export class GroupAgg {
     return undefined;
   }
 
-  /** Returns the record's page key, for the caller's other page sets. */
-  add(r: FaultRecord, xenDomain: number | undefined): string | undefined {
+  /** Returns the record's page number (pageNumber), for the caller's other page sets. */
+  add(r: FaultRecord, xenDomain: number | undefined): number | undefined {
     this.tailLine[this.tailAt] = r.line;
     this.tailTime[this.tailAt] = r.time ?? NaN;
     this.tailAt = (this.tailAt + 1) % TAIL;
@@ -232,7 +232,7 @@ export class GroupAgg {
       const drv = (r.decoded as Record<string, unknown> | undefined)?.driver;
       if (typeof drv === 'string') addCapped(this.drivers, drv, 8);
     }
-    const pk = r.iova !== undefined ? pageKey(r.iova) : undefined;
+    const pk = r.iova !== undefined ? pageNumber(r.iova) : undefined;
     if (r.iova !== undefined) this.pages.add(r.iova, r.access, r.pasid, pk);
     this.storm.add(r.time, r.line, r.iova, r.access, undefined, pk);
     return pk;

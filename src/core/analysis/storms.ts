@@ -108,7 +108,7 @@ export class StormStream {
   }
 
   /** One record at `time` (seconds, when the line had one) on `line`. */
-  add(time: number | undefined, line: number, iova?: string, access?: string, source?: string, pageKey?: string): void {
+  add(time: number | undefined, line: number, iova?: string, access?: string, source?: string, page?: number): void {
     if (this.axis === undefined) this.setAxis(time);
     const pos = this.axis === 'lines' ? line : time ?? this.lastPos;
     const k = Math.floor(pos / this.width);
@@ -133,7 +133,7 @@ export class StormStream {
     if (s) {
       const r = this.rate(this.sum);
       if (r > s.storm.peakRate) { s.storm.peakRate = r; s.storm.peakAt = pos; }
-      if (iova !== undefined) s.pages.add(iova, access, undefined, pageKey);
+      if (iova !== undefined) s.pages.add(iova, access, undefined, page);
       if (source !== undefined) {
         const n = s.sources.get(source);
         if (n !== undefined) s.sources.set(source, n + 1);

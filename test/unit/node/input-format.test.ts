@@ -1,0 +1,173 @@
+/**
+ * Logs as people have them: rotated and compressed (gzip in-process; xz, zstd, bzip2 through the
+ * system tools, which CI installs), UTF-16 from a Windows shell, binary journal files, truncated
+ * archives. Each must give the records of the same log as plain text, or a clear error after the
+ * records of what was read.
+ */
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { inputFormat, InputError } from '../../../src/node/input-format';
+import { scanAnyFile, scanFileSync } from '../../../src/node/scan-file';
+import { LineBlocks } from '../../../src/node/line-blocks';
+import type { FaultRecord } from '../../../src/core/logs/record';
+
+const dir = mkdtempSync(join(tmpdir(), 'iommu-lens-input-'));
+const EXAMPLE = join(__dirname, '../../../examples/mixed-faults.log');
+const CLI = join(__dirname, '../../../dist/cli.js');
+const plain = readFileSync(EXAMPLE);
+
+function file(name: string, bytes: Uint8Array): string {
+  const p = join(dir, name);
+  writeFileSync(p, bytes);
+  return p;
+}
+
+async function records(p: string): Promise<FaultRecord[]> {
+  const out: FaultRecord[] = [];
+  await scanAnyFile(p, (r) => out.push(r), { file: 'x.log' });
+  return out;
+}
+
+const expected = (() => {
+  const out: FaultRecord[] = [];
+  scanFileSync(EXAMPLE, (r) => out.push(r), { file: 'x.log' });
+  return out;
+})();
+
+describe('input formats', () => {
+  it('the example log gives records (the comparisons below are not empty)', () => {
+    expect(expected.length).toBeGreaterThan(10);
+  });
+
+  it('gzip, including a rotated log made of several gzip members', async () => {
+    const p = file('kern.log.2.gz', gzipSync(plain));
+    expect(inputFormat(p)).toBe('gzip');
+    expect(await records(p)).toEqual(expected);
+    const half = plain.indexOf(10, plain.length >> 1) + 1;
+    const two = file('two-members.gz', Buffer.concat([gzipSync(plain.subarray(0, half)), gzipSync(plain.subarray(half))]));
+    expect(await records(two)).toEqual(expected);
+  });
+
+  for (const [format, tool, suffix] of [['xz', 'xz', 'xz'], ['zstd', 'zstd', 'zst'], ['bzip2', 'bzip2', 'bz2']] as const) {
+    it(`${format} through the system's ${tool}`, async () => {
+      const packed = execFileSync(tool, ['-c'], { input: plain });
+      const p = file(`messages.${suffix}`, packed);
+      expect(inputFormat(p)).toBe(format);
+      expect(await records(p)).toEqual(expected);
+    });
+  }
+
+  it('UTF-16 with a byte-order mark, little and big endian (PowerShell redirects)', async () => {
+    const text = plain.toString('utf8');
+    const le = file('ps.log', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
+    expect(inputFormat(le)).toBe('utf16le');
+    expect(await records(le)).toEqual(expected);
+    const be = Buffer.from(text, 'utf16le').swap16();
+    const pb = file('be.log', Buffer.concat([Buffer.from([0xfe, 0xff]), be]));
+    expect(inputFormat(pb)).toBe('utf16be');
+    expect(await records(pb)).toEqual(expected);
+  });
+
+  it('plain text stays text, even when a line starts with a magic-like "BZh"', () => {
+    expect(inputFormat(EXAMPLE)).toBe('text');
+    expect(inputFormat(file('bzh.log', Buffer.from('BZh is not bzip2 here\n')))).toBe('text');
+    expect(inputFormat(file('empty.log', Buffer.alloc(0)))).toBe('text');
+  });
+
+  it('a truncated gzip archive: the records of what was read, then an error naming the cut', async () => {
+    const whole = gzipSync(plain);
+    const p = file('cut.gz', whole.subarray(0, Math.floor(whole.length * 0.6)));
+    const got: FaultRecord[] = [];
+    const err = await scanAnyFile(p, (r) => got.push(r), { file: 'x.log' }).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as Error).message).toMatch(/gzip data ends early \(truncated file\?\) after \d+ compressed bytes/);
+    expect(got.length).toBeGreaterThan(0);
+    expect(got.length).toBeLessThan(expected.length);
+    expect(got).toEqual(expected.slice(0, got.length));
+  });
+
+  it('a systemd journal file: an error telling how to export it', async () => {
+    const p = file('system.journal', Buffer.concat([Buffer.from('LPKSHHRH'), Buffer.alloc(256)]));
+    expect(inputFormat(p)).toBe('journal');
+    await expect(records(p)).rejects.toThrow(/binary systemd journal file; export its kernel messages first: journalctl --file .* -k/);
+  });
+
+  it('a missing decompressor: an error naming the package to install', async () => {
+    const p = file('m.xz', execFileSync('xz', ['-c'], { input: plain }));
+    const path = process.env.PATH;
+    process.env.PATH = join(dir, 'no-such-dir');
+    try {
+      await expect(records(p)).rejects.toThrow(/is xz-compressed and 'xz' is not installed: install xz-utils/);
+    } finally {
+      process.env.PATH = path;
+    }
+  });
+
+  it('the CLI: scan and report read compressed logs; a truncated one prints what was read and exits 2', () => {
+    const gz = file('cli.log.gz', gzipSync(plain));
+    const fromGz = execFileSync('node', [CLI, 'scan', '--json', gz]).toString().replace(/"file":"[^"]*",/g, '');
+    const fromText = execFileSync('node', [CLI, 'scan', '--json', EXAMPLE]).toString().replace(/"file":"[^"]*",/g, '');
+    expect(fromGz).toBe(fromText);
+    expect(execFileSync('node', [CLI, 'report', gz]).toString()).toMatch(/14 fault records/);
+    const whole = gzipSync(plain);
+    const cut = file('cli-cut.gz', whole.subarray(0, Math.floor(whole.length * 0.6)));
+    for (const cmd of [['scan'], ['report']]) {
+      const r = spawnSync('node', [CLI, ...cmd, cut]);
+      expect(r.status).toBe(2);
+      expect(r.stdout.toString()).toMatch(/[1-9]\d* (IOMMU )?fault records?/);
+      expect(r.stderr.toString()).toMatch(/cli-cut\.gz: gzip data ends early/);
+    }
+  });
+});
+
+describe('LineBlocks', () => {
+  const FAULT = '[    1.000000] DMAR: [DMA Read NO_PASID] Request device [0000:04:1d.0] fault addr 0xf3d2e000 [fault reason 0x06] PTE Read access is not set';
+
+  it('a line over the limit after short lines is cut, not a crash (it used to overrun the buffer)', () => {
+    const p = file('long.log', Buffer.from('a\n' + 'y'.repeat(3_000_000) + '\n' + FAULT + '\n'));
+    const got: FaultRecord[] = [];
+    const { lines } = scanFileSync(p, (r) => got.push(r), { maxLine: 1 << 16 });
+    expect(lines).toBe(3);
+    expect(got.map((r) => [r.line, r.iova])).toEqual([[3, '0xf3d2e000']]);
+  });
+
+  // Every way of cutting the input gives the same lines with the same numbers: what the scanner
+  // sees is recorded as (first line, text) pairs per scanned block.
+  it('feed (any chunking) and commit (block reads) cut the same lines, long ones included', () => {
+    const line = fc.oneof(
+      fc.string({ maxLength: 12 }).map((s) => s.replace(/\n/g, '')),
+      fc.integer({ min: 20, max: 90 }).map((n) => 'L'.repeat(n)),
+    );
+    fc.assert(fc.property(fc.array(line, { maxLength: 40 }), fc.boolean(), fc.array(fc.integer({ min: 1, max: 70 }), { minLength: 1, maxLength: 8 }), (ls, finalNl, cuts) => {
+      const text = Buffer.from(ls.join('\n') + (finalNl && ls.length ? '\n' : ''));
+      const run = (drive: (b: LineBlocks) => void) => {
+        const seen: string[] = [];
+        const buf = Buffer.alloc(64 + 32);
+        const b: LineBlocks = new LineBlocks(buf, (end, first) => {
+          const t = buf.toString('latin1', 0, end).split('\n');
+          if (t[t.length - 1] === '') t.pop();
+          t.forEach((l, i) => seen.push(`${first + i}:${l}`));
+          return { lines: t.length };
+        }, 64, 32);
+        drive(b);
+        b.end();
+        return { seen, lines: b.lines };
+      };
+      const viaCommit = run((b) => { for (let o = 0; o < text.length;) { const k = Math.min(b.block, text.length - o); text.copy(b.buf, b.at, o, o + k); b.commit(k); o += k; } });
+      let c = 0;
+      const viaFeed = run((b) => { for (let o = 0; o < text.length;) { const k = cuts[c++ % cuts.length]!; b.feed(text.subarray(o, o + k)); o += k; } });
+      expect(viaFeed).toEqual(viaCommit);
+      // lines within the limit come through whole and numbered as an editor numbers them
+      const newlines = text.filter((b) => b === 10).length;
+      expect(viaCommit.lines).toBe(newlines + (text.length && text[text.length - 1] !== 10 ? 1 : 0));
+      const real = text.length ? text.toString('latin1').split('\n') : [];
+      if (text.length && text[text.length - 1] === 10) real.pop();
+      real.forEach((l, i) => { if (l.length <= 32) expect(viaCommit.seen).toContain(`${i + 1}:${l}`); });
+    }), { seed: 7, numRuns: 300 });
+  });
+});
