@@ -243,6 +243,9 @@ function wordStamp(s: string): number {
 const RE_KMSG = /^\d{1,4},\d{1,20},(\d{1,20})(?:,[^;,\s]{0,24}){0,4};/;
 // journalctl -o short-unix: "1604671188.123456 host kernel: "
 const RE_UNIX_TIME = /^(\d{9,11})\.(\d{6}) /;
+// a record address and the stamp, as Qualcomm ramdump tools list the log buffer
+// ("0x000000000277BBFA |   1263.468579:   arm-smmu ...", github.com/qualcomm/fastrpc/issues/353)
+const RE_ADDR_STAMP = /^0x[0-9A-Fa-f]{1,16} \| {0,12}(\d{1,10})\.(\d{1,9}): {0,4}/;
 // RFC 5424 after its "<PRI>": "1 2024-11-21T10:02:03.123456+01:00 host kernel - - - msg" (NILVALUE '-'
 // or bracketed structured data; a BOM may open the message)
 const RE_RFC5424 = /^1 (\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(?:Z|[+-]\d\d:\d\d) \S{1,255} \S{1,48} \S{1,128} \S{1,32} (?:-|(?:\[[^\]]{0,1024}\]){1,16})(?: \ufeff?|$)/;
@@ -444,6 +447,7 @@ function otherDigitPrefix(s: string): number {
     return m[0].length;
   }
   if ((m = RE_KMSG.exec(s))) { otherTime = usecToSeconds(m[1]!); return m[0].length; }
+  if (s.charCodeAt(1) === 120 /* x */ && (m = RE_ADDR_STAMP.exec(s))) { otherTime = Number(m[1]) + frac(m[2]); return m[0].length; }
   if ((m = RE_LOGCAT.exec(s))) {
     const rest = s.slice(m[0].length);
     const lc = RE_LOGCAT_THREAD.exec(rest) ?? RE_LOGCAT_BRIEF.exec(rest);

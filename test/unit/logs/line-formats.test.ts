@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parseLine } from '../../../src/core/logs/line';
 import { scanText } from '../../../src/core/logs/scanner';
 import type { FaultRecord } from '../../../src/core/logs/record';
+import { scan } from '../../helpers/real-logs';
 
 // Real prints, as published (see ../shared/corpus for their sources):
 // intel-dmar.txt, https://github.com/opencomputeproject/OpenNetworkLinux/pull/897
@@ -289,6 +290,19 @@ describe('Android logcat', () => {
   });
 });
 
+describe('published excerpts (test/fixtures/real-logs/prefixes.txt)', () => {
+  it('a Qualcomm ramdump listing: "0x<record> |   <stamp>:   <message>"', () => {
+    const l = parseLine('0x000000000277BD84 |   1263.480593:   arm-smmu 15000000.iommu: FSR    = 00000402 [TF ], SID=0x19c3', 1);
+    expect(l).toMatchObject({ message: 'arm-smmu 15000000.iommu: FSR    = 00000402 [TF ], SID=0x19c3', time: 1263.480593 });
+    const recs = scan('prefixes.txt', 'qualcomm/fastrpc/issues/353');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({
+      family: 'arm-smmu', line: 1, time: 1263.468579, iommu: '15000000.iommu', iova: '0xfd7ff000', contextBank: 10, streamId: '0x19c3',
+      registers: { fsr: '0x402', fsynr0: '0x540003', cbfrsynra: '0x19c3' },
+    });
+  });
+});
+
 describe('hostile input', () => {
   it('stays linear on a megabyte of each prefix\'s characters', () => {
     const M = 1_000_000;
@@ -299,7 +313,7 @@ describe('hostile input', () => {
       '1 2024-11-21T10:02:03Z ' + 'h '.repeat(M / 2), '<3>1 2024-11-21T10:02:03Z h k - - ' + '['.repeat(M), '11-21 10:02:03.123 ' + ' '.repeat(M),
       '11-21 10:02:03.123     0     0 E ' + 'x'.repeat(M), '1604671188.123456 ' + 'h'.repeat(M), 'Dez ' + '0'.repeat(M),
       'Dez 08 10:02:17 ' + 'h'.repeat(M), 'Sat 2024-11-21 10:02:03 ' + 'C'.repeat(M), ' ' + 'A'.repeat(M) + '=',
-      '    MESSAGE=' + 'x'.repeat(M), '\t"MESSAGE" : "' + 'x'.repeat(M), 'MESSAGE='.repeat(M / 8), 'ab '.repeat(M / 3),
+      '    MESSAGE=' + 'x'.repeat(M), '0x1 | ' + ' '.repeat(M), '0x' + 'f'.repeat(M), '\t"MESSAGE" : "' + 'x'.repeat(M), 'MESSAGE='.repeat(M / 8), 'ab '.repeat(M / 3),
     ];
     const t0 = performance.now();
     for (const l of lines) parseLine(l, 1);
