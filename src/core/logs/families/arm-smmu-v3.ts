@@ -738,7 +738,8 @@ export const armSmmuV3Recognizer: Recognizer = {
   keys: [
     ' received:', 'event: ', 'arm-smmu-v3 ', 'unexpected global error', 'CMDQ error', 'skipping command in error state',
     'CMD_SYNC timeout', 'CMDQ timeout', 'overflow detected', 'EVTQ overflow', 'write aborted', 'Service Failure Mode',
-    'error reported. vintf_map', 'able, STATUS=0x', ', GERROR=0x', 'uncleared error detected',
+    // Tegra241 CMDQV: keys whose first bytes ordinary lines rarely start ("error ", "able, " would)
+    'vintf_map', ', STATUS=0x', ', GERROR=0x', 'uncleared error detected',
   ],
   recognize(line) {
     const p = linuxPrefix(line.message);
