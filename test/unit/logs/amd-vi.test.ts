@@ -117,6 +117,11 @@ describe('AMD-Vi, Linux print generations built from their format strings', () =
     expect(amd('IO_PAGE_FAULT device= is a word ]')).toEqual([]);
   });
 
+  it('a print kept in Markdown backticks still names its device', () => {
+    const [r] = amd('* `nvme 0000:01:00.0: AMD-Vi: ' + cprintf('Event logged [IO_PAGE_FAULT domain=0x%04x address=0x%llx flags=0x%04x]', 0, 0n, 0) + '`');
+    expect(r).toMatchObject({ device: '0000:01:00.0', domain: '0x0', iova: '0x0', registers: { flags: '0x0' } });
+  });
+
   it('GN=1: the domain= value is PASID[15:0]', () => {
     const [r] = amd('AMD-Vi: ' + cprintf('Event logged [IO_PAGE_FAULT device=%04x:%02x:%02x.%x domain=0x%04x address=0x%llx flags=0x%04x]', 0, 0xc1, 0, 0, 0x2, 0x7f0000001000n, 0x21));
     expect(r).toMatchObject({ pasid: '0x2', iova: '0x7f0000001000', access: 'write', decoded: { flags: { GN: true } } });

@@ -137,6 +137,14 @@ describe('real logs 6: AMD-Vi', () => {
     expect(recs[1]!.time! % 86400).toBeCloseTo(11 * 3600 + 28 * 60 + 59, 3);
   });
 
+  it('"[HH:MM:SS]" stamps and the writer\'s range notes after the bracket: every print read', () => {
+    const recs = scan(A, '70530708161');
+    expect(recs.map((r) => [r.line, r.device, r.iova])).toEqual([
+      [1, '0000:02:00.1', '0xffff6004'], [2, '0000:02:00.0', '0xffbc0000'], [3, '0000:02:00.0', '0xffae0100'],
+    ]);
+    for (const r of recs) expect(r).toMatchObject({ family: 'amd-vi', kind: 'event', domain: '0x3', access: 'read', registers: { flags: '0x0' }, reason: { code: 2, name: 'IO_PAGE_FAULT' } });
+  });
+
   it('ratelimit notices cut by soft breaks and by a wrap after "callbacks " (earlier excerpts) are storm records', () => {
     const qp = scan(A, '12079728524').filter((r) => r.kind === 'storm-suppressed');
     expect(qp.map((r) => [r.line, r.endLine, r.family, decoded(r).function, decoded(r).suppressed])).toEqual([

@@ -27,8 +27,8 @@ const FAMILY = 'amd-vi';
 
 // Where the printed text starts: after "AMD-Vi: " (pr_fmt) or the old "AMD IOMMU: ".
 const RE_PREFIX = /(?:^|[\s\]])(AMD-Vi|AMD IOMMU): (?:AMD-Vi: )?/;
-// "driver device: " in front of the prefix (dev_err / pci_err).
-const RE_DEV = /(?:^|[\s\]>|])([\w.-]{1,64}) ([\w.:@-]{1,80}): $/;
+// "driver device: " in front of the prefix (dev_err / pci_err), also right after a Markdown backtick.
+const RE_DEV = /(?:^|[\s\]>|`])([\w.-]{1,64}) ([\w.:@-]{1,80}): $/;
 // "=3D" is "=" in quoted-printable mail archives (bugzilla mails, list digests).
 const RE_KV = /(?:^|[\s(\[,])([a-z_]{1,12}(?:\[[0-3]\])?)=(?:3D)?(0x[0-9a-fA-F]{1,16}|[0-9a-fA-F]{1,4}:[0-9a-fA-F]{1,2}:[0-9a-fA-F]{1,2}\.[0-7]|[0-9a-fA-F]{1,2}:[0-9a-fA-F]{1,2}\.[0-7]|\d{1,10})(?=[\s,\])]|$)/g;
 const RE_EVENT_NAME = /^\s{0,4}\[?\s{0,2}([A-Z][A-Z0-9_]{2,40})(?=[\s\]]|$)/;
