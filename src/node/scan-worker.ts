@@ -76,7 +76,9 @@ function scanChunk(k: number): void {
     const nl = buf.indexOf(10, endRel - 1);
     e0 = nl < 0 || nl >= got ? got : nl + 1;
   }
-  if (s0 > endRel) s0 = endRel; // a line longer than the chunk: it belongs to an earlier chunk
+  // No line starts in this chunk (it lies inside a line longer than a chunk, which an earlier
+  // chunk owns): it owns no lines, not the end of that line as a line of its own.
+  if (s0 >= endRel) s0 = e0 = endRel;
   if (e0 < s0) e0 = s0;
 
   // Count this chunk's lines first (cheap) so that later chunks can number their records while

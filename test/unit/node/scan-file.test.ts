@@ -99,6 +99,25 @@ describe('parallel scan with multi-line records cut by chunk boundaries', () => 
     expect(execFileSync('node', [cli, 'scan', '--chunk-size', '4096', '--workers', '4', p]).toString()).toBe(sumSeq);
   });
 
+  it('lines longer than a chunk keep every record on its line (chunks inside such a line own none)', () => {
+    const cli = join(__dirname, '../../../dist/cli.js');
+    const out: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      out.push(`[${i}.000000] DMAR: [DMA Read NO_PASID] Request device [0000:00:02.0] fault addr 0x${(0x7f000 + i).toString(16)}000 [fault reason 0x06] PTE Read access is not set`);
+      // blobs of 5 to 40 chunks, some ending in a fault print of their own
+      out.push('b'.repeat(20_000 + ((i * 7919) % 140_000)) + (i % 3 === 0 ? ` [${i}.5] ${FAULT}` : ''));
+    }
+    const p = join(dir, 'blobs.log');
+    writeFileSync(p, out.join('\n') + '\n');
+    const seq = execFileSync('node', [cli, 'scan', '--json', '--workers', '1', p], { maxBuffer: 1 << 28 }).toString();
+    const lines = seq.trim().split('\n').map((l) => JSON.parse(l) as FaultRecord);
+    expect(lines.filter((r) => r.kind === 'dma-fault').map((r) => r.line)).toEqual(Array.from({ length: 60 }, (_, i) => 2 * i + 1));
+    expect(lines.filter((r) => r.kind === 'storm-suppressed').map((r) => r.line)).toEqual(Array.from({ length: 20 }, (_, i) => 6 * i + 2));
+    for (const [chunk, workers] of [['4096', '2'], ['10000', '3']] as const) {
+      expect(execFileSync('node', [cli, 'scan', '--json', '--chunk-size', chunk, '--workers', workers, p], { maxBuffer: 1 << 28 }).toString()).toBe(seq);
+    }
+  });
+
   it('stops, exit status 0, when the reader of its NDJSON goes away (`| head`)', () => {
     const cli = join(__dirname, '../../../dist/cli.js');
     const line = '[    1.000000] DMAR: [DMA Read NO_PASID] Request device [0000:00:02.0] fault addr 0x7f3a1000 [fault reason 0x06] PTE Read access is not set\n';
