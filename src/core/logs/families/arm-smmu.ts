@@ -246,7 +246,8 @@ const RE_HANDLED = /^Context fault handled by client: (.{1,400})$/;
 const RE_UNEXPECTED_CTX = /^Unexpected context fault \(fsr (0x[0-9a-fA-F]{1,8})\)/;
 // Retyped excerpts drop the "!" (and the "=" of the register lines that follow).
 const RE_DOWNSTREAM = /^Unhandled arm-smmu context fault from (\S{1,160}?)(?:!|\s*$)/;
-const RE_GLOBAL = /^Unexpected global fault, this could be serious/;
+// (a quoted-printable soft break may cut the last word: "this could be seri=")
+const RE_GLOBAL = /^Unexpected global fault, this could be\b/;
 const RE_BLOCKED = /^Blocked unknown Stream ID (0x[0-9a-fA-F]{1,4});/;
 const RE_GFSR = /^\s{0,16}GFSR 0x[0-9a-fA-F]{1,8}/;
 const RE_MSM = /^(?:[\w-]{1,32}: )?Unexpected IOMMU page fault!/;
@@ -370,6 +371,11 @@ const RE_HEX_START = /^[0-9a-fA-F]/;
  * that is not one of them closes the record ('end'); other devices' lines, call traces and
  * ratelimit notes in between are stepped over ('skip').
  */
+// The rest of a global register name that a quoted-printable soft break cut ("GFSYN=" + "R1 0x...").
+const RE_NAME_HEAD = /[A-Z0-9]{0,7}$/;
+const RE_NAME_REST = /^([A-Z0-9]{0,7}) 0x[0-9a-fA-F]/;
+const RE_GNAME = /^(?:GFSR|GFSYNR[0-2])$/;
+
 // A register line with nothing in front of it but quote marks: "FAR 0x...", "FSR 0x... [PF W SS]".
 const RE_BARE_REG = /^[\s>|]{0,8}(?:FAR|PAR|FSR|FSYNR[01]|SID) ?[=0]/;
 
@@ -429,10 +435,14 @@ class Assembler implements Continuation {
       // a mail-wrapped remainder: "0x00000000, GFSYNR1 0x00000871, GFSYNR2 0x00000000", also
       // behind quote marks and tabs ("> \t\t\t GFSYNR1 ..."), or the rest of a value that a
       // quoted-printable soft break cut ("GFSYNR1 0x0=" + "0000043, GFSYNR2 0x00000000")
-      const t = p.rest.trim();
+      // (a remainder quoted one level less than its head keeps quote marks of its own)
+      const t = unquote(p.rest).trim();
       const g = this.globalText;
       const cutValue = g.endsWith('=') && RE_HEX_END.test(g.slice(-2, -1));
-      if (cutValue && RE_HEX_START.test(t)) {
+      // a soft break inside a register name: "GFSYNR0 0x00000006, GFSYN=" + "R1 0x00000000, ..."
+      const nameTail = g.endsWith('=') ? RE_NAME_REST.exec(t) : null;
+      const cutName = nameTail !== null && RE_GNAME.test(RE_NAME_HEAD.exec(g.slice(-8, -1))![0] + nameTail[1]);
+      if ((cutValue && RE_HEX_START.test(t)) || cutName) {
         this.globalText = g.slice(0, -1) + t;
         readGlobalRegs(f, this.globalText);
         f.update();
