@@ -127,6 +127,18 @@ describe('arm-smmu: real corpus lines', () => {
 });
 
 describe('arm-smmu: every print era, built from the C format strings', () => {
+  it('global fault mailed as quoted-printable: soft break inside "serious" and inside a register name', () => {
+    const dev = 'arm-smmu 2b400000.iommu: ';
+    const recs = scanText([
+      dev + 'Unexpected global fault, this could be seri=',
+      'ous',
+      dev + cfmt('\tGFSR 0x%08x, GFSYNR0 0x%08x, GFSYNR=', 0x2, 0x2),
+      cfmt('1 0x%08x, GFSYNR2 0x%08x', 0x417, 0),
+    ].join('\n')).filter((r) => r.family === 'arm-smmu');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({ kind: 'global-fault', line: 1, endLine: 4, streamId: '0x417', registers: { gfsr: '0x2', gfsynr1: '0x417', gfsynr2: '0x0' }, reason: { name: 'USF' } });
+  });
+
   it('downstream head retyped without "!": bare register lines right after it join it, a prefixed line ends that', () => {
     const dev = 'arm-smmu 15000000.apps-smmu: ';
     const recs = scanText([

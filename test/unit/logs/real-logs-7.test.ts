@@ -207,3 +207,45 @@ describe('real logs 7: Qualcomm downstream SMMU', () => {
     });
   });
 });
+
+describe('real logs 7: Xen SMMUv2 prints in mail', () => {
+  const F = 'arm-smmu.txt';
+  const XEN = { family: 'arm-smmu', host: 'xen' };
+
+  it('Juno stream match conflict: soft breaks inside "serious" and inside "GFSYNR1" still give one record with all four registers', () => {
+    const recs = scan(F, '24547296996');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({
+      ...XEN, kind: 'global-fault', line: 1, endLine: 4, iommu: '/iommu@7fb30000', streamId: '0x0',
+      registers: { gfsr: '0x4', gfsynr0: '0x6', gfsynr1: '0x0', gfsynr2: '0x0' }, reason: { code: 4, name: 'SMCF' },
+    });
+  });
+
+  it('GFSR line alone, wrapped after GFSYNR0, remainder one quote level less: USF for StreamID 0x871', () => {
+    const recs = scan(F, '30759268841');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({
+      ...XEN, kind: 'global-fault', line: 1, endLine: 2, iommu: '/axi/smmu@fd800000', streamId: '0x871', access: 'read',
+      registers: { gfsr: '0x2', gfsynr0: '0x0', gfsynr1: '0x871', gfsynr2: '0x0' }, reason: { code: 2, name: 'USF' },
+    });
+  });
+
+  it('context fault wrapped after "fsr=0x402," under "> > "', () => {
+    const recs = scan(F, '24770757628');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({
+      ...XEN, kind: 'context-fault', line: 4, endLine: 5, iommu: '/smmu@fd800000', contextBank: 0, iova: '0x8424cb148', access: 'read',
+      registers: { fsr: '0x402', fsynr0: '0xb0001' }, reason: { code: 2, name: 'TF' },
+    });
+    expect(recs[0]!.time).toBeUndefined();
+  });
+
+  it('quoted-printable body: "=3D" and a soft break after "iova="', () => {
+    const recs = scan(F, '179549845');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({
+      ...XEN, kind: 'context-fault', line: 1, endLine: 2, iommu: '/axi/smmu@fd800000', contextBank: 0, iova: '0xf9030040', access: 'write',
+      registers: { fsr: '0x402', fsynr0: '0x12' }, reason: { code: 2, name: 'TF' },
+    });
+  });
+});
