@@ -141,6 +141,19 @@ describe('gpu-mmu: real lines', () => {
 });
 
 describe('gpu-mmu: formats built from the driver sources', () => {
+  it('KGSL generation with "addr=0x%lx pid=%d name=%s contextidr=%d" and "context=%s TTBR0=0x%llx (%s %s fault)"', () => {
+    const dev = 'kgsl kgsl-3d0: ';
+    const recs = gpu([
+      dev + cfmt('GPU PAGE FAULT: addr=0x%lx pid=%d name=%s contextidr=%d\n', 0x4040389c, 5123, 'surfaceflinger', 9),
+      dev + cfmt('context=%s TTBR0=0x%llx (%s %s fault)\n', 'gfx3d_user', 0x10000febeb000n, 'write', 'permission'),
+    ].join('\n'));
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({
+      line: 1, endLine: 2, iommu: 'kgsl-3d0', iova: '0x4040389c', access: 'write', registers: { ttbr0: '0x10000febeb000' },
+      reason: { name: 'PERMISSION' }, decoded: { driver: 'kgsl', pid: 5123, process: 'surfaceflinger', contextidr: 9, context: 'gfx3d_user' },
+    });
+  });
+
   it('v3d 4.18: "MMU error from client %d at 0x%08llx%s%s%s", the AXI ID without a client name', () => {
     const [r] = gpu('v3d fec00000.v3d: ' + cfmt('MMU error from client %d at 0x%08llx%s%s%s\n', 13, 0x3bb1000, ', write violation', '', ''));
     expect(r).toMatchObject({ iommu: 'fec00000.v3d', iova: '0x3bb1000', access: 'write', reason: { name: 'WRITE_VIOLATION' }, decoded: { driver: 'v3d', axiId: 13 } });

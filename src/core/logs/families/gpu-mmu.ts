@@ -487,11 +487,13 @@ function recognizeNouveau(line: LogLine, sp: Split): Recognition | undefined {
 // ---- Qualcomm KGSL (Android downstream adreno driver) --------------------------------------
 // kgsl_iommu_fault_handler(), every generation:
 //   "GPU PAGE FAULT: addr = %lX pid = %d" / "... pid= %d[ name=%s drawctxt=%d context pid = %d]"
+//   / "GPU PAGE FAULT: addr=0x%lx pid=%d name=%s contextidr=%d"
 //   then "context = %d[ TTBR0 = %X] FSR = %X FSYNR0 = %X FSYNR1 = %X(%s fault)",
 //        "context = %d TTBR0 = %pa (%s %s fault)" or "context=%s TTBR0=0x%llx CIDR=0x%x (%s %s fault)"
 // and the "---- nearby memory ----" / "[BF047000 - BF048000] ..." lines of the buffers around it.
 
-const RE_KGSL = /GPU PAGE FAULT: addr = ([0-9a-fA-F]{1,16})(?: pid ?= ?(-?\d{1,10}))?(?: name=(\S{0,64}))?/;
+// (a later generation prints "addr=0x%lx pid=%d name=%s contextidr=%d")
+const RE_KGSL = /GPU PAGE FAULT: addr ?= ?(?:0x)?([0-9a-fA-F]{1,16})(?: pid ?= ?(-?\d{1,10}))?(?: name=(\S{0,64}))?(?: contextidr=(\d{1,10}))?/;
 const RE_KGSL_CTX = /^context ?= ?(\S{1,32})(?: TTBR0 ?= ?(?:0x)?([0-9a-fA-F]{1,16}))?(?: CIDR ?= ?(?:0x)?([0-9a-fA-F]{1,8}))?(?: FSR ?= ?([0-9a-fA-F]{1,8}))?(?: FSYNR0 ?= ?([0-9a-fA-F]{1,8}))?(?: FSYNR1 ?= ?([0-9a-fA-F]{1,8}))? ?\((read|write)(?: (translation|permission|external|transaction stalled|unknown))? fault\)/;
 const RE_KGSL_NEARBY = /^(?:---- nearby memory ----|\[[0-9a-fA-F]{1,16} - [0-9a-fA-F]{1,16}\]|<- fault @ [0-9a-fA-F]{1,16}|\(no entry found\)|\*EMPTY\*)/;
 const KGSL_TYPES: Record<string, { name: string; text: string }> = {
@@ -506,6 +508,7 @@ function recognizeKgsl(line: LogLine, sp: Split): Recognition | undefined {
   const d: Record<string, unknown> = { driver: 'kgsl' };
   if (m[2] !== undefined) d.pid = Number(m[2]);
   if (m[3]) d.process = m[3];
+  if (m[4] !== undefined) d.contextidr = Number(m[4]);
   r.decoded = d;
   const name = sp.name;
   let sawContext = false;
