@@ -46,6 +46,38 @@ describe('ratelimit "callbacks suppressed" notices', () => {
     ]);
   });
 
+  it('x86 handlers\' notices cut before "callbacks", inside it, or inside the count', () => {
+    const recs = scanText([
+      'Mar 21 17:09:43 host kernel: [  144.480629] dmar_fault: 893',
+      'callbacks suppressed',
+      '[  100.200000] dmar_fault: 55 callba=',
+      'cks suppressed',
+      '[  100.300000] amd_iommu_report_page_fault: 12=',
+      ' callbacks suppressed',
+      '[  100.400000] dmar_fault: 89=',
+      '3 callbacks suppressed',
+      '> [  100.500000] amd_iommu_report_page_fault: 4',
+      '> callbacks',
+      '> suppressed',
+    ].join('\n'));
+    expect(recs.map((r) => [r.line, r.endLine, r.family, (r.decoded as { function: string }).function, (r.decoded as { suppressed: number }).suppressed])).toEqual([
+      [1, 2, 'intel-vtd', 'dmar_fault', 893],
+      [3, 4, 'intel-vtd', 'dmar_fault', 55],
+      [5, 6, 'amd-vi', 'amd_iommu_report_page_fault', 12],
+      [7, 8, 'intel-vtd', 'dmar_fault', 893],
+      [9, 11, 'amd-vi', 'amd_iommu_report_page_fault', 4],
+    ]);
+    expect(recs[0]!.time).toBe(144.480629);
+  });
+
+  it('a count cut by a soft break and never completed is left out; a stack frame is no notice', () => {
+    const recs = scanText(['[ 1.0] dmar_fault: 89=', '[ 2.0] dmar_fault+0x12/0x30', '[ 3.0] dmar_fault: 7', '[ 3.1] e1000e: link up'].join('\n'));
+    expect(recs.map((r) => [r.line, r.endLine, r.decoded])).toEqual([
+      [1, undefined, { function: 'dmar_fault' }],
+      [3, undefined, { function: 'dmar_fault', suppressed: 7 }],
+    ]);
+  });
+
   it('a wrapped notice takes no line that does not finish "suppressed"; other subsystems and other words stay out', () => {
     const recs = scanText([
       '[ 1.0] dmar_fault: 3 callbacks',

@@ -27,31 +27,39 @@ const HANDLERS: readonly [RegExp, string][] = [
 const RE = /(?:^|\s)([A-Za-z_][A-Za-z0-9_.]{0,80}): (\d{1,12}) callbacks suppressed\s*$/;
 
 /**
- * A notice wrapped by a mail client or a terminal after "callbacks" or inside "suppressed"
- * ("dmar_fault: 1234 callbacks" + " suppressed"), or cut by a quoted-printable soft break
- * ("callbacks suppre=" + "ssed"). The cut text must be a start of " suppressed".
+ * A notice wrapped by a mail client or a terminal anywhere after its count ("dmar_fault: 1234" +
+ * "callbacks suppressed", "dmar_fault: 1234 callbacks" + " suppressed"), or cut there by a
+ * quoted-printable soft break ("callba=" + "cks suppressed"). What follows the count must be a
+ * start of " callbacks suppressed".
  */
-const RE_HEAD = /(?:^|\s)([A-Za-z_][A-Za-z0-9_.]{0,80}): (\d{1,12}) callbacks( {0,2}[a-z]{0,10})(=?)\s*$/;
-const TAIL = ' suppressed';
+const RE_HEAD = /(?:^|\s)([A-Za-z_][A-Za-z0-9_.]{0,80}): (\d{1,12})( {0,2}[a-z]{0,10}(?: [a-z]{0,10})?)(=?)\s*$/;
+const TAIL = 'callbackssuppressed';
 
-/** "callbacks" and a start of " suppressed" (a terminal may have dropped the blank at its column). */
+/** The text after the count without blanks (a terminal may drop the blank at its column, a mail wrap add one), or undefined when it is no start of the notice's rest. */
 function restOf(joined: string): string | undefined {
-  if (!joined.startsWith('callbacks')) return undefined;
-  const rest = joined.slice(9).trimEnd();
-  return TAIL.startsWith(rest) || TAIL.startsWith(' ' + rest) ? rest : undefined;
+  const n = /^\d{1,12}/.exec(joined);
+  if (!n) return undefined;
+  const rest = joined.slice(n[0].length).replace(/ /g, '').trimEnd();
+  return TAIL.startsWith(rest) ? rest : undefined;
 }
 
-/** The rest of a wrapped notice: "suppressed" completes it, over at most two more lines. */
-const WRAPPED: WrappedPrint = {
-  max: 2,
-  softBreaks: true,
-  anyColumn: true,
-  complete: (joined) => {
-    const r = restOf(joined);
-    return r === TAIL || r === TAIL.slice(1);
-  },
-  partial: (joined) => restOf(joined) !== undefined,
-};
+/**
+ * The rest of a wrapped notice: "callbacks suppressed" completes it, over at most two more lines.
+ * The whole count is known then (a soft break may have cut it: "dmar_fault: 89=" + "3 callbacks ...").
+ */
+function wrappedRest(decoded: Record<string, unknown>): WrappedPrint {
+  return {
+    max: 2,
+    softBreaks: true,
+    anyColumn: true,
+    complete: (joined) => {
+      if (restOf(joined) !== TAIL) return false;
+      decoded.suppressed = Number(/^\d{1,12}/.exec(joined)![0]);
+      return true;
+    },
+    partial: (joined) => restOf(joined) !== undefined,
+  };
+}
 
 function notice(line: LogLine, fn: string, n: string): Recognition | undefined {
   const hit = HANDLERS.find(([re]) => re.test(fn));
@@ -66,23 +74,25 @@ function notice(line: LogLine, fn: string, n: string): Recognition | undefined {
   };
 }
 
-/** The notice's first half: its record, and the continuation that takes the rest of "suppressed". */
+/** The notice's first half: its record, and the continuation that takes the rest of "callbacks suppressed". */
 function wrappedNotice(line: LogLine, m: RegExpExecArray): Recognition | undefined {
-  const cut = m[3]!;
   // only the notice's own text goes on: whatever columns precede "FUNC:" stay behind
-  const head = `callbacks${cut}`;
+  const head = `${m[2]!}${m[3]!}`;
   const r = restOf(head);
   if (r === undefined) return undefined;
   const got = notice(line, m[1]!, m[2]!);
   // "suppressed=": a soft break after the whole notice leaves nothing to wait for
   if (!got || r === TAIL) return got;
-  return { ...got, more: wrappedContinuation(head + m[4]!, WRAPPED) };
+  // a soft break right after the digits may have cut the count: known only once the rest is joined
+  if (!m[3] && m[4]) delete got.record.decoded!.suppressed;
+  return { ...got, more: wrappedContinuation(head + m[4]!, wrappedRest(got.record.decoded!)) };
 }
 
 export const ratelimitRecognizer: Recognizer = {
   family: 'iommu',
-  // "callbacks" alone: a wrap may leave the notice's first line without "suppressed"
-  keys: ['callbacks'],
+  // "callbacks" alone: a wrap may leave the notice's first line without "suppressed"; the x86
+  // fault handlers' names: a wrap may leave it without "callbacks"
+  keys: ['callbacks', 'dmar_fault: ', 'amd_iommu_report_page_fault: '],
   recognize(line) {
     const msg = line.message;
     const m = RE.exec(msg);
