@@ -145,6 +145,20 @@ describe('real logs 6: AMD-Vi', () => {
     for (const r of recs) expect(r).toMatchObject({ family: 'amd-vi', kind: 'event', domain: '0x3', access: 'read', registers: { flags: '0x0' }, reason: { code: 2, name: 'IO_PAGE_FAULT' } });
   });
 
+  it('Xen 4.18-era prints quoted in a commit message without "(XEN)": a zero flags value is a bare "0"', () => {
+    const recs = scan(A, '20231011153756.16714-1-roger.pau');
+    expect(recs.map((r) => [r.line, r.device, r.iova, r.registers?.flags, r.access])).toEqual([
+      [1, '0000:00:13.1', '0xeb380', '0x20', 'write'],
+      [2, '0000:00:13.1', '0xeb340', '0x0', 'read'],
+      [3, '0000:00:13.2', '0xea1c0', '0x0', 'read'],
+      [4, '0000:00:14.5', '0xeb480', '0x20', 'write'],
+      [5, '0000:00:12.0', '0xeb080', '0x20', 'write'],
+      [6, '0000:00:14.5', '0xeb400', '0x0', 'read'],
+      [7, '0000:00:12.0', '0xeb040', '0x0', 'read'],
+    ]);
+    for (const r of recs) expect(r).toMatchObject({ family: 'amd-vi', host: 'xen', kind: 'event', domain: '0x0', reason: { code: 2, name: 'IO_PAGE_FAULT' } });
+  });
+
   it('ratelimit notices cut by soft breaks and by a wrap after "callbacks " (earlier excerpts) are storm records', () => {
     const qp = scan(A, '12079728524').filter((r) => r.kind === 'storm-suppressed');
     expect(qp.map((r) => [r.line, r.endLine, r.family, decoded(r).function, decoded(r).suppressed])).toEqual([
