@@ -249,3 +249,34 @@ describe('real logs 7: Xen SMMUv2 prints in mail', () => {
     });
   });
 });
+
+describe('real logs 7: lima, nouveau, Xen SMMUv3 timeouts', () => {
+  it('lima pp fault wrapped after "from bus": bus id, direction and unit from the next line', () => {
+    const recs = scan('gpu-mmu.txt', '28453320950');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({ family: 'gpu-mmu', line: 1, endLine: 2, time: 48.662336, iommu: 'a0300000.gpu', iova: '0x2020400', access: 'read', reason: { name: 'PAGE_FAULT' } });
+  });
+
+  it('lima port with a driver-only device column', () => {
+    const recs = scan('gpu-mmu.txt', '70455755117');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({ line: 2, iommu: 'lima_platform_driver0', iova: '0x286000', access: 'read' });
+  });
+
+  it('nouveau fifo fault over three format=flowed lines with trailing blanks', () => {
+    const recs = scan('gpu-mmu.txt', '41147093289');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({
+      line: 3, endLine: 5, time: 844.251499, device: '0000:03:00.0', iova: '0x13000', access: 'read',
+      reason: { code: 2, name: 'PAGE_NOT_PRESENT' }, decoded: { engine: 'PFIFO', client: 'BAR_READ', channel: 6 },
+    });
+  });
+
+  it('Xen CMD_SYNC timeout without its "at" tail, twice', () => {
+    const recs = scan('arm-smmu-v3.txt', '2749210339');
+    expect(recs.map((r) => [r.line, r.host, r.kind, r.iommu, r.reason!.name])).toEqual([
+      [1, 'xen', 'command-error', '/soc/iommu@fa000000', 'CMD_SYNC_TIMEOUT'],
+      [2, 'xen', 'command-error', '/soc/iommu@fa000000', 'CMD_SYNC_TIMEOUT'],
+    ]);
+  });
+});
