@@ -368,6 +368,8 @@ let otherTime: number | undefined;
 let otherWall = false;
 let otherMessage: string | undefined;
 let otherFinal = false;
+/** only indentation was taken: no stamp yet */
+let otherIndent = false;
 
 /**
  * Any prefix of another tool at the start of `s` (first character `c`): the length to strip, else 0;
@@ -379,6 +381,7 @@ function otherPrefix(s: string, c: number, first: boolean, stamped: boolean, dat
   otherWall = false;
   otherMessage = undefined;
   otherFinal = false;
+  otherIndent = false;
   let m: RegExpExecArray | null;
   if (c === 91 /* [ */) {
     // told apart by the character after '[': "[UFW BLOCK] ..." and the like get no regex
@@ -432,7 +435,18 @@ function blankPrefix(s: string): number {
   }
   if (indent === 1 && /^ [A-Z_][A-Z0-9_]{0,63}=/.test(s)) { otherMessage = ''; return 1; }
   otherFinal = false;
-  return 0;
+  // an indented paste of a dated line ("    Jul 23 05:38:28 dom0 kernel: ...", "  [ma mrt 21 ...] ..."):
+  // the blanks go with the date, which the next round reads
+  if (indent > 16) return 0;
+  const c = t.charCodeAt(0);
+  const dated = c === 91 ? RE_KTIME_DELTA.test(t) || RE_DELTA_ONLY.test(t) || wordStamp(t) > 0
+    : isDigit(c) ? RE_ISO.test(t) || otherDigitPrefix(t) > 0
+      : c >= 65 && (RE_SYSLOG.test(t) || (mayStartWordDate(t) && wordDateColumn(t) > 0));
+  otherTime = undefined;
+  otherWall = false;
+  otherMessage = undefined;
+  otherIndent = dated;
+  return dated ? indent : 0;
 }
 
 /**
@@ -557,7 +571,7 @@ export function parseLine(raw: string, line: number): LogLine {
     const stamped = time !== undefined || wallTime !== undefined || bare;
     if ((c < 65 || c === 91 || c > 122 || c === 77 || c === 100 || (s.charCodeAt(1) === 47 /* / */ && wallTime !== undefined)
       || (!stamped && mayStartWordDate(s))) && (n = otherPrefix(s, c, guard === 0, stamped, wallTime !== undefined)) > 0) {
-      if (otherTime === undefined) bare = true;
+      if (otherTime === undefined) bare ||= !otherIndent;
       else if (otherWall) wallTime = otherTime;
       else time = otherTime;
       s = otherMessage ?? s.slice(n);

@@ -290,6 +290,24 @@ describe('Android logcat', () => {
   });
 });
 
+describe('indented pastes (Markdown code blocks, quoted mail)', () => {
+  it('the blanks go with a date or stamp of any of these formats', () => {
+    // as published in QubesOS/qubes-issues#7648 (real-logs/gpu-mmu.txt): journalctl lines indented by 4
+    expect(parseLine('    Jul 23 05:38:28 dom0 kernel: amdgpu 0000:04:00.0: amdgpu:          RW: 0x0', 1))
+      .toMatchObject({ message: 'amdgpu 0000:04:00.0: amdgpu:          RW: 0x0', time: at(1970, 6, 23, 5, 38, 28) });
+    expect(parseLine(`  [ma mrt 21 17:09:43 2022] ${AMDVI}`, 1)).toMatchObject({ message: AMDVI, time: at(2022, 2, 21, 17, 9, 43) });
+    expect(parseLine(`    Dez 08 10:02:17 myhost kernel: ${VTD}`, 1)).toMatchObject({ message: VTD, time: at(1970, 11, 8, 10, 2, 17) });
+    expect(parseLine(`    6,339,5140900,-;${VTD}`, 1)).toMatchObject({ message: VTD, time: 5.1409 });
+    expect(parseLine(`    2024-11-21T10:02:03+0100 myhost kernel: ${VTD}`, 1)).toMatchObject({ message: VTD, time: NOV21 });
+  });
+
+  it('indented continuation lines keep their blanks', () => {
+    for (const m of ['    FSR    = 00000402 [TF ], SID=0x19c3', '\t0x0000020100000000', '   [fault reason 0x06] PTE Read access is not set']) {
+      expect(parseLine(m, 1).message, m).toBe(m);
+    }
+  });
+});
+
 describe('published excerpts (test/fixtures/real-logs/prefixes.txt)', () => {
   it('a Qualcomm ramdump listing: "0x<record> |   <stamp>:   <message>"', () => {
     const l = parseLine('0x000000000277BD84 |   1263.480593:   arm-smmu 15000000.iommu: FSR    = 00000402 [TF ], SID=0x19c3', 1);
