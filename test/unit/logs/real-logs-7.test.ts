@@ -280,3 +280,13 @@ describe('real logs 7: lima, nouveau, Xen SMMUv3 timeouts', () => {
     ]);
   });
 });
+
+describe('real logs 7: Exynos SysMMU', () => {
+  it('≥ 6.2 text without the driver columns (commit message): a read page fault, no instance', () => {
+    const recs = scan('exynos.txt', '19138869465');
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({ family: 'exynos', kind: 'page-fault', line: 1, iova: '0x12341000', access: 'read', reason: { name: 'PAGE' } });
+    expect(recs[0]!.iommu).toBeUndefined();
+    expect(recs[0]!.device).toBeUndefined();
+  });
+});

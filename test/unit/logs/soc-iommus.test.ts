@@ -187,6 +187,14 @@ describe('near misses and hostile input', () => {
   });
 });
 
+describe('Exynos: the ≥ 6.2 text alone', () => {
+  it('"[%s] %s FAULT occurred at %#x" without the driver columns is taken; an untagged look-alike is not', () => {
+    const recs = of('exynos', ['  ' + cprintf('[%s] %s FAULT occurred at %#x', 'WRITE', 'PTW', 0x80001000), 'PAGE FAULT occurred at 0x1000', 'PAGE FAULT OCCURRED at 0x1000'].join('\n'));
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({ line: 1, iova: '0x80001000', access: 'write', reason: { name: 'PTW' } });
+  });
+});
+
 describe('Allwinner sun50i IOMMU', () => {
   const dev = 'sun50i-iommu 30f0000.iommu: ';
   it('page-table fault (always "rd") followed by the no-domain line, and a permission fault on a write', () => {

@@ -20,6 +20,9 @@ const FAMILY = 'exynos';
 const RE_NEW = /(?:^|[\s\]>|])[\w.-]{1,64} ([\w.:@-]{1,96}): ([\w.:@-]{1,96}): (?:\[(READ|WRITE)\] )?([A-Z][A-Z -]{1,40}?) FAULT occurred at (0x[0-9a-fA-F]{1,16}|0)\s*$/;
 // The start of a v4.10+ print that a mail client wrapped before or inside the fault name.
 const RE_HEAD = /(?:^|[\s\]>|])[\w.-]{0,48}sysmmu[\w.-]{0,16} ([\w.:@-]{1,96}): ([\w.:@-]{1,96}):(?: \[(READ|WRITE)\])?(?: [A-Z][A-Z -]{0,40})?(?: occurred(?: at)?)?\s*$/;
+// The ≥ 6.2 text quoted without the driver's columns (commit messages): the [READ]/[WRITE] tag
+// keeps other kernels' "PAGE FAULT occurred at" prints out.
+const RE_BARE = /^[\s>|]{0,24}\[(READ|WRITE)\] ([A-Z][A-Z -]{1,40}?) FAULT occurred at (0x[0-9a-fA-F]{1,16}|0)\s*$/;
 const RE_OLD = /(?:^|\s)([A-Z][A-Z -]{1,40}?) occurred at (0x[0-9a-fA-F]{1,16}|0) by ([\w.:@-]{1,96})\(Page table base: (0x[0-9a-fA-F]{1,16})\)\s*$/;
 
 const TEXT: readonly [RegExp, string][] = [
@@ -94,6 +97,10 @@ export const exynosRecognizer: Recognizer = {
       rec.reason!.text = 'SysMMU fault; the rest of the print was cut off';
       const more = wrappedContinuation(m[0], byPatterns(RE_NEW, RE_HEAD, (f) => Object.assign(rec, build(line.line, f[1], f[2], f[3], f[4]!, f[5]!)), 2), () => entriesContinuation(rec));
       return { record: rec, more };
+    }
+    if ((m = RE_BARE.exec(msg))) {
+      const rec = build(line.line, undefined, undefined, m[1], m[2]!, m[3]!);
+      return { record: rec, more: entriesContinuation(rec) };
     }
     if ((m = RE_OLD.exec(msg))) {
       const rec = build(line.line, m[3], undefined, undefined, m[1]!, m[2]!);
