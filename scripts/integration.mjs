@@ -18,6 +18,7 @@ import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { format } from 'node:util';
+import { gzipSync } from 'node:zlib';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PREFIX = join(ROOT, '.vscode-test', 'code-server');
@@ -110,6 +111,8 @@ copyFileSync(mixedSrc, join(WORKSPACE, 'mixed-faults.log'));
 // The Kernel Log language by file extension, and by first line for a file without one.
 copyFileSync(mixedSrc, join(WORKSPACE, 'mixed-faults.dmesg'));
 copyFileSync(mixedSrc, join(WORKSPACE, 'serial-console'));
+// The example as a rotated, gzip-compressed log (kern.log.2.gz): scanned and shown decompressed.
+writeFileSync(join(WORKSPACE, 'kern.log.2.gz'), gzipSync(readFileSync(mixedSrc)));
 // A fault storm above the background-scan threshold (4 MiB): read from disk, not from the editor.
 {
   const line = (i) => `[ ${(1000 + i / 1000).toFixed(6).padStart(12)}] AMD-Vi: Event logged [IO_PAGE_FAULT device=0000:02:00.0 domain=0x0017 address=0x${(0xbe9f9000 + (i % 4096) * 64).toString(16)} flags=0x0010]\n`;

@@ -8,6 +8,7 @@ export * as scanner from '../core/logs/scanner';
 export * as explain from '../core/decode/explain';
 export * as registers from '../core/decode/registers';
 export * as scanAsync from './scan-async';
+export * as inputFormat from '../node/input-format';
 export * as recordAtLine from './record-at-line';
 export * as recordMarkdown from './record-markdown';
 export * as hover from './hover';

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 // Right after VS Code's API object is made for this extension (its cost is VS Code's, not ours)
 // and before any other module of the bundle runs.
 import { moduleStart, moduleStartCpu } from './load-clock';
-import { FaultStore, type FaultSource } from './fault-store';
+import { COMPRESSED_SCHEME, FaultStore, type FaultSource } from './fault-store';
 import { FaultTreeProvider } from './fault-tree';
 import type { FaultHoverProvider, Timings } from './hover';
 import { engine, hoverModule } from './lazy';
@@ -72,6 +72,11 @@ export function activate(ctx: vscode.ExtensionContext): IommuLensApi {
   ctx.subscriptions.push({ dispose: () => hoverReg?.dispose() });
 
   registerCommands(ctx, { store, tree, details, walks, registry, log });
+
+  // Compressed logs scanned from disk are shown as their decompressed text (read-only).
+  ctx.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(COMPRESSED_SCHEME, {
+    provideTextDocumentContent: (uri) => engine().inputFormat.textOf(uri.fsPath),
+  }));
 
   // The hover text of a line of a log the editor cannot hand to extensions (over 50 MB): the
   // tree's background scan noted where its lines start, so only the line's neighbourhood is read.

@@ -7,7 +7,7 @@
 import * as vscode from 'vscode';
 import { stat } from 'node:fs/promises';
 import { FaultIndex } from './fault-index';
-import { engine, scanAsyncModule, scannerModule } from './lazy';
+import { engine, inputFormatModule, scanAsyncModule, scannerModule } from './lazy';
 import { SparseLineIndex } from './line-index';
 import type { Analysis } from '../core/analysis/analyzer';
 import type * as LogAnalysisModule from './log-analysis';
@@ -26,6 +26,8 @@ export interface FaultSource {
   elapsed?: number;
   /** line offsets of a file read from disk: hovers and details on logs the editor cannot hand over */
   lines?: SparseLineIndex;
+  /** a compressed or UTF-16 file: `uri` is then its decompressed text (COMPRESSED_SCHEME) */
+  compressed?: string;
   /**
    * The analysis `iommu-lens report` makes of the same log: run after the scan when the log has
    * page requests or stalls (the Pending branch shows their lifecycle), else on Export Report.
@@ -36,6 +38,9 @@ export interface FaultSource {
 }
 
 const REFRESH_MS = 300;
+
+/** The decompressed text of a compressed log file (same path): see extension.ts's content provider. */
+export const COMPRESSED_SCHEME = 'iommu-lens-log';
 
 export class FaultStore implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<FaultSource | undefined>();
@@ -124,11 +129,15 @@ export class FaultStore implements vscode.Disposable {
     const cts = new vscode.CancellationTokenSource();
     this.cts = cts;
     const index = new FaultIndex();
-    const src: FaultSource = { uri, name: baseName(uri), index, state: 'scanning' };
+    let format = 'text';
+    try { format = inputFormatModule().inputFormat(uri.fsPath); } catch { /* the scan reports it */ }
+    // A compressed log is shown (reveal, details) as its decompressed text, from a virtual document.
+    const shown = format === 'text' ? uri : uri.with({ scheme: COMPRESSED_SCHEME });
+    const src: FaultSource = { uri: shown, name: baseName(uri), index, state: 'scanning', ...(format !== 'text' ? { compressed: format } : {}) };
     this.current = src;
     this.changed.fire(src);
     const t0 = Date.now();
-    const lineIndexP = stat(uri.fsPath).then((st) => new SparseLineIndex(uri.fsPath, st.size, st.mtimeMs), () => undefined);
+    const lineIndexP = format !== 'text' ? Promise.resolve(undefined) : stat(uri.fsPath).then((st) => new SparseLineIndex(uri.fsPath, st.size, st.mtimeMs), () => undefined);
     return Promise.resolve(vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Scanning {0} for IOMMU faults', src.name), cancellable: true },
       async (progress, token) => {
@@ -142,7 +151,8 @@ export class FaultStore implements vscode.Disposable {
             cancelled: () => cts.token.isCancellationRequested,
             progress: (p) => {
               index.lines = p.lines;
-              const pct = p.size ? (100 * p.bytes) / p.size : 0;
+              // bytes of a decompressed stream have no share of the file's size
+              const pct = p.size && !src.compressed ? (100 * p.bytes) / p.size : 0;
               progress.report({ increment: pct - reported, message: vscode.l10n.t('{0} faults, {1} lines', index.total, p.lines) });
               reported = pct;
               this.fireThrottled(src);
@@ -150,6 +160,11 @@ export class FaultStore implements vscode.Disposable {
           });
           index.lines = res.lines;
           src.state = res.cancelled ? 'cancelled' : 'done';
+          if (res.error) {
+            src.error = res.error;
+            this.log.warn(`${uri.fsPath}: ${res.error}`);
+            void vscode.window.showWarningMessage(vscode.l10n.t('{0}: {1}', src.name, res.error));
+          }
         } catch (e) {
           src.state = 'failed';
           src.error = e instanceof Error ? e.message : String(e);

@@ -6,6 +6,7 @@
  */
 import { open } from 'node:fs/promises';
 import { Scanner } from '../core/logs/scanner';
+import { inputFormat, InputError, textChunks, type InputFormat } from '../node/input-format';
 import type { FaultRecord } from '../core/logs/record';
 import type { SparseLineIndex } from './line-index';
 
@@ -34,14 +35,66 @@ export interface AsyncScanOptions {
 
 export interface AsyncScanResult extends AsyncScanProgress {
   cancelled: boolean;
+  /** what the file held: compressed and UTF-16 logs are read through input-format.ts (no line index) */
+  format: InputFormat;
+  /** the input broke off (a truncated archive): everything before it was scanned */
+  error?: string;
+}
+
+/** Reads up to `len` bytes into `buf` at `off`; 0 at the end. */
+type Read = (buf: Buffer, off: number, len: number) => Promise<number>;
+
+/** A Read over the decompressed/transcoded chunks of a file, filling whole requests where it can. */
+function chunkReader(chunks: AsyncIterator<Uint8Array>): Read {
+  let cur: Uint8Array | undefined;
+  let at = 0;
+  let failed: unknown;
+  return async (buf, off, len) => {
+    let done = 0;
+    if (failed) throw failed;
+    while (done < len) {
+      if (!cur || at >= cur.length) {
+        let n: IteratorResult<Uint8Array>;
+        try {
+          n = await chunks.next();
+        } catch (e) {
+          // hand over the bytes already copied; the error comes with the next read
+          if (!done) throw e;
+          failed = e;
+          break;
+        }
+        if (n.done) break;
+        cur = n.value;
+        at = 0;
+      }
+      const k = Math.min(len - done, cur.length - at);
+      buf.set(cur.subarray(at, at + k), off + done);
+      at += k;
+      done += k;
+    }
+    return done;
+  };
 }
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export async function scanFileAsync(path: string, emit: (r: FaultRecord) => void, opts: AsyncScanOptions = {}): Promise<AsyncScanResult> {
+  const format = inputFormat(path);
   const fh = await open(path, 'r');
+  let error: string | undefined;
   try {
     const size = (await fh.stat()).size;
+    const chunks = format === 'text' ? undefined : textChunks(path, format);
+    const pull: Read = chunks ? chunkReader(chunks) : async (b, off, len) => (await fh.read(b, off, len, null)).bytesRead;
+    const read: Read = async (b, off, len) => {
+      try {
+        return await pull(b, off, len);
+      } catch (e) {
+        if (!(e instanceof InputError)) throw e;
+        error = e.message; // what came before is scanned as if the log ended here
+        return 0;
+      }
+    };
     const scanner = opts.scanner ?? new Scanner(emit, { file: opts.file ?? path });
     // A line is cut at a newline byte, which never occurs inside a UTF-8 sequence: either
     // decoding keeps byte offsets exact.
@@ -53,10 +106,11 @@ export async function scanFileAsync(path: string, emit: (r: FaultRecord) => void
     let bytes = 0;
     let skipping = false; // inside an over-long line whose head was already scanned
     let base = 0; // file offset of buf[0]
-    const index = opts.index;
+    // Byte offsets of a decompressed stream are not offsets in the file.
+    const index = chunks ? undefined : opts.index;
     for (;;) {
-      if (opts.cancelled?.()) return { bytes, size, lines, cancelled: true };
-      const { bytesRead: n } = await fh.read(buf, carry, CHUNK, null);
+      if (opts.cancelled?.()) { await chunks?.return(undefined); return { bytes, size, lines, cancelled: true, format }; }
+      const n = await read(buf, carry, CHUNK);
       bytes += n;
       const end = carry + n;
       let start = 0;
@@ -91,7 +145,7 @@ export async function scanFileAsync(path: string, emit: (r: FaultRecord) => void
     }
     scanner.end();
     if (index) index.lineCount = lines;
-    return { bytes, size, lines, cancelled: false };
+    return { bytes, size, lines, cancelled: false, format, ...(error ? { error } : {}) };
   } finally {
     await fh.close();
   }

@@ -117,3 +117,33 @@ async function* throughTool(path: string, format: InputFormat, tool: { cmd: stri
     throw new InputError(`${tool.cmd} -dc failed (exit ${code}): ${stderr.trim().split('\n').pop() || 'no message'}; the lines before that point were scanned`);
   }
 }
+
+/**
+ * The text of a compressed or UTF-16 log for reading in an editor, up to `cap` bytes of UTF-8 cut
+ * at a line end (an editor will not hold a multi-GB storm), with a last line saying so.
+ */
+export async function textOf(path: string, cap = 48 << 20): Promise<string> {
+  const format = inputFormat(path);
+  const parts: Buffer[] = [];
+  let size = 0;
+  let cut = false;
+  let broken: string | undefined;
+  try {
+    for await (const chunk of textChunks(path, format)) {
+      const c = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      if (size + c.length <= cap) { parts.push(Buffer.from(c)); size += c.length; continue; }
+      const room = c.subarray(0, cap - size);
+      const nl = room.lastIndexOf(10);
+      if (nl >= 0) parts.push(Buffer.from(room.subarray(0, nl + 1)));
+      cut = true;
+      break;
+    }
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    broken = e.message; // show what was read, and why it stops there
+  }
+  let text = Buffer.concat(parts).toString('utf8');
+  if (cut) text += `… (the first ${cap >> 20} MiB of the ${format === 'text' ? '' : `${format} `}log: decompress it to read the rest)\n`;
+  if (broken) text += `${text.endsWith('\n') || !text ? '' : '\n'}… (${broken})\n`;
+  return text;
+}

@@ -292,6 +292,27 @@ export function registerSuite(): void {
       assert.ok(!vscode.workspace.textDocuments.some((d) => d.uri.toString() === uri.toString()), 'the storm log was opened as a document');
     });
 
+    it('scans a rotated, gzip-compressed log from disk and shows its lines decompressed', async function () {
+      const uri = wsFile('kern.log.2.gz');
+      const res = await vscode.commands.executeCommand<{ file: string; records: number; lines: number; state: string }>('iommuLens.scanLog', uri);
+      const plain = readFileSync(wsFile('mixed-faults.log').fsPath, 'utf8').split('\n');
+      assert.equal(res.state, 'done');
+      assert.equal(res.records, 14);
+      assert.equal(res.lines, plain.length - (plain[plain.length - 1] === '' ? 1 : 0));
+      assert.equal(vscode.Uri.parse(res.file).scheme, 'iommu-lens-log');
+      const roots = api.treeSnapshot() as { label: string; description?: string }[];
+      const labels = roots.map((r) => r.label);
+      for (const want of ['fd800000.iommu', '/axi/smmu@fd800000', 'arm-smmu-v3.2.auto']) assert.ok(labels.includes(want), `tree roots ${labels.join(', ')} lack ${want}`);
+      assert.ok(roots.some((r) => r.description?.startsWith('intel-vtd')), 'no intel-vtd root');
+      // Show in Log opens the decompressed text at the fault's line.
+      const target = plain.findIndex((l) => l.includes('IO_PAGE_FAULT')) + 1;
+      await vscode.commands.executeCommand('iommuLens.revealLine', res.file, target);
+      const ed = vscode.window.activeTextEditor;
+      assert.equal(ed?.document.uri.scheme, 'iommu-lens-log');
+      assert.equal(ed?.selection.start.line, target - 1);
+      assert.match(ed!.document.lineAt(target - 1).text, /IO_PAGE_FAULT/);
+    });
+
     it('hovers lines of a 100 MB log, read from disk around the line (VS Code does not hand such files to extensions)', async function () {
       if (!cfg.bigLog) this.skip();
       const uri = wsFile(cfg.bigLog);

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { scanFileAsync } from '../../../src/extension/scan-async';
 import { scanFileSync } from '../../../src/node/scan-file';
 import type { FaultRecord } from '../../../src/core/logs/record';
+import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 
 const EXAMPLE = join(__dirname, '../../../examples/mixed-faults.log');
 
@@ -17,6 +19,31 @@ describe('scanFileAsync (background scan of large logs)', () => {
     expect(res.cancelled).toBe(false);
     expect(a).toEqual(b);
     expect(a.length).toBe(16);
+  });
+
+  it('reads a gzip-compressed log (no line index: its offsets are not the file\'s); a truncated one keeps what was read', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iommu-lens-'));
+    try {
+      const b: FaultRecord[] = [];
+      const plainLines = scanFileSync(EXAMPLE, (r) => b.push(r)).lines;
+      const gz = join(dir, 'kern.log.2.gz');
+      const packed = gzipSync(readFileSync(EXAMPLE));
+      writeFileSync(gz, packed);
+      const a: FaultRecord[] = [];
+      const res = await scanFileAsync(gz, (r) => a.push(r), { file: EXAMPLE });
+      expect(res).toMatchObject({ format: 'gzip', cancelled: false, lines: plainLines });
+      expect(res.error).toBeUndefined();
+      expect(a).toEqual(b);
+      const cut = join(dir, 'cut.gz');
+      writeFileSync(cut, packed.subarray(0, Math.floor(packed.length * 0.6)));
+      const c: FaultRecord[] = [];
+      const broken = await scanFileAsync(cut, (r) => c.push(r), { file: EXAMPLE });
+      expect(broken.error).toMatch(/gzip data ends early/);
+      expect(c.length).toBeGreaterThan(0);
+      expect(c).toEqual(b.slice(0, c.length));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reports progress per chunk and stops when cancelled', async () => {

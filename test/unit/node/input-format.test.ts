@@ -171,3 +171,19 @@ describe('LineBlocks', () => {
     }), { seed: 7, numRuns: 300 });
   });
 });
+
+describe('textOf (the decompressed text the editor shows)', () => {
+  it('gives the whole text, or its first lines up to the cap with a note, or what a truncated archive held', async () => {
+    const { textOf } = await import('../../../src/node/input-format');
+    const p = file('show.log.gz', gzipSync(plain));
+    expect(await textOf(p)).toBe(plain.toString('utf8'));
+    const capped = await textOf(p, 1000);
+    const lines = capped.split('\n');
+    expect(lines[lines.length - 2]).toMatch(/^… \(the first 0 MiB of the gzip log: decompress it to read the rest\)$/);
+    expect(plain.toString('utf8').startsWith(lines.slice(0, -2).join('\n') + '\n')).toBe(true);
+    const whole = gzipSync(plain);
+    const cut = await textOf(file('show-cut.gz', whole.subarray(0, Math.floor(whole.length * 0.6))));
+    expect(cut).toMatch(/… \(gzip data ends early \(truncated file\?\) after \d+ compressed bytes; the lines before that point were scanned\)\n$/);
+    expect(plain.toString('utf8').startsWith(cut.slice(0, cut.lastIndexOf('…')).replace(/\n$/, ''))).toBe(true);
+  });
+});
