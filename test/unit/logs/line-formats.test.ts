@@ -331,7 +331,8 @@ describe('hostile input', () => {
       '1 2024-11-21T10:02:03Z ' + 'h '.repeat(M / 2), '<3>1 2024-11-21T10:02:03Z h k - - ' + '['.repeat(M), '11-21 10:02:03.123 ' + ' '.repeat(M),
       '11-21 10:02:03.123     0     0 E ' + 'x'.repeat(M), '1604671188.123456 ' + 'h'.repeat(M), 'Dez ' + '0'.repeat(M),
       'Dez 08 10:02:17 ' + 'h'.repeat(M), 'Sat 2024-11-21 10:02:03 ' + 'C'.repeat(M), ' ' + 'A'.repeat(M) + '=',
-      '    MESSAGE=' + 'x'.repeat(M), '0x1 | ' + ' '.repeat(M), '0x' + 'f'.repeat(M), '\t"MESSAGE" : "' + 'x'.repeat(M), 'MESSAGE='.repeat(M / 8), 'ab '.repeat(M / 3),
+      '    MESSAGE=' + 'x'.repeat(M), '0x1 | ' + ' '.repeat(M), '0x' + 'f'.repeat(M), ' '.repeat(10) + '['.repeat(M),
+      '    ' + '1,'.repeat(M / 2), '  ' + 'Dez 08 '.repeat(M / 7), ' '.repeat(M) + 'Dez 08 10:02:17 h kernel: x', '\t"MESSAGE" : "' + 'x'.repeat(M), 'MESSAGE='.repeat(M / 8), 'ab '.repeat(M / 3),
     ];
     const t0 = performance.now();
     for (const l of lines) parseLine(l, 1);
