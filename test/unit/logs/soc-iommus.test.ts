@@ -248,6 +248,15 @@ describe('TI OMAP IOMMU', () => {
     expect(recs[2]!.reason!.text).toMatch(/tables map this page/);
   });
 
+  it('the driver\'s other lines and an unrelated "x: y:" line are not faults', () => {
+    expect(of('omap-iommu', [
+      'omap-iommu 55082000.mmu: 55082000.mmu: version 2.1',
+      'omap-iommu 4a066000.mmu: 4a066000.mmu registered',
+      'foo bar: baz:',
+      'remoteproc remoteproc0: iommu fault: da 0x3000 flags 0x0',
+    ].join('\n'))).toHaveLength(0);
+  });
+
   it('hostile lines stay linear', () => {
     const t0 = Date.now();
     for (const s of ['x: errs:0x1 da:0x1 pgd:0x1 '.repeat(20000), 'a'.repeat(60000) + ': errs:0x', 'Page fault for 0x1 (master 1, dir '.repeat(10000)]) {
