@@ -526,6 +526,36 @@ describe('intel-vtd: Xen print generations built from their format strings (refe
     expect(r[0]!.reason?.code).toBe(0x25);
   });
 
+  it('queued invalidation wait timeout: print_qi_regs() dump, the 4.8+ warning, the ATS flush failure; the old panic', () => {
+    const regs = (iqa: bigint, iqh: bigint, iqt: bigint) => [
+      printf(`(XEN) DMAR_IQA_REG = %${PRIx64}`, iqa), printf(`(XEN) DMAR_IQH_REG = %${PRIx64}`, iqh), printf(`(XEN) DMAR_IQT_REG = %${PRIx64}`, iqt),
+    ];
+    const r = vtd([
+      ...regs(0x44f30d000n, 0x1a0n, 0x1c0n),
+      `${X} Queue invalidate wait descriptor timed out`,
+      printf('(XEN) dom%d: ATS device %pp flush failed', 1, '0000:03:00.0'),
+      `${X} Queue invalidate wait descriptor timed out`,
+      ...regs(0x44f30d000n, 0x20n, 0x30n),
+      '(XEN) ****************************************',
+      '(XEN) Panic on CPU 0:',
+      '(XEN) queue invalidate wait descriptor was not executed',
+      '(XEN) ****************************************',
+    ].join('\n'));
+    expect(r.map((x) => [x.line, x.endLine, x.kind, x.reason?.name, x.device])).toEqual([
+      [1, 5, 'queue-error', 'QI_WAIT_TIMEOUT', '0000:03:00.0'],
+      [6, undefined, 'queue-error', 'QI_WAIT_TIMEOUT', undefined],
+      [7, 12, 'queue-error', 'QI_WAIT_TIMEOUT', undefined],
+    ]);
+    expect(r[0]).toMatchObject({ host: 'xen', registers: { iqa: '0x44f30d000', iqh: '0x1a0', iqt: '0x1c0' }, decoded: { qiHead: 0x1a, qiTail: 0x1c, xenDomain: 1, atsFlushFailed: true } });
+    expect(r[2]).toMatchObject({ registers: { iqh: '0x20', iqt: '0x30' }, decoded: { qiHead: 2, qiTail: 3, panic: true } });
+    // quoted without "(XEN)": the wording is Xen's alone; an ATS failure alone is its own record
+    const q = vtd(['> DMAR_IQA_REG = 1000', '> DMAR_IQH_REG = 40', '> DMAR_IQT_REG = 50', '> [VT-D] Queue invalidate wait descriptor timed out', 'dom3: ATS device 0000:65:00.1 flush failed'].join('\n'));
+    expect(q.map((x) => [x.line, x.endLine, x.reason?.name, x.device])).toEqual([[1, 5, 'QI_WAIT_TIMEOUT', '0000:65:00.1']]);
+    expect(vtd('(XEN) dom2: ATS device 0000:05:00.0 flush failed')[0]).toMatchObject({ kind: 'queue-error', reason: { name: 'ATS_FLUSH_FAILED' }, device: '0000:05:00.0', decoded: { xenDomain: 2 } });
+    // a dump starts with IQA: a lone IQH line is nothing
+    expect(vtd('(XEN) DMAR_IQH_REG = 40')).toEqual([]);
+  });
+
   it('Xen invalidation errors from iommu_fault_status', () => {
     expect(vtd('(XEN) [VT-D]iommu.c:900: iommu_fault_status: Invalidation Time-out Error')[0]).toMatchObject({ host: 'xen', kind: 'queue-error', reason: { name: 'ITE' } });
     expect(vtd('(XEN) [VT-D]iommu.c:900: iommu_fault_status: Primary Pending Fault')).toEqual([]);

@@ -108,12 +108,110 @@ function cutTypeContinuation(rec: FaultRecord, first: string): Continuation {
   });
 }
 
+// ---------------------------------------------------------------------------------------------
+// Queued invalidation wait timeout (vtd/qinval.c queue_invalidate_wait): print_qi_regs() dumps
+// "DMAR_IQA_REG = %"PRIx64, IQH, IQT, then Xen 4.8+ warns "[VT-D] Queue invalidate wait descriptor
+// timed out" (older Xen panicked: "queue invalidate wait descriptor was not executed"); a
+// device-TLB flush that timed out adds "dom%d: ATS device %pp flush failed" (passthrough/pci.c).
+// Linux prints none of these, so the lines are Xen's even when quoted without "(XEN)".
+
+const RE_QI_REG = /(?:^|\s)DMAR_(IQA|IQH|IQT)_REG = ([0-9a-fA-F]{1,16})\s*$/;
+const RE_QI_WAIT = /(?:^|[\s\]:])(?:Q|q)ueue invalidate wait descriptor (timed out|was not executed)\s*$/;
+const RE_ATS_FLUSH = /(?:^|\s)dom(\d{1,5}): ATS device ((?:[0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]) flush failed\s*$/;
+
+const QI_WAIT_TEXT = 'queue invalidate wait descriptor timed out: the invalidation queue stopped (IQH/IQT show where)';
+
+function qiWaitRecord(line: LogLine): FaultRecord {
+  return {
+    line: line.line, family: FAMILY, host: 'xen', kind: 'queue-error',
+    reason: { name: 'QI_WAIT_TIMEOUT', text: QI_WAIT_TEXT }, decoded: { errors: ['QI_WAIT_TIMEOUT'] },
+  };
+}
+
+/** IQH/IQT hold the descriptor index in bits 18:4 (Xen's 128-bit descriptors). */
+function applyQiReg(rec: FaultRecord, which: string, value: string): void {
+  const v = BigInt('0x' + value);
+  (rec.registers ??= {})[which.toLowerCase()] = hex(v)!;
+  if (which !== 'IQA') ((rec.decoded ??= {}) as Record<string, unknown>)[which === 'IQH' ? 'qiHead' : 'qiTail'] = Number((v >> 4n) & 0x7fffn);
+}
+
+function applyAtsFlush(rec: FaultRecord, m: RegExpExecArray): void {
+  const dev = normalizeBdf(m[2]);
+  if (dev) rec.device = dev;
+  const d = (rec.decoded ??= {}) as Record<string, unknown>;
+  d.xenDomain = Number(m[1]);
+  d.atsFlushFailed = true;
+}
+
+/** The rest of the timeout report: the registers not yet read, the warning, then the ATS line. */
+function qiWaitContinuation(rec: FaultRecord, warned: boolean): Continuation {
+  let seenWarning = warned;
+  const cont: Continuation = {
+    window: 3,
+    feed(l: LogLine): Feed {
+      const msg = l.message;
+      if (!seenWarning) {
+        const r = RE_QI_REG.exec(msg);
+        if (r) {
+          if (rec.registers?.[r[1]!.toLowerCase()] !== undefined) return 'end'; // the next dump
+          applyQiReg(rec, r[1]!, r[2]!);
+          return 'more';
+        }
+        const w = RE_QI_WAIT.exec(msg);
+        if (w) {
+          seenWarning = true;
+          if (w[1] === 'was not executed') ((rec.decoded ??= {}) as Record<string, unknown>).panic = true;
+          return 'more';
+        }
+        // older Xen panics: its banner ("****...", "Panic on CPU 0:") comes before the text
+        return msg.includes('Panic on CPU') || /^\*{8,80}\s*$/.test(msg) ? 'skip' : 'end';
+      }
+      const a = RE_ATS_FLUSH.exec(msg);
+      if (a) { applyAtsFlush(rec, a); return 'done'; }
+      return 'end';
+    },
+  };
+  return cont;
+}
+
+function recognizeQiWait(line: LogLine, msg: string): Recognition | undefined {
+  let m = RE_QI_REG.exec(msg);
+  if (m) {
+    if (m[1] !== 'IQA') return undefined; // a dump always starts with IQA
+    const rec = qiWaitRecord(line);
+    applyQiReg(rec, m[1], m[2]!);
+    return { record: rec, more: qiWaitContinuation(rec, false) };
+  }
+  m = RE_QI_WAIT.exec(msg);
+  if (m) {
+    const rec = qiWaitRecord(line);
+    if (m[1] === 'was not executed') ((rec.decoded ??= {}) as Record<string, unknown>).panic = true;
+    return { record: rec, more: qiWaitContinuation(rec, true) };
+  }
+  m = RE_ATS_FLUSH.exec(msg);
+  if (m) {
+    const rec: FaultRecord = {
+      line: line.line, family: FAMILY, host: 'xen', kind: 'queue-error',
+      reason: { name: 'ATS_FLUSH_FAILED', text: 'a device-TLB (ATS) invalidation did not complete in time: Xen stopped using the device' },
+    };
+    applyAtsFlush(rec, m);
+    return { record: rec };
+  }
+  return undefined;
+}
+
 export const xenIntelVtdRecognizer: Recognizer = {
   family: FAMILY,
-  keys: ['Request device [', 'iommu_fault_status: Invalidation', '[VT-D]DMAR:['],
+  // "_IQA_REG = ", not "DMAR_...": every line of a Linux VT-d storm holds "DMAR"
+  keys: ['Request device [', 'iommu_fault_status: Invalidation', '[VT-D]DMAR:[', '_IQA_REG = ', 'invalidate wait descriptor', ': ATS device '],
   recognize(line: LogLine): Recognition | undefined {
-    if (!isXenLine(line)) return undefined;
     const msg = line.message.length > 2000 ? line.message.slice(0, 2000) : line.message;
+    // Xen's own wording: no Linux print to tell apart, "(XEN)" or not
+    if (msg.includes('_REG = ') || msg.includes('invalidate wait') || msg.includes('ATS device')) {
+      const q = recognizeQiWait(line, msg);
+      if (q) return q;
+    }
+    if (!isXenLine(line)) return undefined;
     const h = parseHead(msg);
     if (h) {
       const rec = recordFromHead(line, h, 'xen');
