@@ -195,6 +195,20 @@ describe('Exynos: the ≥ 6.2 text alone', () => {
   });
 });
 
+describe('remoteproc core IOMMU fault handler', () => {
+  it('"iommu fault: da 0x%lx flags 0x%x": device address, a write only when flags say so', () => {
+    const recs = scanText([
+      '[  130.000000] omap-rproc 55020000.ipu: ' + cprintf('iommu fault: da 0x%lx flags 0x%x', 0x9f000000, 0),
+      'remoteproc remoteproc0: ' + cprintf('iommu fault: da 0x%lx flags 0x%x', 0x3000, 1),
+      'some text iommu fault: da 0x1 flags 0x0',
+    ].join('\n')).filter((r) => r.family === 'remoteproc');
+    expect(recs).toHaveLength(2);
+    expect(recs[0]).toMatchObject({ kind: 'page-fault', time: 130, device: '55020000.ipu', iova: '0x9f000000', decoded: { flags: 0 }, reason: { name: 'MMUFAULT' } });
+    expect(recs[0]!.access).toBeUndefined();
+    expect(recs[1]).toMatchObject({ device: 'remoteproc0', iova: '0x3000', access: 'write' });
+  });
+});
+
 describe('Allwinner sun50i IOMMU', () => {
   const dev = 'sun50i-iommu 30f0000.iommu: ';
   it('page-table fault (always "rd") followed by the no-domain line, and a permission fault on a write', () => {

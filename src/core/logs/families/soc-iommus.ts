@@ -11,6 +11,7 @@ import { tegraRecognizer } from './tegra';
 import { ipmmuRecognizer } from './ipmmu';
 import { sun50iRecognizer } from './sun50i';
 import { omapIommuRecognizer } from './omap-iommu';
+import { remoteprocRecognizer } from './remoteproc';
 
 export const SOC_IOMMU_RECOGNIZERS: readonly Recognizer[] = [
   rockchipRecognizer,
@@ -21,4 +22,5 @@ export const SOC_IOMMU_RECOGNIZERS: readonly Recognizer[] = [
   ipmmuRecognizer,
   sun50iRecognizer,
   omapIommuRecognizer,
+  remoteprocRecognizer,
 ];
