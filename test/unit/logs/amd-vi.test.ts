@@ -122,6 +122,13 @@ describe('AMD-Vi, Linux print generations built from their format strings', () =
     expect(r).toMatchObject({ device: '0000:01:00.0', domain: '0x0', iova: '0x0', registers: { flags: '0x0' } });
   });
 
+  it('hostile second halves neither throw nor take long', () => {
+    const evil = ['IO_PAGE_FAULT device=04:00.0 ' + 'a'.repeat(100000) + ']', 'IO_PAGE_FAULT device=04:00.0 ' + ']'.repeat(100000), 'AMD-Vi: Event logged [\n' + 'IO_PAGE_FAULT device='.repeat(5000)];
+    const t0 = Date.now();
+    for (const l of evil) expect(() => amd(l + '\n' + l)).not.toThrow();
+    expect(Date.now() - t0).toBeLessThan(1000);
+  });
+
   it('GN=1: the domain= value is PASID[15:0]', () => {
     const [r] = amd('AMD-Vi: ' + cprintf('Event logged [IO_PAGE_FAULT device=%04x:%02x:%02x.%x domain=0x%04x address=0x%llx flags=0x%04x]', 0, 0xc1, 0, 0, 0x2, 0x7f0000001000n, 0x21));
     expect(r).toMatchObject({ pasid: '0x2', iova: '0x7f0000001000', access: 'write', decoded: { flags: { GN: true } } });

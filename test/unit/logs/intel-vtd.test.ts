@@ -577,6 +577,12 @@ describe('intel-vtd: hostile input', () => {
       'DMAR: [INTR-REMAP] Request device [f0:1f.0] fault index 0=\n' + '='.repeat(100000),
       'DMAR: [DMA Write] Request device [00:02.0] fault\n' + '>'.repeat(100000) + ' addr',
       '(XEN) [VT-D]DMAR:[DMA Read] Request device [0000:00:02.0] fault addr 1' + '`'.repeat(100000),
+      // reason line cut after its code, Xen's queue timeout lines
+      '(XEN) [VT-D]DMAR:[DMA Read] Request device [0000:00:02.0] fault addr 1\n(XEN) [VT-D]DMAR: reason 06 -\n' + 'a '.repeat(50000),
+      ' '.repeat(100000) + 'DMAR_IQA_REG = 1' + ' '.repeat(100000) + 'x',
+      'DMAR_IQA_REG = ' + '1'.repeat(100000),
+      'dom1: ATS device ' + '0'.repeat(100000),
+      ' Queue invalidate wait descriptor timed out'.repeat(3000),
     ];
     const t0 = Date.now();
     for (const l of evil) expect(() => scanText(l + '\n' + l)).not.toThrow();
