@@ -408,7 +408,7 @@ describe('arm-smmu-v3: Tegra241 CMDQV (tegra241-cmdqv.c)', () => {
     expect(recs[1]).toMatchObject({ decoded: { unit: 'VINTF0', vintf: 0 }, reason: { name: 'CMDQV_ENABLE_TIMEOUT' } });
     expect(recs[2]).toMatchObject({ decoded: { unit: 'VINTF0: VCMDQ1/LVCMDQ1', vintf: 0, vcmdq: 1, lvcmdq: 1 } });
     expect(recs[3]).toMatchObject({
-      registers: { gerrorn: '0x0', gerror: '0x1', cmdq_cons: '0x1000007' },
+      registers: { vcmdq_gerrorn: '0x0', vcmdq_gerror: '0x1', cmdq_cons: '0x1000007' },
       decoded: { activeErrors: '0x1', cmdq_cons: { RD: 7, ERR: 'CERROR_ILL' } }, reason: { code: 1, name: 'CERROR_ILL' },
     });
     expect(recs[4]).toMatchObject({ decoded: { vintf: 2, vcmdq: 17, lvcmdq: 1, activeErrors: '0x0' }, reason: { name: 'VCMDQ_CONFIG_TIMEOUT' } });

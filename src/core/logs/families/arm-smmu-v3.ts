@@ -638,7 +638,8 @@ function recognizeCmdqv(line: LogLine, p: Prefixed, host?: Host): Recognition | 
     const gerrorn = BigInt('0x' + m[5]);
     const gerror = BigInt('0x' + m[6]);
     const cons = BigInt('0x' + m[7]);
-    r.registers = { gerrorn: h64(gerrorn), gerror: h64(gerror), cmdq_cons: h64(cons) };
+    // the VCMDQ's own GERROR/GERRORN pair, not the SMMU's (other bits): kept raw under their own names
+    r.registers = { vcmdq_gerrorn: h64(gerrorn), vcmdq_gerror: h64(gerror), cmdq_cons: h64(cons) };
     const err = Number(bits(cons, 30, 24));
     r.decoded = { ...cmdqvUnit(m), activeErrors: h64(gerror ^ gerrorn), cmdq_cons: decodedFields(DESC.get('cmdq_cons')!, cons) };
     const v = CMDQ_ERRORS[err];
