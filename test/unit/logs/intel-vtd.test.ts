@@ -301,6 +301,18 @@ describe('intel-vtd: retyped prints', () => {
   });
 });
 
+describe('intel-vtd: a log flattened into one line', () => {
+  it('finds the print far along the line', () => {
+    const before = Array.from({ length: 14 }, (_, i) => `[ 44.97${i.toString().padStart(4, '0')}] megaraid_sas 0000:02:00.0: FW supports sync cache : Yes`).join(' ');
+    const line = `${before} [ 45.235288] DMAR: DRHD: handling fault status reg 3 [ 45.235366] ` +
+      printf('DMAR: [%s NO_PASID] Request device [%02x:%02x.%d] fault addr 0x%llx [fault reason 0x%02x] %s', 'DMA Write', 2, 0, 0, 0xfff00000n, 2, 'Present bit in context entry is clear');
+    expect(line.indexOf('Request device')).toBeGreaterThan(400);
+    const r = vtd(line);
+    expect(r).toHaveLength(1);
+    expect(r[0]).toMatchObject({ kind: 'dma-fault', device: '0000:02:00.0', iova: '0xfff00000', access: 'write', reason: { code: 2, name: 'CONTEXT_NOT_PRESENT' } });
+  });
+});
+
 describe('intel-vtd: the v5.17-6.12 dump texts (before "Fix checks and print in dmar_fault_dump_ptes()")', () => {
   const fault = [
     '[ 9.0] DMAR: DRHD: handling fault status reg 2',

@@ -105,7 +105,8 @@ function canonicalDeviceLength(s: string, at: number): number {
 /** Find and parse the head of a fault print anywhere in the message (tool columns may precede it). */
 export function parseHead(message: string): FaultHead | undefined {
   const idx = message.indexOf(REQ);
-  if (idx < 0 || idx > 400) return undefined;
+  // a log flattened into one line (a web page's code block) may put the print far along it
+  if (idx < 0 || idx > 1800) return undefined;
   const t = typeBefore(message.slice(Math.max(0, idx - 48), idx));
   if (!t) return undefined;
   const at = idx + REQ.length - 1; // the device's '['
