@@ -27,3 +27,8 @@ function flushSync(): void {
 export async function flushOut(): Promise<void> {
   flushSync();
 }
+
+/** Write what is buffered now: records of a log that is still being written (`dmesg -w | …`). */
+export function flushNow(): void {
+  flushSync();
+}

@@ -7,7 +7,7 @@ import { CliError, fileError } from './errors';
 import { LogAnalyzer, ANALYSIS_KEYS, type Analysis, type AnalyzerOptions } from '../core/analysis/analyzer';
 import { PartsAnalyzer, type ChunkState } from '../core/analysis/parts';
 import { keyFinder, keyMatcher, scanBlock, scanBytes } from '../core/logs/chunk-scan';
-import { BLOCK, bufferIn, blockScanFor, LineBlocks } from '../node/line-blocks';
+import { BLOCK, bufferIn, blockScanFor, Input, LineBlocks } from '../node/line-blocks';
 import { inputFormat, textChunks, InputError } from '../node/input-format';
 import { buildReport } from '../core/analysis/report';
 import { reportToMarkdown } from '../core/analysis/render-markdown';
@@ -34,18 +34,18 @@ parts analysed on worker threads and merged in log order.`;
 
 /** Stream a plain-text file through the analyzer in blocks of whole lines: memory does not grow with the file. */
 export function analyzeFile(path: string, opts: AnalyzerOptions): Analysis {
-  const fd = openSync(path, 'r');
+  const input = new Input(path);
   try {
     const analyzer = new LogAnalyzer(opts);
     // Same reader as scan: with WebAssembly SIMD only candidate lines are decoded, else the regex path.
     const { buf, scan } = blockScanFor(analyzer, { keys: ANALYSIS_KEYS });
     const blocks = new LineBlocks(buf, scan);
-    for (let n; (n = readSync(fd, buf, blocks.at, blocks.block, null)) > 0;) blocks.commit(n);
+    for (let n; (n = input.read(buf, blocks.at, blocks.block)) > 0;) blocks.commit(n);
     blocks.end();
     analyzer.end();
     return analyzer.result(blocks.lines);
   } finally {
-    closeSync(fd);
+    input.close();
   }
 }
 

@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import { recordToJson } from '../core/logs/record';
 import { allKeys } from '../core/logs/scanner';
 import { SummaryBuilder, summaryToText } from '../core/analysis/summary';
-import { writeOut, flushOut } from './output';
+import { writeOut, flushOut, flushNow } from './output';
 
 const HELP = `usage: iommu-lens scan FILE... [--json] [--top N] [--workers N]
 
@@ -64,7 +64,10 @@ export async function runScan(args: string[]): Promise<number> {
         if (r.closedOutput) process.exit(0); // `| head` closed the pipe, as in output.ts
         if (r.summary) summary.merge(r.summary);
       } else {
-        await scanAnyFile(f, json ? (r) => writeOut(recordToJson(r) + '\n') : (r) => summary.add(r), { file: name });
+        // A pipe or terminal may be a log still being written (`dmesg -w | iommu-lens scan --json -`):
+        // its records go out after each read instead of when 64 KiB of output have piled up.
+        const live = json && !st.isFile();
+        await scanAnyFile(f, json ? (r) => writeOut(recordToJson(r) + '\n') : (r) => summary.add(r), { file: name, ...(live ? { onProgress: flushNow } : {}) });
       }
     } catch (e) {
       if (!(e instanceof InputError)) throw fileError(name, e);

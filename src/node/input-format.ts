@@ -29,6 +29,7 @@ export class InputError extends Error {}
  * bytes cannot be peeked at without being consumed).
  */
 export function inputFormat(path: string): InputFormat {
+  if (path === '/dev/stdin') return 'text'; // never opened by name: it may be a socket
   const fd = openSync(path, 'r');
   try {
     if (!fstatSync(fd).isFile()) return 'text';

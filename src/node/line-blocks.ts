@@ -7,6 +7,7 @@
  * Two ways in: `at`/`commit` for readers that write straight into the buffer (readSync on a file,
  * no copy), and `feed` for chunks that arrive from a stream (decompressors, transcoders).
  */
+import { closeSync, openSync, readSync } from 'node:fs';
 import { Scanner } from '../core/logs/scanner';
 import { keyFinder, keyMatcher, scanBlock, scanBytes, type ChunkScanResult } from '../core/logs/chunk-scan';
 
@@ -119,3 +120,38 @@ export function blockScanFor(scanner: Scanner, opts: { keys?: readonly string[];
 export function bufferIn(view: Uint8Array): Buffer {
   return Buffer.from(view.buffer, view.byteOffset, view.byteLength);
 }
+
+/** What `-` names on the command line: standard input. */
+export const STDIN = '/dev/stdin';
+
+/**
+ * A file to read with readSync. Standard input is used as the descriptor it is: opening
+ * /dev/stdin fails when it is a socket (what Node's child_process and some service managers hand
+ * over), and a non-blocking descriptor answers EAGAIN until data comes.
+ */
+export class Input {
+  readonly fd: number;
+  private readonly own: boolean;
+  constructor(readonly path: string) {
+    this.own = path !== STDIN;
+    this.fd = this.own ? openSync(path, 'r') : 0;
+  }
+
+  /** readSync at the current position, waiting out EAGAIN. */
+  read(buf: Uint8Array, off: number, len: number): number {
+    for (;;) {
+      try {
+        return readSync(this.fd, buf, off, len, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+        Atomics.wait(PAUSE, 0, 0, 5);
+      }
+    }
+  }
+
+  close(): void {
+    if (this.own) closeSync(this.fd);
+  }
+}
+
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));

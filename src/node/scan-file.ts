@@ -4,10 +4,9 @@
  * (parallel-scan.ts does the same on worker threads for large files; input-format.ts turns
  * compressed and UTF-16 logs into the same byte stream.)
  */
-import { openSync, readSync, closeSync } from 'node:fs';
 import { Scanner } from '../core/logs/scanner';
 import type { FaultRecord } from '../core/logs/record';
-import { LineBlocks, blockScanFor, bufferIn } from './line-blocks';
+import { Input, LineBlocks, blockScanFor, bufferIn } from './line-blocks';
 import { inputFormat, textChunks } from './input-format';
 
 export { bufferIn };
@@ -29,13 +28,13 @@ export interface FileScanOptions {
 
 /** Scan `path` (plain text), calling `emit` for each record in log order. */
 export function scanFileSync(path: string, emit: (r: FaultRecord) => void, opts: FileScanOptions = {}): FileScanStats {
-  const fd = openSync(path, 'r');
+  const input = new Input(path);
   try {
     const scanner = new Scanner(emit, { file: opts.file ?? path });
     const { buf, scan } = blockScanFor(scanner, opts);
     const blocks = new LineBlocks(buf, scan, undefined, opts.maxLine);
     for (;;) {
-      const n = readSync(fd, buf, blocks.at, blocks.block, null);
+      const n = input.read(buf, blocks.at, blocks.block);
       if (n === 0) break;
       blocks.commit(n);
       if (opts.onProgress?.(blocks.bytes) === false) break;
@@ -44,7 +43,7 @@ export function scanFileSync(path: string, emit: (r: FaultRecord) => void, opts:
     scanner.end();
     return { lines: blocks.lines, bytes: blocks.bytes };
   } finally {
-    closeSync(fd);
+    input.close();
   }
 }
 

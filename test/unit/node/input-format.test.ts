@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -185,5 +185,40 @@ describe('textOf (the decompressed text the editor shows)', () => {
     const cut = await textOf(file('show-cut.gz', whole.subarray(0, Math.floor(whole.length * 0.6))));
     expect(cut).toMatch(/… \(gzip data ends early \(truncated file\?\) after \d+ compressed bytes; the lines before that point were scanned\)\n$/);
     expect(plain.toString('utf8').startsWith(cut.slice(0, cut.lastIndexOf('…')).replace(/\n$/, ''))).toBe(true);
+  });
+});
+
+describe('a log still being written', () => {
+  it('`dmesg -w | iommu-lens scan --json -`: a record is printed while the input is still open', async () => {
+    const child = spawn('node', [CLI, 'scan', '--json', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    try {
+      let out = '';
+      const first = new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('\n')) resolve(out); });
+        child.on('exit', () => reject(new Error(`exited before printing: ${out}`)));
+        setTimeout(() => reject(new Error('no record while the input stayed open')), 10_000);
+      });
+      child.stdin.write('[  182.241805] DMAR: [DMA Read NO_PASID] Request device [0000:00:02.0] fault addr 0x7f3a1000 [fault reason 0x06] PTE Read access is not set\n');
+      // The print may still be followed by its PTE dump: the lines after it tell it is complete.
+      child.stdin.write('[  182.241900] e1000e 0000:00:19.0 eth0: NIC Link is Up\n[  182.241950] e1000e 0000:00:19.0 eth0: 10/100 speed\n');
+      const got = JSON.parse((await first).split('\n')[0]!) as FaultRecord;
+      expect(got).toMatchObject({ line: 1, family: 'intel-vtd', iova: '0x7f3a1000', device: '0000:00:02.0' });
+      expect(child.exitCode).toBeNull(); // still reading (standard input is a socket here, as Node hands it over)
+    } finally {
+      child.stdin.end();
+      await new Promise((r) => child.on('close', r));
+    }
+    expect(child.exitCode).toBe(0);
+  });
+});
+
+describe('standard input handed over as a socket (child_process, service managers)', () => {
+  it('scan - and report - read it (opening /dev/stdin fails on a socket)', () => {
+    const scan = spawnSync('node', [CLI, 'scan', '-'], { input: plain });
+    expect(scan.stderr.toString()).toBe('');
+    expect(scan.stdout.toString()).toMatch(/^-: 14 IOMMU fault records/);
+    const report = spawnSync('node', [CLI, 'report', '-'], { input: plain });
+    expect(report.status).toBe(0);
+    expect(report.stdout.toString()).toMatch(/14 fault records/);
   });
 });
