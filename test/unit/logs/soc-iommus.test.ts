@@ -209,6 +209,26 @@ describe('remoteproc core IOMMU fault handler', () => {
   });
 });
 
+describe('RISC-V IOMMU', () => {
+  it('"Fault %d devid: 0x%x iotval: %llx iotval2: %llx": page faults carry the IOVA and the direction, context faults do not', () => {
+    const dev = 'riscv,iommu 3010000.iommu: ';
+    const F = 'Fault %d devid: 0x%x iotval: %llx iotval2: %llx';
+    const recs = scanText([
+      '[   12.500000] ' + dev + cprintf(F, 15, 0x8, 0x7f001000, 0),
+      'riscv-iommu 0000:00:01.0: ' + cprintf(F, 258, 0x100, 0, 0),
+      dev + cprintf(F, 23, 0x8, 0x4000, 0x20000400),
+      dev + cprintf('Queue #%u error; fault:%d timeout:%d illegal:%d fence_w_ip:%d', 0, 0, 0, 1, 0),
+    ].join('\n')).filter((r) => r.family === 'riscv-iommu');
+    expect(recs).toHaveLength(4);
+    expect(recs[0]).toMatchObject({ kind: 'page-fault', time: 12.5, iommu: '3010000.iommu', streamId: '0x8', iova: '0x7f001000', access: 'write', reason: { code: 15, name: 'WR_FAULT_S' } });
+    expect(recs[1]).toMatchObject({ kind: 'event', iommu: '0000:00:01.0', streamId: '0x100', reason: { code: 258, name: 'DDT_INVALID' } });
+    expect(recs[1]!.iova).toBeUndefined();
+    expect(recs[2]).toMatchObject({ iova: '0x4000', access: 'write', registers: { iotval2: '0x20000400' }, reason: { name: 'WR_FAULT_VS' } });
+    expect(recs[3]).toMatchObject({ kind: 'queue-error', decoded: { queue: 0, illegal: true, timeout: false } });
+    expect(recs[3]!.reason!.text).toMatch(/illegal command/);
+  });
+});
+
 describe('Allwinner sun50i IOMMU', () => {
   const dev = 'sun50i-iommu 30f0000.iommu: ';
   it('page-table fault (always "rd") followed by the no-domain line, and a permission fault on a write', () => {

@@ -12,6 +12,7 @@ import { ipmmuRecognizer } from './ipmmu';
 import { sun50iRecognizer } from './sun50i';
 import { omapIommuRecognizer } from './omap-iommu';
 import { remoteprocRecognizer } from './remoteproc';
+import { riscvIommuRecognizer } from './riscv-iommu';
 
 export const SOC_IOMMU_RECOGNIZERS: readonly Recognizer[] = [
   rockchipRecognizer,
@@ -23,4 +24,5 @@ export const SOC_IOMMU_RECOGNIZERS: readonly Recognizer[] = [
   sun50iRecognizer,
   omapIommuRecognizer,
   remoteprocRecognizer,
+  riscvIommuRecognizer,
 ];
