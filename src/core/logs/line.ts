@@ -39,8 +39,12 @@ const RE_XEN_TIME = /^\[\s{0,12}(?:(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:
 const RE_GUEST = /^\(d(\d{1,5})\) ?/;
 const RE_DMESG_X = /^(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|local\d) *:(?:emerg|alert|crit|err|warn|notice|info|debug) *: ?/;
 
-function frac(s: string | undefined): number {
-  return s ? Number('0.' + s) : 0;
+/**
+ * The seconds a stamp prints ("1.116842"), read as that decimal: adding the fraction to the whole
+ * seconds gave 1.1168420000000001 for it, which JSON then printed.
+ */
+function decimal(whole: string | number, frac: string | undefined): number {
+  return frac ? Number(whole + '.' + frac) : Number(whole);
 }
 
 /*
@@ -67,9 +71,8 @@ let stampTime = 0;
  * The kernel's "[ 1234.567890] " stamp at the start of `s` (which starts with '['), as RE_KTIME
  * (`^\[\s{0,12}(\d{1,10})\.(\d{1,9})\]\s?`) reads it: the match length, 0 when RE_KTIME cannot
  * match, -1 when whitespace other than ' ' is involved and RE_KTIME has to decide.
- * The value equals `Number(int) + Number('0.' + fraction)`: the integer part (at most 10 digits) is
- * exact, and so are the fraction's digits F (< 1e9) and 10^k; IEEE division rounds F / 10^k
- * correctly, which is what parsing the decimal '0.F' must give.
+ * The value equals `Number(int + '.' + fraction)`: the digits I·10^k + F are exact below 2^53, and
+ * IEEE division rounds (I·10^k + F) / 10^k correctly, which is what parsing the decimal must give.
  */
 function kernelStamp(s: string): number {
   let i = 1;
@@ -87,10 +90,14 @@ function kernelStamp(s: string): number {
   while (isDigit(c)) { f = f * 10 + (c - 48); c = s.charCodeAt(++i); }
   const k = i - fracStart;
   if (k < 1 || k > 9 || c !== 93 /* ] */) return 0;
+  const digitsEnd = i;
   c = s.charCodeAt(++i);
   if (c === 32) i++;
   else if (mayBeOtherSpace(c)) return -1;
-  stampTime = whole + f / POW10[k]!;
+  // the decimal's own double: one correctly rounded division of its exact digits (as parsing it
+  // gives), else the parse itself
+  const scaled = whole * POW10[k]! + f;
+  stampTime = scaled <= 9007199254740992 ? scaled / POW10[k]! : Number(s.slice(intStart, digitsEnd));
   return i;
 }
 
@@ -119,7 +126,8 @@ function kernelColumn(s: string): number {
 }
 
 function wall(year: number, month: number, day: number, h: string, m: string, s: string, f?: string): number {
-  return Date.UTC(year, month, day, Number(h), Number(m), Number(s)) / 1000 + frac(f);
+  const whole = Date.UTC(year, month, day, Number(h), Number(m), Number(s)) / 1000;
+  return whole >= 0 ? decimal(whole, f) : whole + (f ? Number('0.' + f) : 0);
 }
 
 /*
@@ -164,7 +172,8 @@ function monthOf(word: string): number | undefined {
 /** Seconds of a microsecond count, the way the kernel stamp of the same record reads ("[    5.140900]"). */
 function usecToSeconds(usec: string): number {
   const u = Number(usec);
-  return Math.floor(u / 1e6) + (u % 1e6) / 1e6;
+  // one correctly rounded division: the double that "5.140900" reads as (while u < 2^53)
+  return u / 1e6;
 }
 
 // dmesg --time-format "time delta" / -d ("[ 1234.567890 <    0.000123>] ") and journalctl -o short-delta
@@ -387,7 +396,7 @@ function otherPrefix(s: string, c: number, first: boolean, stamped: boolean, dat
     // told apart by the character after '[': "[UFW BLOCK] ..." and the like get no regex
     const c1 = s.charCodeAt(1);
     const blank = c1 === 32;
-    if ((blank || isDigit(c1)) && (m = RE_KTIME_DELTA.exec(s))) { otherTime = Number(m[1]) + frac(m[2]); return m[0].length; }
+    if ((blank || isDigit(c1)) && (m = RE_KTIME_DELTA.exec(s))) { otherTime = decimal(m[1]!, m[2]); return m[0].length; }
     if ((blank || c1 === 60 /* < */ || c1 === 43 /* + */ || c1 === 45 /* - */) && (m = RE_DELTA_ONLY.exec(s))) return m[0].length;
     if ((blank || c1 === 84 /* T */ || c1 === 67 /* C */) && stamped && (m = RE_CALLER.exec(s))) return m[0].length;
     const n = wordStamp(s);
@@ -461,7 +470,7 @@ function otherDigitPrefix(s: string): number {
     return m[0].length;
   }
   if ((m = RE_KMSG.exec(s))) { otherTime = usecToSeconds(m[1]!); return m[0].length; }
-  if (s.charCodeAt(1) === 120 /* x */ && (m = RE_ADDR_STAMP.exec(s))) { otherTime = Number(m[1]) + frac(m[2]); return m[0].length; }
+  if (s.charCodeAt(1) === 120 /* x */ && (m = RE_ADDR_STAMP.exec(s))) { otherTime = decimal(m[1]!, m[2]); return m[0].length; }
   if ((m = RE_LOGCAT.exec(s))) {
     const rest = s.slice(m[0].length);
     const lc = RE_LOGCAT_THREAD.exec(rest) ?? RE_LOGCAT_BRIEF.exec(rest);
@@ -476,7 +485,7 @@ function otherDigitPrefix(s: string): number {
     const h = RE_ISO_HOST_PROC.exec(rest);
     const k = h ? h[0].length : kernelColumn(rest);
     if (!k) return 0;
-    otherTime = Number(m[1]) + frac(m[2]);
+    otherTime = decimal(m[1]!, m[2]);
     otherWall = true;
     return m[0].length + k;
   }
@@ -534,7 +543,7 @@ export function parseLine(raw: string, line: number): LogLine {
     if (c === 60 /* < */ && (n = printkLevel(s))) { s = s.slice(n); continue; }
     if (c === 91 /* [ */) {
       if ((n = kernelStamp(s)) > 0) { time = stampTime; s = s.slice(n); continue; }
-      if (n < 0 && (m = RE_KTIME.exec(s))) { time = Number(m[1]) + frac(m[2]); s = s.slice(m[0].length); continue; }
+      if (n < 0 && (m = RE_KTIME.exec(s))) { time = decimal(m[1]!, m[2]); s = s.slice(m[0].length); continue; }
       if ((m = RE_CTIME.exec(s))) { wallTime = wall(Number(m[7]), MONTHS[m[1]!]!, Number(m[2]), m[3]!, m[4]!, m[5]!, m[6]); s = s.slice(m[0].length); continue; }
     }
     if (c === 40 /* ( */) {
@@ -543,7 +552,7 @@ export function parseLine(raw: string, line: number): LogLine {
         s = s.slice(m[0].length);
         const t = RE_XEN_TIME.exec(s);
         if (t) {
-          if (t[8] !== undefined) time = Number(t[8]) + frac(t[9]);
+          if (t[8] !== undefined) time = decimal(t[8]!, t[9]);
           else wallTime = wall(Number(t[1]), Number(t[2]) - 1, Number(t[3]), t[4]!, t[5]!, t[6]!, t[7]);
           s = s.slice(t[0].length);
         }
@@ -589,7 +598,7 @@ export function parseLine(raw: string, line: number): LogLine {
     if (x >= 0 && (k < 0 || x < k)) return { ...parseLine(s.slice(x), line), raw };
     if (k > 0) {
       const m = RE_KTIME.exec(s.slice(k));
-      if (m) { time = Number(m[1]) + frac(m[2]); s = s.slice(k + m[0].length); }
+      if (m) { time = decimal(m[1]!, m[2]); s = s.slice(k + m[0].length); }
     }
   }
   const out: LogLine = { line, raw, message: s, host };
