@@ -150,14 +150,26 @@ export class PageSet {
   private untracked = 0;
   private lowest: string | undefined;
   private highest: string | undefined;
+  // their page numbers (-1: an odd spelling): a storm's faults mostly differ from them by page,
+  // and comparing numbers spares comparing the address strings
+  private lowestPage = -1;
+  private highestPage = -1;
 
   constructor(private readonly cap: number, private readonly budget?: PageBudget) {}
 
   /** `page` is pageNumber(iova), passed in when the caller adds the same address to several sets. */
   add(iova: string, access?: string, pasid?: string, page?: number): void {
-    if (this.lowest === undefined || hexLess(iova, this.lowest)) this.lowest = iova;
-    if (this.highest === undefined || hexLess(this.highest, iova)) this.highest = iova;
-    this.count(iova, page ?? pageNumber(iova), 1, access, pasid);
+    const p = page ?? pageNumber(iova);
+    // normalised addresses on different pages order as their pages; else as hexLess orders them
+    if (this.lowest === undefined || (p >= 0 && this.lowestPage >= 0 && p !== this.lowestPage ? p < this.lowestPage : hexLess(iova, this.lowest))) {
+      this.lowest = iova;
+      this.lowestPage = p;
+    }
+    if (this.highest === undefined || (p >= 0 && this.highestPage >= 0 && p !== this.highestPage ? p > this.highestPage : hexLess(this.highest, iova))) {
+      this.highest = iova;
+      this.highestPage = p;
+    }
+    this.count(iova, p, 1, access, pasid);
   }
 
   /** Add `n` faults on the page of `iova` (tracked with this first address if new). */
@@ -199,8 +211,8 @@ export class PageSet {
 
   /** Fold in another part of the log's set (same cap and budget rules as add). */
   mergeState(st: PageSetState): void {
-    if (st.lowest !== undefined && (this.lowest === undefined || hexLess(st.lowest, this.lowest))) this.lowest = st.lowest;
-    if (st.highest !== undefined && (this.highest === undefined || hexLess(this.highest, st.highest))) this.highest = st.highest;
+    if (st.lowest !== undefined && (this.lowest === undefined || hexLess(st.lowest, this.lowest))) { this.lowest = st.lowest; this.lowestPage = pageNumber(st.lowest); }
+    if (st.highest !== undefined && (this.highest === undefined || hexLess(this.highest, st.highest))) { this.highest = st.highest; this.highestPage = pageNumber(st.highest); }
     this.untracked += st.untracked;
     for (let j = 0; j < st.iovas.length; j++) this.count(st.iovas[j]!, pageNumber(st.iovas[j]!), st.faults[j]!, st.accesses[j], st.pasids[j]);
   }
