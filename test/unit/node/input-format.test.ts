@@ -222,3 +222,18 @@ describe('standard input handed over as a socket (child_process, service manager
     expect(report.stdout.toString()).toMatch(/14 fault records/);
   });
 });
+
+describe('a reader that goes away', () => {
+  it('`report … | true` ends quietly with status 0 (an unhandled EPIPE printed a stack trace)', () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const dev = `0000:${(i % 8).toString(16).padStart(2, '0')}:${(i % 32).toString(16).padStart(2, '0')}.${i % 8}`;
+      lines.push(`[ ${(i / 100).toFixed(6)}] DMAR: [DMA Read NO_PASID] Request device [${dev}] fault addr 0x${(0x7f000 + i).toString(16)}000 [fault reason 0x06] PTE Read access is not set`);
+    }
+    const p = file('many-groups.log', Buffer.from(lines.join('\n') + '\n'));
+    const full = execFileSync('node', [CLI, 'report', '--format', 'json', p], { maxBuffer: 1 << 26 });
+    expect(full.length).toBeGreaterThan(1 << 17); // more than a pipe holds
+    const r = spawnSync('bash', ['-c', `node '${CLI}' report --format json '${p}' | true; echo "status \${PIPESTATUS[0]}" >&2`]);
+    expect(r.stderr.toString()).toBe('status 0\n');
+  });
+});
