@@ -55,13 +55,6 @@ if (process.env.IOMMU_LENS_REPORT_RSS) {
   process.on('exit', () => process.stderr.write(`iommu-lens: peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB\n`));
 }
 
-// `iommu-lens report big.log | head`: the reader went away, which ends the output, not an error
-// (an unhandled EPIPE printed Node's stack trace).
-process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code === 'EPIPE') process.exit(0);
-  throw e;
-});
-
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (err: unknown) => {

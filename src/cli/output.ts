@@ -10,17 +10,27 @@ export function writeOut(s: string): void {
   if (size > 1 << 16) flushSync();
 }
 
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * All of it, whatever standard output is: a non-blocking pipe (set so by whoever shares it)
+ * takes part of a write or answers EAGAIN, and a reader that went away (`| head`) ends the
+ * command quietly with status 0.
+ */
 function flushSync(): void {
   if (!pending.length) return;
-  const data = pending.join('');
+  const data = Buffer.from(pending.join(''));
   pending = [];
   size = 0;
-  try {
-    writeSync(1, data);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EAGAIN') { writeSync(1, data); return; }
-    if ((e as NodeJS.ErrnoException).code === 'EPIPE') process.exit(0); // `| head` closed the pipe
-    throw e;
+  for (let off = 0; off < data.length;) {
+    try {
+      off += writeSync(1, data, off, data.length - off);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') { Atomics.wait(PAUSE, 0, 0, 2); continue; }
+      if (code === 'EPIPE') process.exit(0);
+      throw e;
+    }
   }
 }
 
@@ -28,7 +38,3 @@ export async function flushOut(): Promise<void> {
   flushSync();
 }
 
-/** Write what is buffered now: records of a log that is still being written (`dmesg -w | …`). */
-export function flushNow(): void {
-  flushSync();
-}

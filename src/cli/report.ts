@@ -4,11 +4,12 @@ import { availableParallelism } from 'node:os';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { parseArgs } from './args';
 import { CliError, fileError } from './errors';
+import { writeOut, flushOut } from './output';
 import { LogAnalyzer, ANALYSIS_KEYS, type Analysis, type AnalyzerOptions } from '../core/analysis/analyzer';
 import { PartsAnalyzer, type ChunkState } from '../core/analysis/parts';
 import { keyFinder, keyMatcher, scanBlock, scanBytes } from '../core/logs/chunk-scan';
 import { BLOCK, bufferIn, blockScanFor, Input, LineBlocks } from '../node/line-blocks';
-import { inputFormat, textChunks, InputError } from '../node/input-format';
+import { inputFormat, textChunks, InputError, type InputFormat } from '../node/input-format';
 import { buildReport } from '../core/analysis/report';
 import { reportToMarkdown } from '../core/analysis/render-markdown';
 import { reportToHtml } from '../core/analysis/render-html';
@@ -53,8 +54,7 @@ export function analyzeFile(path: string, opts: AnalyzerOptions): Analysis {
  * analyzeFile for any input scan reads (compressed, UTF-16). A stream that breaks off rejects
  * with an InputError carrying the analysis of what was read.
  */
-export async function analyzeAnyFile(path: string, opts: AnalyzerOptions): Promise<Analysis> {
-  const format = inputFormat(path);
+export async function analyzeAnyFile(path: string, opts: AnalyzerOptions, format: InputFormat = inputFormat(path)): Promise<Analysis> {
   if (format === 'text') return analyzeFile(path, opts);
   const analyzer = new LogAnalyzer(opts);
   const { buf, scan } = blockScanFor(analyzer, { keys: ANALYSIS_KEYS });
@@ -279,10 +279,11 @@ export async function runReport(args: string[]): Promise<number> {
     try {
       const options: AnalyzerOptions = { file: name, storm: { ...(threshold ? { threshold } : {}), ...(window ? { window } : {}) } };
       const st = statSync(path);
+      const format = inputFormat(path);
       // Worker threads pay off on large regular text files; pipes, small and compressed files stay on this thread.
-      analysis = workers > 1 && st.isFile() && st.size >= parallelMin && typeof __filename === 'string' && __filename.endsWith('.js') && inputFormat(path) === 'text'
+      analysis = workers > 1 && st.isFile() && st.size >= parallelMin && typeof __filename === 'string' && __filename.endsWith('.js') && format === 'text'
         ? await analyzeFileParallel(path, options, workers)
-        : await analyzeAnyFile(path, options);
+        : await analyzeAnyFile(path, options, format);
     } catch (e) {
       const partial = (e as { analysis?: Analysis }).analysis;
       if (!(e instanceof InputError) || !partial) throw e instanceof InputError ? new CliError(`${name}: ${e.message}`) : fileError(name, e);
@@ -295,7 +296,8 @@ export async function runReport(args: string[]): Promise<number> {
     if (out) {
       try { writeFileSync(out, text); } catch (e) { throw fileError(out, e); }
     } else {
-      process.stdout.write(text);
+      writeOut(text);
+      await flushOut();
     }
     if (broken) throw broken;
     return 0;

@@ -237,3 +237,22 @@ describe('a reader that goes away', () => {
     expect(r.stderr.toString()).toBe('status 0\n');
   });
 });
+
+describe('a slow reader', () => {
+  it('gets every byte of the NDJSON through a pipe that fills up (writes are retried, never cut)', () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 20_000; i++) lines.push(`[ ${(i / 100).toFixed(6)}] DMAR: [DMA Read NO_PASID] Request device [0000:00:02.0] fault addr 0x${(0x7f000 + i).toString(16)}000 [fault reason 0x06] PTE Read access is not set`);
+    const p = file('slow-reader.log', Buffer.from(lines.join('\n') + '\n'));
+    const direct = execFileSync('node', [CLI, 'scan', '--json', p], { maxBuffer: 1 << 26 });
+    expect(direct.length).toBeGreaterThan(1 << 20);
+    for (const cmd of [['scan', '--json'], ['report', '--format', 'json']]) {
+      const out = join(dir, 'slow-out');
+      const r = spawnSync('bash', ['-c', `node '${CLI}' ${cmd.join(' ')} '${p}' | (sleep 0.3; cat) > '${out}'`]);
+      expect(r.stderr.toString()).toBe('');
+      const want = cmd[0] === 'scan' ? direct : execFileSync('node', [CLI, ...cmd, p], { maxBuffer: 1 << 26 });
+      const got = readFileSync(out);
+      if (cmd[0] === 'scan') expect(got.equals(want)).toBe(true);
+      else expect(got.toString().replace(/"generated": ?"[^"]*"/, '')).toBe(want.toString().replace(/"generated": ?"[^"]*"/, ''));
+    }
+  });
+});
