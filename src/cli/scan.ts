@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import { recordToJson } from '../core/logs/record';
 import { allKeys } from '../core/logs/scanner';
 import { SummaryBuilder, summaryToText } from '../core/analysis/summary';
-import { writeOut, flushOut, flushNow } from './output';
+import { writeOut, flushOut } from './output';
 
 const HELP = `usage: iommu-lens scan FILE... [--json] [--top N] [--workers N]
 
@@ -57,8 +57,9 @@ export async function runScan(args: string[]): Promise<number> {
     const name = a.positionals[i]!;
     try {
       const st = statSync(f);
+      const format = inputFormat(f);
       // Worker threads pay off on large regular text files; pipes, small and compressed files stay on this thread.
-      if (workers > 1 && st.isFile() && st.size >= 2 * chunkSize && (explicitWorkers || st.size >= PARALLEL_FROM) && inputFormat(f) === 'text') {
+      if (workers > 1 && st.isFile() && st.size >= 2 * chunkSize && (explicitWorkers || st.size >= PARALLEL_FROM) && format === 'text') {
         await flushOut();
         const r = await scanFileParallel(f, { name, mode: json ? 'json' : 'summary', workers, chunkSize });
         if (r.closedOutput) process.exit(0); // `| head` closed the pipe, as in output.ts
@@ -67,7 +68,7 @@ export async function runScan(args: string[]): Promise<number> {
         // A pipe or terminal may be a log still being written (`dmesg -w | iommu-lens scan --json -`):
         // its records go out after each read instead of when 64 KiB of output have piled up.
         const live = json && !st.isFile();
-        await scanAnyFile(f, json ? (r) => writeOut(recordToJson(r) + '\n') : (r) => summary.add(r), { file: name, ...(live ? { onProgress: flushNow } : {}) });
+        await scanAnyFile(f, json ? (r) => writeOut(recordToJson(r) + '\n') : (r) => summary.add(r), { file: name, format, ...(live ? { onProgress: () => void flushOut() } : {}) });
       }
     } catch (e) {
       if (!(e instanceof InputError)) throw fileError(name, e);

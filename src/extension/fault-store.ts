@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { stat } from 'node:fs/promises';
 import { FaultIndex } from './fault-index';
 import { engine, inputFormatModule, scanAsyncModule, scannerModule } from './lazy';
+import type { InputFormat } from '../node/input-format';
 import { SparseLineIndex } from './line-index';
 import type { Analysis } from '../core/analysis/analyzer';
 import type * as LogAnalysisModule from './log-analysis';
@@ -129,15 +130,16 @@ export class FaultStore implements vscode.Disposable {
     const cts = new vscode.CancellationTokenSource();
     this.cts = cts;
     const index = new FaultIndex();
-    let format = 'text';
+    let format: InputFormat | undefined;
     try { format = inputFormatModule().inputFormat(uri.fsPath); } catch { /* the scan reports it */ }
+    const compressed = format !== undefined && format !== 'text';
     // A compressed log is shown (reveal, details) as its decompressed text, from a virtual document.
-    const shown = format === 'text' ? uri : uri.with({ scheme: COMPRESSED_SCHEME });
-    const src: FaultSource = { uri: shown, name: baseName(uri), index, state: 'scanning', ...(format !== 'text' ? { compressed: format } : {}) };
+    const shown = compressed ? uri.with({ scheme: COMPRESSED_SCHEME }) : uri;
+    const src: FaultSource = { uri: shown, name: baseName(uri), index, state: 'scanning', ...(compressed ? { compressed: format } : {}) };
     this.current = src;
     this.changed.fire(src);
     const t0 = Date.now();
-    const lineIndexP = format !== 'text' ? Promise.resolve(undefined) : stat(uri.fsPath).then((st) => new SparseLineIndex(uri.fsPath, st.size, st.mtimeMs), () => undefined);
+    const lineIndexP = compressed ? Promise.resolve(undefined) : stat(uri.fsPath).then((st) => new SparseLineIndex(uri.fsPath, st.size, st.mtimeMs), () => undefined);
     return Promise.resolve(vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Scanning {0} for IOMMU faults', src.name), cancellable: true },
       async (progress, token) => {
@@ -148,6 +150,7 @@ export class FaultStore implements vscode.Disposable {
           if (lines) src.lines = lines;
           const res = await scanAsyncModule().scanFileAsync(uri.fsPath, (r) => index.add(r), {
             ...(lines ? { index: lines } : {}),
+            ...(format ? { format } : {}),
             cancelled: () => cts.token.isCancellationRequested,
             progress: (p) => {
               index.lines = p.lines;

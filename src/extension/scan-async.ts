@@ -31,6 +31,8 @@ export interface AsyncScanOptions {
   scanner?: Scanner;
   /** 'utf8' reads like the CLI's report; default latin1 like its scan */
   encoding?: 'latin1' | 'utf8';
+  /** what the file holds, when the caller has already looked */
+  format?: InputFormat;
 }
 
 export interface AsyncScanResult extends AsyncScanProgress {
@@ -79,7 +81,7 @@ function chunkReader(chunks: AsyncIterator<Uint8Array>): Read {
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export async function scanFileAsync(path: string, emit: (r: FaultRecord) => void, opts: AsyncScanOptions = {}): Promise<AsyncScanResult> {
-  const format = inputFormat(path);
+  const format = opts.format ?? inputFormat(path);
   const fh = await open(path, 'r');
   let error: string | undefined;
   try {

@@ -7,7 +7,7 @@
 import { Scanner } from '../core/logs/scanner';
 import type { FaultRecord } from '../core/logs/record';
 import { Input, LineBlocks, blockScanFor, bufferIn } from './line-blocks';
-import { inputFormat, textChunks } from './input-format';
+import { inputFormat, textChunks, type InputFormat } from './input-format';
 
 export { bufferIn };
 
@@ -24,6 +24,8 @@ export interface FileScanOptions {
   onProgress?: (bytes: number) => boolean | void;
   /** false: the regex path (tests) */
   simd?: boolean;
+  /** what the file holds, when the caller has already looked (scanAnyFile) */
+  format?: InputFormat;
 }
 
 /** Scan `path` (plain text), calling `emit` for each record in log order. */
@@ -54,7 +56,7 @@ export function scanFileSync(path: string, emit: (r: FaultRecord) => void, opts:
  * naming the file, after every record of what was read has been emitted.
  */
 export async function scanAnyFile(path: string, emit: (r: FaultRecord) => void, opts: FileScanOptions = {}): Promise<FileScanStats> {
-  const format = inputFormat(path);
+  const format = opts.format ?? inputFormat(path);
   if (format === 'text') return scanFileSync(path, emit, opts);
   const scanner = new Scanner(emit, { file: opts.file ?? path });
   const { buf, scan } = blockScanFor(scanner, opts);

@@ -8,7 +8,7 @@
  * marks) until the whole print is there. A following line is taken only while the joined text is
  * still a beginning of the print, so an unrelated next line is never swallowed.
  */
-import type { Continuation } from '../recognizer';
+import type { Continuation, Feed } from '../recognizer';
 import type { LogLine } from '../line';
 
 // Quote marks, bar quoting and indentation in front of a wrapped half.
@@ -74,6 +74,13 @@ export function byPatterns(whole: RegExp, head: RegExp, fill: (m: RegExpExecArra
   };
 }
 
+/** A continuation that has handed its record to `next`: feeds it, and keeps its window. */
+function feedOn(self: Continuation, next: Continuation, l: LogLine): Feed {
+  const v = next.feed(l);
+  self.window = next.window;
+  return v;
+}
+
 /**
  * Continuation that joins the wrapped halves of one print. A line that carries a timestamp of
  * its own is a new printk record, never a wrapped half.
@@ -85,11 +92,7 @@ export function wrappedContinuation(head: string, w: WrappedPrint, after?: () =>
   const c: Continuation = {
     window: 1,
     feed(l: LogLine) {
-      if (next) {
-        const v = next.feed(l);
-        c.window = next.window;
-        return v;
-      }
+      if (next) return feedOn(c, next, l);
       if (l.time !== undefined || taken >= w.max) return 'end';
       const candidates = joinsOf(joined, l.message, w);
       for (const candidate of candidates) {
@@ -122,11 +125,7 @@ export function handOver(first: (l: LogLine) => Continuation | 'done' | 'end'): 
   const cont: Continuation = {
     window: 1,
     feed(l: LogLine) {
-      if (then) {
-        const v = then.feed(l);
-        cont.window = then.window;
-        return v;
-      }
+      if (then) return feedOn(cont, then, l);
       const next = first(l);
       if (typeof next === 'string') return next;
       then = next;
